@@ -1,0 +1,251 @@
+"""Typed catalog entries. Data only: parsing lives in loader.py, checks in validation.py.
+
+A catalog is a directory of YAML files. Each file may hold any of the top-level keys
+``models``, ``measures``, ``metrics``, ``dimensions``, ``roles``, ``alerts``, ``examples``.
+Every entry remembers the file and line it came from (``source``) so errors can point at it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceLocation(Frozen):
+    """Where an entry was read from (dsi ParsingContext)."""
+
+    file: str
+    line: int
+
+    def context_str(self) -> str:
+        return f"in file `{self.file}` on line #{self.line}"
+
+
+class Text(Frozen):
+    """A string in both languages; ``zh`` falls back to ``en`` when absent."""
+
+    en: str
+    zh: str | None = None
+
+    def get(self, language: str) -> str:
+        return (self.zh or self.en) if language == "zh" else self.en
+
+
+class Synonyms(Frozen):
+    en: list[str] = Field(default_factory=list)
+    zh: list[str] = Field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return [*self.en, *self.zh]
+
+
+class Status(str, Enum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    DEPRECATED = "deprecated"
+
+
+class MetricType(str, Enum):
+    SIMPLE = "simple"
+    RATIO = "ratio"
+    DERIVED = "derived"
+
+
+class Unit(str, Enum):
+    CURRENCY = "currency"
+    COUNT = "count"
+    RATIO = "ratio"  # a fraction, shown as a percentage
+    NUMBER = "number"
+
+
+class Direction(str, Enum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class Aggregation(str, Enum):
+    SUM = "sum"
+    COUNT = "count"
+    COUNT_DISTINCT = "count_distinct"
+    AVG = "avg"
+    MIN = "min"
+    MAX = "max"
+
+
+class Join(Frozen):
+    """Join another table into a model: ``<alias>.<left> = <table alias>.<right>`` for each pair."""
+
+    table: str
+    alias: str
+    on: list[tuple[str, str]]  # (column of the model's base alias or an earlier join alias "a.col", column of this table)
+    kind: Literal["inner", "left"] = "inner"
+
+
+class SemanticModel(Frozen):
+    """A fact table (plus joined header tables) that measures aggregate over.
+
+    ``time`` is the qualified column that dates a row (``o.order_date``);
+    ``dimensions`` maps a dimension id to the qualified column holding the dimension's
+    join key in this model (``region: o.region_id``).
+    """
+
+    id: str
+    table: str
+    alias: str
+    joins: list[Join] = Field(default_factory=list)
+    time: str
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+    system: str | None = None  # upstream source system, for lineage ("ERP (SAP S/4)")
+    source: SourceLocation | None = None
+
+
+class Measure(Frozen):
+    """An aggregation over a model: ``agg(expr)`` over rows matching ``where``.
+
+    ``expr`` and ``where`` are catalog-authored SQL expressions over the model's aliases;
+    they are parsed and checked against the warehouse schema, never taken from users.
+    """
+
+    id: str
+    model: str
+    agg: Aggregation
+    expr: str
+    where: str | None = None
+    description: str | None = None
+    source: SourceLocation | None = None
+
+
+class ChangelogEntry(Frozen):
+    version: int
+    date: str
+    note: str
+    author: str | None = None
+
+
+class LineageStep(Frozen):
+    system: str
+    tables: list[str]
+    note: str | None = None
+
+
+class TargetBinding(Frozen):
+    """A metric that has a target: the metric id (or measure id) holding the target value."""
+
+    metric: str
+
+
+class Metric(Frozen):
+    id: str
+    type: MetricType
+    name: Text
+    synonyms: Synonyms = Field(default_factory=Synonyms)
+    description: Text
+    definition: Text  # 口径, in words
+    # simple
+    measure: str | None = None
+    # ratio: numerator / denominator, each a metric id or a measure id (ratio of sums)
+    numerator: str | None = None
+    denominator: str | None = None
+    # derived: an arithmetic expression over metric or measure ids ("revenue - cogs")
+    expr: str | None = None
+    unit: Unit = Unit.NUMBER
+    currency: str | None = None
+    direction: Direction = Direction.HIGHER_IS_BETTER
+    owner: str
+    department: str
+    status: Status = Status.APPROVED
+    replaced_by: str | None = None
+    deprecation_reason: Text | None = None
+    version: int = 1
+    changelog: list[ChangelogEntry] = Field(default_factory=list)
+    lineage: list[LineageStep] = Field(default_factory=list)
+    target: TargetBinding | None = None
+    dimensions: list[str] | None = None  # restrict the dimensions it may be split by; None = all its models allow
+    sensitive: bool = False
+    examples: Synonyms = Field(default_factory=Synonyms)  # example questions, en/zh
+    source: SourceLocation | None = None
+
+
+class Dimension(Frozen):
+    """Something to group or filter by.
+
+    Members live in ``table``: ``key`` identifies a member, ``label`` names it per language.
+    Facts join on ``join_key`` (the dimension table's column that a model's mapped column
+    matches). With ``join_key`` unset the dimension is degenerate: the model's mapped column
+    is the member key itself, and ``table``/``key`` only say where members are listed.
+    """
+
+    id: str
+    name: Text
+    synonyms: Synonyms = Field(default_factory=Synonyms)
+    table: str
+    key: str
+    label: Text  # column names: en label column, zh label column
+    join_key: str | None = None
+    description: Text | None = None
+    source: SourceLocation | None = None
+
+
+class RowFilter(Frozen):
+    """Restrict rows: ``dimension`` must equal the asker's scope value named ``scope``."""
+
+    dimension: str
+    scope: str
+
+
+class Role(Frozen):
+    id: str
+    description: str | None = None
+    metrics: list[str] | Literal["*"] = "*"
+    exclude_metrics: list[str] = Field(default_factory=list)
+    row_filters: list[RowFilter] = Field(default_factory=list)
+    source: SourceLocation | None = None
+
+    def may_see(self, metric_id: str) -> bool:
+        allowed = self.metrics == "*" or metric_id in self.metrics
+        return allowed and metric_id not in self.exclude_metrics
+
+
+class AlertCondition(Frozen):
+    kind: Literal["below", "above", "attainment_below", "change_sigma"]
+    threshold: float
+    trailing_periods: int = 6
+
+
+class AlertRule(Frozen):
+    id: str
+    metric: str
+    dimension: str | None = None  # evaluate per member of this dimension
+    members: list[str] | None = None
+    grain: Literal["day", "week", "month"] = "month"
+    condition: AlertCondition
+    channel: str
+    role: str = "exec"
+    description: Text | None = None
+    source: SourceLocation | None = None
+
+
+class Catalog(Frozen):
+    """The whole catalog, indexed by id. Build it with ``catalog.loader.load_catalog``."""
+
+    root: str
+    models: dict[str, SemanticModel]
+    measures: dict[str, Measure]
+    metrics: dict[str, Metric]
+    dimensions: dict[str, Dimension]
+    roles: dict[str, Role]
+    alerts: dict[str, AlertRule] = Field(default_factory=dict)
+    content_hash: str = ""
+
+    def metric(self, metric_id: str) -> Metric:
+        return self.metrics[metric_id]
+
+    def approved_metrics(self) -> list[Metric]:
+        return [m for m in self.metrics.values() if m.status is Status.APPROVED]
