@@ -1,0 +1,57 @@
+"""The seam every surface (CLI, HTTP, Slack, alerts, evals) talks to.
+
+``Assistant`` in assistant/pipeline.py implements it; tests of a surface may pass a fake.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.answer import Answer
+from assistant.asker import Asker
+from assistant.plan import QueryPlan
+from catalog.models import Catalog
+
+
+class AskService(Protocol):
+    @property
+    def catalog(self) -> Catalog: ...
+
+    def ask(
+        self,
+        question: str,
+        asker: Asker,
+        *,
+        session_id: str | None = None,
+        as_of: date | None = None,
+        chart_dir: Path | None = None,
+        planner: str | None = None,
+    ) -> Answer:
+        """Answer a question end to end. Never raises UserFacingError: refusals come back as an Answer."""
+        ...
+
+    def run_plan(
+        self,
+        plan: QueryPlan,
+        asker: Asker,
+        *,
+        language: str = "en",
+        question: str = "",
+        chart_dir: Path | None = None,
+    ) -> Answer:
+        """Validate, compile, execute, chart and narrate a ready plan (used by `metricqa query` and alerts)."""
+        ...
+
+    def list_metrics(self, asker: Asker, language: str = "en") -> list[dict[str, Any]]:
+        """Approved metrics the asker may see: id, name, description, unit, owner, status, version."""
+        ...
+
+    def describe_metric(self, metric_id: str, asker: Asker, language: str = "en") -> dict[str, Any]:
+        """Definition, versions/changelog, lineage tree, sources of one metric (raises UnknownMetricError/AccessDeniedError)."""
+        ...
+
+    def as_of(self) -> date:
+        """The warehouse's as-of date."""
+        ...
