@@ -83,7 +83,7 @@ class Join(Frozen):
 
     table: str
     alias: str
-    on: list[tuple[str, str]]  # (column of the model's base alias or an earlier join alias "a.col", column of this table)
+    keys: list[tuple[str, str]]  # (column of the model's base alias or an earlier join alias "a.col", column of this table)
     kind: Literal["inner", "left"] = "inner"
 
 

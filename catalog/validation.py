@@ -1,0 +1,193 @@
+"""Cross-entry checks of a parsed catalog. Collect every issue; never raise (dsi validations/)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import sqlglot
+
+from assistant.errors import CatalogIssue
+from catalog.models import Catalog, Metric, MetricType, SemanticModel, Status
+from catalog.refs import expr_names, metric_inputs, qualified_columns
+
+Schema = dict[str, dict[str, str]]  # table -> column -> type
+
+
+def _issue(entry: object, message: str, field: str | None = None, level: str = "error") -> CatalogIssue:
+    src = getattr(entry, "source", None)
+    return CatalogIssue(level, message, src.file if src else "?", src.line if src else None, field)  # type: ignore[arg-type]
+
+
+def check_references(cat: Catalog) -> Iterator[CatalogIssue]:
+    refs = set(cat.metrics) | set(cat.measures)
+    for m in cat.measures.values():
+        if m.model not in cat.models:
+            yield _issue(m, f"measure `{m.id}` names unknown model `{m.model}`", "model")
+    for model in cat.models.values():
+        for dim in model.dimensions:
+            if dim not in cat.dimensions:
+                yield _issue(model, f"model `{model.id}` maps unknown dimension `{dim}`", f"dimensions.{dim}")
+    for metric in cat.metrics.values():
+        yield from _check_metric_parts(cat, metric, refs)
+    for role in cat.roles.values():
+        listed = [] if role.metrics == "*" else list(role.metrics)
+        for mid in [*listed, *role.exclude_metrics]:
+            if mid not in cat.metrics:
+                yield _issue(role, f"role `{role.id}` names unknown metric `{mid}`", "metrics")
+        for rf in role.row_filters:
+            if rf.dimension not in cat.dimensions:
+                yield _issue(role, f"role `{role.id}` filters on unknown dimension `{rf.dimension}`", "row_filters")
+    for alert in cat.alerts.values():
+        if alert.metric not in cat.metrics:
+            yield _issue(alert, f"alert `{alert.id}` names unknown metric `{alert.metric}`", "metric")
+        if alert.dimension and alert.dimension not in cat.dimensions:
+            yield _issue(alert, f"alert `{alert.id}` names unknown dimension `{alert.dimension}`", "dimension")
+
+
+def _check_metric_parts(cat: Catalog, metric: Metric, refs: set[str]) -> Iterator[CatalogIssue]:
+    required = {MetricType.SIMPLE: ("measure",), MetricType.RATIO: ("numerator", "denominator"),
+                MetricType.DERIVED: ("expr",)}[metric.type]
+    level = "error" if metric.status is Status.APPROVED else "warning"
+    for field in required:
+        if not getattr(metric, field):
+            yield _issue(metric, f"{metric.type.value} metric `{metric.id}` is missing `{field}`", field, level)
+    if metric.type is MetricType.SIMPLE and metric.measure and metric.measure not in cat.measures:
+        yield _issue(metric, f"metric `{metric.id}` names unknown measure `{metric.measure}`", "measure")
+    if metric.type is not MetricType.SIMPLE:
+        try:
+            parts = metric_inputs(metric)
+        except sqlglot.ParseError as exc:
+            yield _issue(metric, f"metric `{metric.id}` has an unparsable expr: {exc}", "expr")
+            parts = []
+        for part in parts:
+            if part not in refs:
+                yield _issue(metric, f"metric `{metric.id}` refers to unknown metric or measure `{part}`", "expr")
+    if metric.status is Status.DEPRECATED:
+        if not metric.replaced_by:
+            yield _issue(metric, f"deprecated metric `{metric.id}` must name `replaced_by`", "replaced_by")
+        elif metric.replaced_by not in cat.metrics:
+            yield _issue(metric, f"`replaced_by` names unknown metric `{metric.replaced_by}`", "replaced_by")
+    if metric.target and metric.target.metric not in refs:
+        yield _issue(metric, f"target of `{metric.id}` names unknown metric `{metric.target.metric}`", "target")
+    for dim in metric.dimensions or []:
+        if dim not in cat.dimensions:
+            yield _issue(metric, f"metric `{metric.id}` lists unknown dimension `{dim}`", "dimensions")
+
+
+def check_cycles(cat: Catalog) -> Iterator[CatalogIssue]:
+    """Derived and ratio metrics must not depend on themselves."""
+    state: dict[str, int] = {}  # 1 = visiting, 2 = done
+
+    def visit(mid: str, path: list[str]) -> list[str] | None:
+        if state.get(mid) == 1:
+            return [*path, mid]
+        if state.get(mid) == 2 or mid not in cat.metrics:
+            return None
+        state[mid] = 1
+        try:
+            parts = metric_inputs(cat.metrics[mid])
+        except sqlglot.ParseError:
+            parts = []
+        for part in parts:
+            cycle = visit(part, [*path, mid])
+            if cycle:
+                return cycle
+        state[mid] = 2
+        return None
+
+    for mid in cat.metrics:
+        cycle = visit(mid, [])
+        if cycle:
+            start = cycle.index(cycle[-1])
+            loop = " → ".join(cycle[start:])
+            yield _issue(cat.metrics[cycle[-1]], f"metric cycle: {loop}", "expr")
+            return
+
+
+def check_synonyms(cat: Catalog) -> Iterator[CatalogIssue]:
+    """One name or synonym may belong to one metric only (口径冲突)."""
+    owner: dict[str, str] = {}
+    for metric in cat.metrics.values():
+        words = {metric.id, metric.name.en, metric.name.zh or "", *metric.synonyms.all()}
+        for word in sorted(w.strip().lower() for w in words if w.strip()):
+            other = owner.setdefault(word, metric.id)
+            if other != metric.id:
+                yield _issue(metric, f"synonym `{word}` is claimed by both `{other}` and `{metric.id}` (口径冲突)",
+                             "synonyms")
+
+
+def _model_aliases(model: SemanticModel) -> dict[str, str]:
+    return {model.alias: model.table, **{j.alias: j.table for j in model.joins}}
+
+
+def _check_columns(entry: object, sql: str, aliases: dict[str, str], schema: Schema, field: str) -> Iterator[CatalogIssue]:
+    try:
+        cols = qualified_columns(sql)
+    except sqlglot.ParseError as exc:
+        yield _issue(entry, f"cannot parse `{sql}`: {exc}", field)
+        return
+    for alias, col in cols:
+        table = aliases.get(alias)
+        if table is None:
+            yield _issue(entry, f"`{alias}.{col}` uses unknown alias `{alias}` (known: {', '.join(aliases)})", field)
+        elif table in schema and col not in schema[table]:
+            yield _issue(entry, f"column `{col}` does not exist in table `{table}`", field)
+
+
+def check_schema(cat: Catalog, schema: Schema) -> Iterator[CatalogIssue]:
+    """Tables and columns named by the catalog exist in the warehouse."""
+    for model in cat.models.values():
+        aliases = _model_aliases(model)
+        for alias, table in aliases.items():
+            if table not in schema:
+                yield _issue(model, f"table `{table}` (alias `{alias}`) does not exist in the warehouse", "table")
+        yield from _check_columns(model, model.time, aliases, schema, "time")
+        for dim, col in model.dimensions.items():
+            yield from _check_columns(model, col, aliases, schema, f"dimensions.{dim}")
+        for join in model.joins:
+            for left, right in join.keys:
+                yield from _check_columns(model, left, aliases, schema, "joins.keys")
+                if join.table in schema and right not in schema[join.table]:
+                    yield _issue(model, f"column `{right}` does not exist in table `{join.table}`", "joins.keys")
+    for m in cat.measures.values():
+        model = cat.models.get(m.model)
+        if model is None:
+            continue
+        aliases = _model_aliases(model)
+        yield from _check_columns(m, m.expr, aliases, schema, "expr")
+        if m.where:
+            yield from _check_columns(m, m.where, aliases, schema, "where")
+    for d in cat.dimensions.values():
+        if d.table not in schema:
+            yield _issue(d, f"dimension table `{d.table}` does not exist in the warehouse", "table")
+            continue
+        cols = [("key", d.key), ("label.en", d.label.en), ("label.zh", d.label.zh or d.label.en)]
+        if d.join_key:
+            cols.append(("join_key", d.join_key))
+        for field, col in cols:
+            if col not in schema[d.table]:
+                yield _issue(d, f"column `{col}` does not exist in table `{d.table}`", field)
+
+
+def check_derived_names(cat: Catalog) -> Iterator[CatalogIssue]:
+    for metric in cat.metrics.values():
+        if metric.type is MetricType.DERIVED and metric.expr:
+            try:
+                expr_names(metric.expr)
+            except sqlglot.ParseError as exc:
+                yield _issue(metric, f"cannot parse expr of `{metric.id}`: {exc}", "expr")
+
+
+CHECKS: tuple[Callable[[Catalog], Iterator[CatalogIssue]], ...] = (
+    check_references,
+    check_cycles,
+    check_synonyms,
+    check_derived_names,
+)
+
+
+def validate_catalog(cat: Catalog, schema: Schema | None = None) -> list[CatalogIssue]:
+    issues = [issue for check in CHECKS for issue in check(cat)]
+    if schema is not None:
+        issues.extend(check_schema(cat, schema))
+    return issues
