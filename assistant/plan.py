@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +13,7 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Grain(str, Enum):
+class Grain(StrEnum):
     NONE = "none"
     DAY = "day"
     WEEK = "week"
@@ -22,14 +22,14 @@ class Grain(str, Enum):
     YEAR = "year"
 
 
-class Comparison(str, Enum):
+class Comparison(StrEnum):
     NONE = "none"
     PREVIOUS_PERIOD = "previous_period"
     SAME_PERIOD_LAST_YEAR = "same_period_last_year"
     TARGET = "target"
 
 
-class Intent(str, Enum):
+class Intent(StrEnum):
     VALUE = "value"
     BREAKDOWN = "breakdown"
     TREND = "trend"
@@ -37,7 +37,7 @@ class Intent(str, Enum):
     LAGGED = "lagged"
 
 
-class FilterOp(str, Enum):
+class FilterOp(StrEnum):
     IN = "in"
     NOT_IN = "not_in"
     EQ = "eq"

@@ -7,7 +7,7 @@ Every entry remembers the file and line it came from (``source``) so errors can 
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,31 +45,31 @@ class Synonyms(Frozen):
         return [*self.en, *self.zh]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"
     DEPRECATED = "deprecated"
 
 
-class MetricType(str, Enum):
+class MetricType(StrEnum):
     SIMPLE = "simple"
     RATIO = "ratio"
     DERIVED = "derived"
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     CURRENCY = "currency"
     COUNT = "count"
     RATIO = "ratio"  # a fraction, shown as a percentage
     NUMBER = "number"
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     HIGHER_IS_BETTER = "higher_is_better"
     LOWER_IS_BETTER = "lower_is_better"
 
 
-class Aggregation(str, Enum):
+class Aggregation(StrEnum):
     SUM = "sum"
     COUNT = "count"
     COUNT_DISTINCT = "count_distinct"

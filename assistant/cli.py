@@ -1,0 +1,351 @@
+"""`metricqa` command line. Thin: parse arguments, call the assistant, print the result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import Answer
+from assistant.asker import Asker
+from assistant.errors import CatalogError, UserFacingError
+from assistant.settings import Settings
+
+COMPARE = {"mom": "previous_period", "qoq": "previous_period", "pop": "previous_period", "previous": "previous_period",
+           "yoy": "same_period_last_year", "target": "target", "none": "none"}
+
+
+def make_settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for name in ("warehouse", "catalog", "chart_dir", "planner", "as_of"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return Settings(**overrides)
+
+
+def make_asker(args: argparse.Namespace, settings: Settings) -> Asker:
+    scope = dict(s.split("=", 1) for s in (getattr(args, "scope", None) or []))
+    if getattr(args, "region", None):
+        scope["region"] = args.region
+    if getattr(args, "rep", None):
+        scope["rep"] = args.rep
+    return Asker(role=getattr(args, "role", None) or settings.default_role, scope=scope, user="cli")
+
+
+def open_assistant(settings: Settings) -> Any:
+    from assistant.pipeline import Assistant
+
+    return Assistant.from_settings(settings)
+
+
+# --- printing -------------------------------------------------------------------------------
+def format_table(columns: list[str], rows: list[list[Any]], limit: int = 20) -> str:
+    shown = [[_cell(v) for v in row] for row in rows[:limit]]
+    widths = [max([len(c), *(len(r[i]) for r in shown)]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in shown]
+    if len(rows) > limit:
+        lines.append(f"… {len(rows) - limit} more rows")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
+    return "" if value is None else str(value)
+
+
+def print_answer(result: Answer, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(result.to_json_dict(), ensure_ascii=False))
+        return
+    print(result.answer)
+    if result.options:
+        for i, option in enumerate(result.options, 1):
+            print(f"  {i}. {option}")
+    if result.assumptions:
+        print("Assumptions: " + "; ".join(result.assumptions))
+    if result.rows:
+        print()
+        print(format_table(result.columns, result.rows))
+    if result.chart:
+        print(f"\nChart ({result.chart.type}): {result.chart.path}")
+    for c in result.citations:
+        print(f"\n[{c.metric} v{c.version}, {c.status}] {c.name} — owner {c.owner}")
+        print(f"  口径/definition: {c.definition}")
+        print(f"  formula: {c.formula}")
+        print(f"  sources: {', '.join(c.sources)}")
+        print(f"  lineage: {' → '.join(c.lineage)}")
+    if result.data_as_of:
+        print(f"\nData as of {result.data_as_of}.")
+
+
+# --- commands -------------------------------------------------------------------------------
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = make_settings(args)
+    assistant = open_assistant(settings)
+    result = assistant.ask(
+        args.question,
+        make_asker(args, settings),
+        session_id=args.session,
+        as_of=date.fromisoformat(args.as_of) if args.as_of else None,
+        chart_dir=Path(args.chart_dir) if args.chart_dir else None,
+        planner=args.planner,
+    )
+    print_answer(result, args.format)
+    return 0
+
+
+def build_plan(args: argparse.Namespace, as_of: date) -> Any:
+    from assistant.plan import Comparison, Filter, Grain, OrderBy, QueryPlan, TimeRange
+    from assistant.timeparse import parse_time
+
+    match = parse_time(args.period.replace("_", " "), as_of, "en") if args.period else None
+    if match is None:
+        raise UserFacingError(f"Cannot read the period `{args.period}`; try this_month, last_quarter, 2025-01-01..2025-03-31.")
+    time_range: TimeRange = match.time_range
+    if args.grain:
+        time_range = time_range.model_copy(update={"grain": Grain(args.grain)})
+    filters = []
+    for item in args.filter or []:
+        dim, _, values = item.partition("=")
+        filters.append(Filter(dimension=dim, values=tuple(values.split(","))))
+    comparison = Comparison(COMPARE[args.compare]) if args.compare else Comparison.NONE
+    order = ()
+    if args.top or args.bottom:
+        order = (OrderBy(by=args.metric[0], direction="desc" if args.top else "asc"),)
+    return QueryPlan(
+        metrics=tuple(args.metric),
+        dimensions=tuple(args.by or ()),
+        filters=tuple(filters),
+        time=time_range,
+        comparison=comparison,
+        order=order,
+        limit=args.top or args.bottom,
+    )
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    settings = make_settings(args)
+    assistant = open_assistant(settings)
+    as_of = date.fromisoformat(args.as_of) if args.as_of else assistant.as_of()
+    try:
+        plan = build_plan(args, as_of)
+    except UserFacingError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    result = assistant.run_plan(plan, make_asker(args, settings), language=args.language,
+                                chart_dir=Path(args.chart_dir) if args.chart_dir else None)
+    print_answer(result, args.format)
+    return 0
+
+
+def cmd_demo_build(args: argparse.Namespace) -> int:
+    from assistant.demo_warehouse import build_cli
+
+    settings = Settings()
+    path = Path(args.path) if args.path else settings.resolved_warehouse()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_cli(path, args.scale, args.seed)
+    return 0
+
+
+def _load_catalog_for(args: argparse.Namespace) -> Any:
+    from assistant.pipeline import ensure_warehouse
+    from assistant.warehouse import open_warehouse, read_schema
+    from catalog.loader import load_catalog
+
+    settings = make_settings(args)
+    schema = None
+    if not getattr(args, "no_warehouse", False):
+        con = open_warehouse(ensure_warehouse(settings))
+        try:
+            schema = read_schema(con)
+        finally:
+            con.close()
+    return load_catalog(settings.resolved_catalog(), schema)
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    try:
+        cat = _load_catalog_for(args)
+    except CatalogError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    if args.catalog_cmd == "validate":
+        print(f"OK: {len(cat.metrics)} metrics, {len(cat.measures)} measures, {len(cat.dimensions)} dimensions, "
+              f"{len(cat.models)} models, {len(cat.roles)} roles ({cat.root})")
+        return 0
+    if args.catalog_cmd == "list":
+        for m in cat.metrics.values():
+            print(f"{m.id:24} {m.status.value:10} v{m.version:<3} {m.name.en} / {m.name.zh or ''}  ({m.owner})")
+        return 0
+    metric_id = args.metric_id
+    if metric_id not in cat.metrics:
+        print(f"Unknown metric `{metric_id}`.", file=sys.stderr)
+        return 1
+    if args.catalog_cmd == "show":
+        print(json.dumps(cat.metrics[metric_id].model_dump(mode="json", exclude={"source"}), ensure_ascii=False, indent=2))
+        return 0
+    from assistant.lineage import format_tree, lineage_json, lineage_tree
+
+    if args.format == "json":
+        print(json.dumps(lineage_json(cat, metric_id), ensure_ascii=False, indent=2))
+    else:
+        print(format_tree(lineage_tree(cat, metric_id), args.language))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from assistant.audit import AuditLog
+
+    for entry in AuditLog(Settings().resolved_audit_log()).tail(args.n):
+        if args.format == "json":
+            print(json.dumps(entry, ensure_ascii=False))
+        else:
+            print(f"{entry.get('ts')} {entry.get('user')}/{entry.get('role')} {entry.get('status'):9} "
+                  f"rows={entry.get('row_count')} {entry.get('timings_ms', {}).get('total')}ms  {entry.get('question')}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from integrations.api.app import serve
+
+    settings = make_settings(args)
+    if args.demo:
+        settings = settings.model_copy(update={"demo_mode": True})
+    serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_slack(args: argparse.Namespace) -> int:
+    from integrations.slack_app import run_slack
+
+    run_slack(make_settings(args), mode=args.mode, port=args.port)
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from integrations.alerts import alerts_cli
+
+    return alerts_cli(make_settings(args), date.fromisoformat(args.as_of) if args.as_of else None, args.dry_run)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evals.runner import eval_cli
+
+    return eval_cli(args)
+
+
+# --- parser ---------------------------------------------------------------------------------
+def add_common(p: argparse.ArgumentParser, asker: bool = True) -> None:
+    p.add_argument("--warehouse", help="DuckDB file (default: the demo warehouse, built on first use)")
+    p.add_argument("--catalog", help="catalog directory of YAML files (default: the demo catalog)")
+    p.add_argument("--as-of", help="resolve relative time against this date (YYYY-MM-DD)")
+    if asker:
+        p.add_argument("--role", help="asker's role (default exec)")
+        p.add_argument("--region", help="scope: region id for a regional_manager")
+        p.add_argument("--rep", help="scope: rep id for a sales_rep")
+        p.add_argument("--scope", action="append", help="scope KEY=VALUE (repeatable)")
+        p.add_argument("--format", choices=["text", "json"], default="text")
+        p.add_argument("--chart-dir", help="where chart PNGs are written")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="metricqa", description="Governed metric Q&A (指标中心).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ask", help="ask a question in English or Chinese")
+    p.add_argument("question")
+    add_common(p)
+    p.add_argument("--session", help="conversation id for follow-ups")
+    p.add_argument("--planner", choices=["rules", "llm", "hybrid"])
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("query", help="run a structured request (no language understanding)")
+    p.add_argument("--metric", action="append", required=True)
+    p.add_argument("--by", action="append", help="dimension to group by (repeatable)")
+    p.add_argument("--period", default="this_month")
+    p.add_argument("--grain", choices=["day", "week", "month", "quarter", "year"])
+    p.add_argument("--compare", choices=sorted(COMPARE))
+    p.add_argument("--filter", action="append", help="DIM=MEMBER[,MEMBER] (member keys)")
+    p.add_argument("--top", type=int)
+    p.add_argument("--bottom", type=int)
+    p.add_argument("--language", choices=["en", "zh"], default="en")
+    add_common(p)
+    p.set_defaults(func=cmd_query)
+
+    demo = sub.add_parser("demo", help="the demo warehouse").add_subparsers(dest="demo_cmd", required=True)
+    p = demo.add_parser("build", help="generate the demo warehouse")
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--path")
+    p.set_defaults(func=cmd_demo_build)
+
+    cat = sub.add_parser("catalog", help="inspect and validate the catalog").add_subparsers(dest="catalog_cmd", required=True)
+    for name in ("list", "validate", "show", "lineage"):
+        p = cat.add_parser(name)
+        if name in ("show", "lineage"):
+            p.add_argument("metric_id")
+        p.add_argument("--format", choices=["text", "json"], default="text")
+        p.add_argument("--language", choices=["en", "zh"], default="en")
+        p.add_argument("--no-warehouse", action="store_true", help="skip checks against the warehouse schema")
+        add_common(p, asker=False)
+        p.set_defaults(func=cmd_catalog)
+
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd", required=True)
+    p = audit.add_parser("tail")
+    p.add_argument("-n", type=int, default=20)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("serve", help="HTTP API and web chat widget")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--demo", action="store_true", help="no API keys needed; askers get the default role")
+    add_common(p, asker=False)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("slack", help="Slack app (Socket Mode or HTTP)")
+    p.add_argument("--mode", choices=["socket", "http"], default="socket")
+    p.add_argument("--port", type=int, default=3000)
+    add_common(p, asker=False)
+    p.set_defaults(func=cmd_slack)
+
+    alerts = sub.add_parser("alerts", help="alert rules").add_subparsers(dest="alerts_cmd", required=True)
+    p = alerts.add_parser("run")
+    p.add_argument("--dry-run", action="store_true")
+    add_common(p, asker=False)
+    p.set_defaults(func=cmd_alerts)
+
+    p = sub.add_parser("eval", help="run the evaluation suite")
+    p.add_argument("--planner", choices=["rules", "llm", "hybrid"], default="rules")
+    p.add_argument("--compare-planners", action="store_true", help="run rules, llm and hybrid side by side")
+    p.add_argument("--tags", help="comma-separated tags to run")
+    p.add_argument("--out", default="out/eval")
+    p.add_argument("--floor", type=float, default=0.0, help="exit non-zero when overall accuracy is below this")
+    p.add_argument("--scale", type=float, default=0.2, help="demo warehouse scale for the eval")
+    p.add_argument("--limit", type=int, help="run only the first N cases")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CatalogError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    except UserFacingError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,410 @@
+"""The ask pipeline: question → retrieve → plan → validate → compile → execute → chart → answer.
+
+The stage order is written down once, in ``STAGES``; only ``answer()`` calls every stage in turn.
+``Assistant`` owns the long-lived parts (catalog, warehouse connection, index, sessions, audit log)
+and implements ``assistant.service.AskService`` for every surface.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from assistant.answer import Answer
+from assistant.asker import Asker
+from assistant.audit import AuditLog
+from assistant.errors import AmbiguousQuestionError, AssistantError, UnknownMetricError, UserFacingError
+from assistant.plan import QueryPlan
+from assistant.sessions import SessionStore
+from assistant.settings import Settings
+from catalog.models import Catalog, Status
+from catalog.store import CatalogStore
+
+
+@dataclass
+class Turn:
+    """Everything one request accumulates on its way through the stages."""
+
+    question: str
+    asker: Asker
+    language: str
+    as_of: date
+    chart_dir: Path
+    planner: str
+    session_id: str | None = None
+    candidates: list[Any] = field(default_factory=list)
+    plan: QueryPlan | None = None
+    compiled: Any = None
+    result: Any = None
+    chart: Any = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+Stage = Callable[["Assistant", Turn], None]
+
+
+def retrieve_stage(assistant: Assistant, turn: Turn) -> None:
+    from retrieval.retrieve import retrieve_candidates
+
+    turn.candidates = retrieve_candidates(turn.question, assistant.index(), k=12)
+
+
+def plan_stage(assistant: Assistant, turn: Turn) -> None:
+    from assistant.planner import PlanningContext, plan_question
+
+    ctx = PlanningContext(
+        catalog=assistant.catalog,
+        members=assistant.members(),
+        as_of=turn.as_of,
+        candidates=turn.candidates,
+        previous=assistant.sessions.previous(turn.session_id),
+        role=assistant.catalog.roles.get(turn.asker.role),
+    )
+    turn.plan = plan_question(turn.question, ctx, assistant.planner(turn.planner))
+
+
+def validate_stage(assistant: Assistant, turn: Turn) -> None:
+    from assistant.governance import check_plan
+
+    assert turn.plan is not None
+    members = {dim: {m.key for m in ms} for dim, ms in assistant.members().items()}
+    check_plan(turn.plan, assistant.catalog, turn.asker, members)
+
+
+def compile_stage(assistant: Assistant, turn: Turn) -> None:
+    from assistant.compiler import compile_plan
+
+    assert turn.plan is not None
+    turn.compiled = compile_plan(turn.plan, assistant.catalog, turn.asker, language=turn.language)
+
+
+def execute_stage(assistant: Assistant, turn: Turn) -> None:
+    from assistant.executor import execute
+
+    settings = assistant.settings
+    with assistant.cursor() as con:
+        turn.result = execute(turn.compiled, con, row_cap=settings.row_cap, timeout_s=settings.statement_timeout_s)
+
+
+def chart_stage(assistant: Assistant, turn: Turn) -> None:
+    from charts.render import render_chart
+    from charts.rules import choose_chart
+
+    from assistant.narrative import chart_title
+
+    assert turn.plan is not None
+    columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
+    spec = choose_chart(turn.plan, columns, rows, assistant.catalog, turn.language)
+    if spec is not None:
+        title = chart_title(turn.plan, assistant.catalog, turn.language)
+        turn.chart = render_chart(spec, turn.chart_dir, title, turn.language)
+
+
+STAGES: tuple[tuple[str, Stage], ...] = (
+    ("retrieve", retrieve_stage),
+    ("plan", plan_stage),
+    ("validate", validate_stage),
+    ("compile", compile_stage),
+    ("execute", execute_stage),
+    ("chart", chart_stage),
+)
+
+
+def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
+    from assistant.citations import cite
+    from assistant.narrative import narrate
+
+    assert turn.plan is not None and turn.result is not None
+    columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
+    lang = turn.language
+    return Answer(
+        question=turn.question,
+        language=lang,  # type: ignore[arg-type]
+        status="answered",
+        answer=narrate(turn.plan, columns, rows, assistant.catalog, lang),
+        plan=turn.plan,
+        sql=turn.compiled.sql,
+        params=[str(p) if isinstance(p, date) else p for p in turn.compiled.params],
+        columns=columns,
+        rows=rows,
+        chart=turn.chart,
+        citations=cite(turn.plan, assistant.catalog, lang, list(turn.compiled.sources)),
+        assumptions=list(turn.plan.assumptions_zh if lang == "zh" and turn.plan.assumptions_zh else turn.plan.assumptions),
+        data_as_of=turn.as_of.isoformat(),
+        session_id=turn.session_id,
+        role=turn.asker.role,
+    )
+
+
+def error_answer(assistant: Assistant, turn: Turn, error: UserFacingError) -> Answer:
+    from assistant.narrative import narrate_clarify, narrate_refusal
+
+    lang = turn.language
+    options = getattr(error, "options", []) if isinstance(error, AmbiguousQuestionError) else []
+    text = narrate_clarify(options, lang) if options else narrate_refusal(error, lang)
+    return Answer(
+        question=turn.question,
+        language=lang,  # type: ignore[arg-type]
+        status="clarify" if isinstance(error, AmbiguousQuestionError) else "refused",
+        answer=text,
+        plan=turn.plan,
+        options=options,
+        reason=None if options else error.message_for(lang),
+        suggestions=error.suggestions,
+        data_as_of=turn.as_of.isoformat(),
+        session_id=turn.session_id,
+        role=turn.asker.role,
+    )
+
+
+def answer(assistant: Assistant, turn: Turn, start: str = "retrieve") -> Answer:
+    """Run the stages from ``start`` on; a UserFacingError becomes a refused/clarify Answer."""
+    names = [name for name, _ in STAGES]
+    began = time.perf_counter()
+    try:
+        for name, stage in STAGES[names.index(start):]:
+            t0 = time.perf_counter()
+            stage(assistant, turn)
+            turn.timings_ms[name] = round((time.perf_counter() - t0) * 1000, 2)
+        t0 = time.perf_counter()
+        result = compose_answer(assistant, turn)
+        turn.timings_ms["answer"] = round((time.perf_counter() - t0) * 1000, 2)
+    except UserFacingError as exc:
+        result = error_answer(assistant, turn, exc)
+    turn.timings_ms["total"] = round((time.perf_counter() - began) * 1000, 2)
+    result.timings_ms = dict(turn.timings_ms)
+    if result.status == "answered" and result.plan is not None:
+        assistant.sessions.remember(turn.session_id, result.plan)
+    assistant.record(turn, result)
+    return result
+
+
+class Assistant:
+    """The long-lived assistant behind every surface (implements AskService)."""
+
+    def __init__(self, settings: Settings, store: CatalogStore, warehouse: Path) -> None:
+        from assistant.warehouse import open_warehouse, read_as_of
+
+        self.settings = settings
+        self.store = store
+        self.warehouse = warehouse
+        self._con = open_warehouse(warehouse)
+        self._con_lock = threading.Lock()
+        self._as_of = date.fromisoformat(settings.as_of) if settings.as_of else (read_as_of(self._con) or date.today())
+        self.audit = AuditLog(settings.resolved_audit_log())
+        self.sessions = SessionStore(settings.home / "sessions")
+        self._members: dict[str, list[Any]] | None = None
+        self._index: Any = None
+        self._planners: dict[str, Any] = {}
+        self._lazy_lock = threading.Lock()
+        store.on_change(self._catalog_changed)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Assistant:
+        from assistant.warehouse import open_warehouse, read_schema
+
+        warehouse = ensure_warehouse(settings)
+        con = open_warehouse(warehouse)
+        try:
+            schema = read_schema(con)
+        finally:
+            con.close()
+        store = CatalogStore(settings.resolved_catalog(), schema)
+        return cls(settings, store, warehouse)
+
+    # --- long-lived parts, built lazily -------------------------------------------------
+    @property
+    def catalog(self) -> Catalog:
+        return self.store.current
+
+    def _catalog_changed(self, _catalog: Catalog) -> None:
+        with self._lazy_lock:
+            self._members = None
+            self._index = None
+            self._planners = {}
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self._con, self._con_lock)
+
+    def members(self) -> dict[str, list[Any]]:
+        from retrieval.members import read_members
+
+        with self._lazy_lock:
+            if self._members is None:
+                with self._con_lock:
+                    self._members = read_members(self.catalog, self._con)
+            return self._members
+
+    def index(self) -> Any:
+        from retrieval.embedders import make_embedder
+        from retrieval.index import open_index
+
+        members = self.members()
+        with self._lazy_lock:
+            if self._index is None:
+                index = open_index(self.settings.index_dir() / index_key(self), make_embedder(self.settings.embedder))
+                index.build(self.catalog, members)
+                self._index = index
+            return self._index
+
+    def planner(self, name: str) -> Any:
+        from assistant.planner import make_planner
+
+        with self._lazy_lock:
+            if name not in self._planners:
+                self._planners[name] = make_planner(name, self.settings)
+            return self._planners[name]
+
+    def as_of(self) -> date:
+        return self._as_of
+
+    # --- AskService ---------------------------------------------------------------------
+    def new_turn(self, question: str, asker: Asker, language: str | None = None, **kw: Any) -> Turn:
+        from assistant.language import detect_language
+
+        return Turn(
+            question=question,
+            asker=asker,
+            language=language or detect_language(question),
+            as_of=kw.get("as_of") or self._as_of,
+            chart_dir=Path(kw.get("chart_dir") or self.settings.resolved_chart_dir()),
+            planner=kw.get("planner") or self.settings.planner,
+            session_id=kw.get("session_id"),
+        )
+
+    def ask(
+        self,
+        question: str,
+        asker: Asker,
+        *,
+        session_id: str | None = None,
+        as_of: date | None = None,
+        chart_dir: Path | None = None,
+        planner: str | None = None,
+    ) -> Answer:
+        turn = self.new_turn(question, asker, session_id=session_id, as_of=as_of, chart_dir=chart_dir, planner=planner)
+        return answer(self, turn)
+
+    def run_plan(
+        self,
+        plan: QueryPlan,
+        asker: Asker,
+        *,
+        language: str = "en",
+        question: str = "",
+        chart_dir: Path | None = None,
+    ) -> Answer:
+        turn = self.new_turn(question or plan_summary(plan), asker, language=language, chart_dir=chart_dir)
+        turn.plan = plan
+        return answer(self, turn, start="validate")
+
+    def list_metrics(self, asker: Asker, language: str = "en") -> list[dict[str, Any]]:
+        role = self.catalog.roles.get(asker.role)
+        return [
+            {
+                "id": m.id,
+                "name": m.name.get(language),
+                "description": m.description.get(language),
+                "unit": m.unit.value,
+                "owner": m.owner,
+                "department": m.department,
+                "status": m.status.value,
+                "version": m.version,
+            }
+            for m in self.catalog.metrics.values()
+            if m.status is Status.APPROVED and role is not None and role.may_see(m.id)
+        ]
+
+    def describe_metric(self, metric_id: str, asker: Asker, language: str = "en") -> dict[str, Any]:
+        from assistant.errors import AccessDeniedError
+        from assistant.lineage import lineage_json
+
+        metric = self.catalog.metrics.get(metric_id)
+        if metric is None:
+            raise UnknownMetricError(f"Unknown metric `{metric_id}`.", f"未知指标 `{metric_id}`。")
+        role = self.catalog.roles.get(asker.role)
+        if role is None or not role.may_see(metric_id):
+            raise AccessDeniedError(
+                f"Role `{asker.role}` may not see `{metric_id}`.", f"角色 `{asker.role}` 无权查看 `{metric_id}`。"
+            )
+        return {
+            **metric.model_dump(mode="json", exclude={"source"}),
+            "display_name": metric.name.get(language),
+            "lineage": lineage_json(self.catalog, metric_id),
+        }
+
+    # --- audit --------------------------------------------------------------------------
+    def record(self, turn: Turn, result: Answer) -> None:
+        self.audit.append(
+            {
+                "user": turn.asker.user,
+                "role": turn.asker.role,
+                "scope": turn.asker.scope,
+                "session": turn.session_id,
+                "question": turn.question,
+                "plan": result.plan.model_dump(mode="json") if result.plan else None,
+                "sql": result.sql,
+                "params": result.params,
+                "row_count": len(result.rows),
+                "status": result.status,
+                "reason": result.reason,
+                "timings_ms": result.timings_ms,
+            }
+        )
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class _Cursor:
+    """Serialise use of the one read-only connection (DuckDB connections are not thread-safe)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, lock: threading.Lock) -> None:
+        self._con, self._lock = con, lock
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self._lock.acquire()
+        return self._con
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def plan_summary(plan: QueryPlan) -> str:
+    parts = [", ".join(plan.metrics)]
+    if plan.dimensions:
+        parts.append("by " + ", ".join(plan.dimensions))
+    parts.append(f"{plan.time.start}..{plan.time.end}")
+    if plan.comparison.value != "none":
+        parts.append(f"vs {plan.comparison.value}")
+    return " ".join(parts)
+
+
+def index_key(assistant: Assistant) -> str:
+    import hashlib
+
+    raw = f"{assistant.store.root.resolve()}|{assistant.warehouse.resolve()}|{assistant.settings.embedder}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+def ensure_warehouse(settings: Settings) -> Path:
+    """The configured warehouse; with none configured, the demo one, built on first use."""
+    if settings.warehouse is not None:
+        return settings.warehouse
+    path = settings.resolved_warehouse()
+    if not path.exists():
+        from assistant.demo_warehouse import build_demo_warehouse
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build_demo_warehouse(path, scale=1.0, seed=42, progress=True)
+    return path
+
+
+__all__ = ["Assistant", "AssistantError", "STAGES", "Turn", "answer"]
