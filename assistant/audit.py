@@ -25,8 +25,11 @@ class AuditLog:
         line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _LOCK:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = "\n" + line  # a previous writer was killed mid-line: start afresh
                 os.write(fd, line.encode("utf-8"))
                 os.fsync(fd)
             finally:
