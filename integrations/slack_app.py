@@ -1,0 +1,316 @@
+"""The Slack surface: a Bolt app that asks the AskService and answers in the thread.
+
+Thin by design (style.md §1): parse the Slack input, call ``service.ask``, render with the one
+formatter (integrations/slack_blocks.py), post. Handles ``app_mention``, direct messages
+(``message`` events in an ``im`` channel), the ``/metric`` slash command and clicks on clarify
+buttons. Each Slack thread is one assistant session (``slack:{channel}:{thread_ts}``), so a
+follow-up in the thread modifies the previous question.
+
+Run it with ``run_slack(settings, mode="socket" | "http", port=3000)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from slack_bolt import App, BoltContext
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from assistant.answer import Answer
+from assistant.errors import UserFacingError
+from assistant.service import AskService
+from assistant.settings import Settings
+from integrations.slack_blocks import (
+    CLARIFY_ACTION_PREFIX,
+    SlackMessage,
+    answer_message,
+    error_message,
+    escape,
+    guess_language,
+    help_message,
+    metric_units,
+    working_text,
+)
+from integrations.slack_users import SlackUserMap, load_slack_users
+
+log = logging.getLogger(__name__)
+
+SLACK_EVENTS_PATH = "/slack/events"
+
+
+class SlackConfigError(UserFacingError):
+    """A setting the Slack app needs is missing."""
+
+    kind = "slack_config"
+
+
+def session_id_for(channel: str, thread_ts: str) -> str:
+    return f"slack:{channel}:{thread_ts}"
+
+
+def strip_mention(text: str, bot_user_id: str | None) -> str:
+    """Drop the bot's own ``<@U…>`` mention and undo Slack's &amp;/&lt;/&gt; escaping."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+def post_message(client: WebClient, channel: str, message: SlackMessage, thread_ts: str | None = None) -> str:
+    """Post a formatted message; returns its ts."""
+    resp = client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+    )
+    return str(resp["ts"])
+
+
+def upload_chart(client: WebClient, channel_id: str, thread_ts: str, answer: Answer) -> bool:
+    """Upload the answer's chart PNG into the thread (files_upload_v2); False when there is none or it failed."""
+    if answer.chart is None or not Path(answer.chart.path).is_file():
+        return False
+    path = Path(answer.chart.path)
+    try:
+        client.files_upload_v2(
+            channel=channel_id,
+            thread_ts=thread_ts,
+            file=str(path),
+            filename=path.name,
+            title=answer.question[:200],
+        )
+    except SlackApiError as exc:
+        log.warning("chart upload to %s failed: %s", channel_id, exc.response.get("error"))
+        return False
+    return True
+
+
+def post_answer(
+    client: WebClient,
+    channel: str,
+    answer: Answer,
+    *,
+    thread_ts: str | None = None,
+    units: Mapping[str, str] | None = None,
+    header: str | None = None,
+) -> str:
+    """Post an Answer (blocks) and its chart into ``thread_ts`` (or the thread of the new message).
+
+    Returns the thread ts. ``channel`` may be a name; the upload uses the id Slack answers with.
+    """
+    message = answer_message(answer, units, header=header)
+    resp = client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+    )
+    thread = thread_ts or str(resp["ts"])
+    upload_chart(client, str(resp.get("channel") or channel), thread, answer)
+    return thread
+
+
+class SlackResponder:
+    """Asks the service for one Slack question and posts the reply; shared by every listener."""
+
+    def __init__(self, service: AskService, settings: Settings, users: SlackUserMap) -> None:
+        self.service = service
+        self.settings = settings
+        self.users = users
+        self.units = metric_units(service.catalog)
+        self._lock = threading.Lock()  # the service (one DuckDB connection) answers one question at a time
+
+    def ask(self, question: str, user_id: str, session_id: str) -> Answer:
+        asker = self.users.asker_for(user_id)
+        with self._lock:
+            return self.service.ask(
+                question, asker, session_id=session_id, chart_dir=self.settings.resolved_chart_dir()
+            )
+
+    def help(self, user_id: str, language: str) -> SlackMessage:
+        try:
+            metrics = self.service.list_metrics(self.users.asker_for(user_id), language)
+        except Exception:  # noqa: BLE001 - help must not fail
+            log.exception("list_metrics failed")
+            metrics = []
+        return help_message([str(m.get("name") or m.get("id")) for m in metrics], language)
+
+    def reply(
+        self, client: WebClient, channel: str, thread_ts: str, question: str, user_id: str
+    ) -> Answer | None:
+        """Answer ``question`` in the thread; errors go through the one formatter."""
+        language = guess_language(question)
+        if not question:
+            post_message(client, channel, self.help(user_id, language), thread_ts)
+            return None
+        try:
+            answer = self.ask(question, user_id, session_id_for(channel, thread_ts))
+        except Exception as exc:  # noqa: BLE001 - every failure is shown through error_message
+            log.exception("answering %r failed", question)
+            post_message(client, channel, error_message(exc, language), thread_ts)
+            return None
+        post_answer(client, channel, answer, thread_ts=thread_ts, units=self.units)
+        return answer
+
+
+def _clarify_chosen_blocks(body: Mapping[str, Any], choice: str, user_id: str) -> list[dict[str, Any]]:
+    """The clarify message without its buttons, saying who chose what."""
+    blocks = [b for b in body.get("message", {}).get("blocks", []) if b.get("type") != "actions"]
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"→ {escape(choice)} (<@{user_id}>)"}]}
+    )
+    return blocks
+
+
+def _register(app: App, responder: SlackResponder) -> None:
+    @app.event("app_mention")
+    def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        question = strip_mention(event.get("text", ""), context.bot_user_id)
+        thread_ts = event.get("thread_ts") or event["ts"]
+        responder.reply(client, event["channel"], thread_ts, question, event.get("user", ""))
+
+    @app.event("message")
+    def on_message(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        question = strip_mention(event.get("text", ""), context.bot_user_id)
+        thread_ts = event.get("thread_ts") or event["ts"]
+        responder.reply(client, event["channel"], thread_ts, question, event.get("user", ""))
+
+    @app.command("/metric")
+    def on_command(ack: Any, command: dict[str, Any], client: WebClient, respond: Any) -> None:
+        question = " ".join(str(command.get("text", "")).split())
+        user_id, channel = command["user_id"], command["channel_id"]
+        language = guess_language(question)
+        if not question:
+            message = responder.help(user_id, language)
+            ack(text=message.text, blocks=message.blocks)
+            return
+        ack(text=working_text(question, language))
+        _answer_command(responder, client, respond, channel, user_id, question)
+
+    @app.action(re.compile(f"^{CLARIFY_ACTION_PREFIX}"))
+    def on_clarify(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts") or body["container"]["message_ts"]
+        user_id = body["user"]["id"]
+        choice = str(action.get("value", ""))
+        try:
+            blocks = _clarify_chosen_blocks(body, choice, user_id)
+            client.chat_update(channel=channel, ts=str(message.get("ts")), text=choice, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("could not update the clarify message: %s", exc.response.get("error"))
+        responder.reply(client, channel, thread_ts, choice, user_id)
+
+
+def _answer_command(
+    responder: SlackResponder, client: WebClient, respond: Any, channel: str, user_id: str, question: str
+) -> None:
+    """A slash command starts a thread: post the question, then answer in its thread.
+
+    When the bot may not post in the channel, answer privately through the command's response_url.
+    """
+    anchor = SlackMessage(
+        text=question,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f"<@{user_id}>: {escape(question)}"}}],
+    )
+    try:
+        thread_ts = post_message(client, channel, anchor)
+    except SlackApiError as exc:
+        log.info("cannot post in %s (%s); answering through response_url", channel, exc.response.get("error"))
+        try:
+            answer = responder.ask(question, user_id, session_id_for(channel, f"cmd-{user_id}"))
+            message = answer_message(answer, responder.units)
+        except Exception as err:  # noqa: BLE001 - every failure is shown through error_message
+            log.exception("answering %r failed", question)
+            message = error_message(err, guess_language(question))
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+        return
+    responder.reply(client, channel, thread_ts, question, user_id)
+
+
+def create_slack_app(
+    service: AskService, settings: Settings, users: SlackUserMap, *, socket_mode: bool = False
+) -> App:
+    """A Bolt app answering mentions, DMs, ``/metric`` and clarify clicks through ``service``.
+
+    HTTP mode needs ``slack_signing_secret`` (Bolt verifies every request's signature and
+    timestamp with it and answers 401 otherwise); Socket Mode needs ``slack_app_token`` at start.
+    """
+    if not settings.slack_bot_token:
+        raise SlackConfigError(
+            "Set METRICQA_SLACK_BOT_TOKEN (the bot token, xoxb-...).",
+            "请设置 METRICQA_SLACK_BOT_TOKEN(机器人令牌 xoxb-...)。",
+        )
+    if not socket_mode and not settings.slack_signing_secret:
+        raise SlackConfigError(
+            "HTTP mode needs METRICQA_SLACK_SIGNING_SECRET to verify requests from Slack.",
+            "HTTP 模式需要设置 METRICQA_SLACK_SIGNING_SECRET 以校验 Slack 请求签名。",
+        )
+    bad_roles = users.unknown_roles(service.catalog)
+    if bad_roles:
+        raise SlackConfigError(
+            "The Slack users file names roles the catalog does not define: " + ", ".join(bad_roles),
+            "Slack 用户文件中的角色在指标目录中不存在:" + ", ".join(bad_roles),
+        )
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    app = App(client=client, signing_secret=settings.slack_signing_secret or "", name="metricqa")
+    _register(app, SlackResponder(service, settings, users))
+    return app
+
+
+def create_http_app(app: App, path: str = SLACK_EVENTS_PATH) -> Starlette:
+    """Serve the Bolt app over HTTP: events, slash commands and interactivity all POST to ``path``."""
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(bolt_response)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[Route(path, slack_events, methods=["POST"]), Route("/healthz", healthz)])
+
+
+def _default_service(settings: Settings) -> AskService:
+    from assistant.pipeline import Assistant  # the real pipeline; imported late so tests can pass a fake
+
+    service: AskService = Assistant.from_settings(settings)
+    return service
+
+
+def run_slack(
+    settings: Settings,
+    mode: Literal["socket", "http"] = "socket",
+    port: int = 3000,
+    *,
+    host: str = "0.0.0.0",
+    service: AskService | None = None,
+) -> None:
+    """Run the Slack app until interrupted: Socket Mode (app token, no public URL) or HTTP mode."""
+    if mode == "socket" and not settings.slack_app_token:
+        raise SlackConfigError(
+            "Socket Mode needs METRICQA_SLACK_APP_TOKEN (xapp-...).",
+            "Socket 模式需要设置 METRICQA_SLACK_APP_TOKEN(xapp-...)。",
+        )
+    users = load_slack_users(settings.slack_users_file, settings.default_role)
+    service = service or _default_service(settings)
+    app = create_slack_app(service, settings, users, socket_mode=mode == "socket")
+    if mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+        return
+    import uvicorn
+
+    uvicorn.run(create_http_app(app), host=host, port=port, log_level="info")

@@ -1,0 +1,251 @@
+"""The one Slack formatter: Answer (or error) → Block Kit message. Pure functions, no I/O.
+
+Everything Slack shows comes from here: answers, clarify buttons, refusals, errors, alerts and
+help. Limits respected: section text ≤ 3000 chars, ≤ 10 context elements, button text ≤ 75 chars,
+button value ≤ 2000 chars, ≤ 10 table rows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.answer import Answer, Citation
+from assistant.errors import UserFacingError
+from catalog.models import Catalog
+
+CLARIFY_ACTION_PREFIX = "metricqa_clarify_"
+MAX_TABLE_ROWS = 10
+MAX_OPTIONS = 5
+_SECTION_LIMIT = 2900
+
+Block = dict[str, Any]
+
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "as_of": "Data as of",
+        "owner": "owner",
+        "sources": "sources",
+        "assumed": "Assumed",
+        "more_rows": "more rows",
+        "clarify": "Which did you mean?",
+        "refused": "Can't answer that",
+        "try": "Try",
+        "error": "Something went wrong on our side; it has been logged. Please try again later.",
+        "working": "Working on it",
+        "help": "Ask me about a metric, e.g. _revenue by region last month_. Metrics you can ask about:",
+        "chart": "Chart",
+    },
+    "zh": {
+        "as_of": "数据截至",
+        "owner": "负责人",
+        "sources": "来源",
+        "assumed": "假设",
+        "more_rows": "行未显示",
+        "clarify": "您指的是哪一个?",
+        "refused": "无法回答",
+        "try": "可以试试",
+        "error": "系统内部出错,已记录,请稍后再试。",
+        "working": "正在查询",
+        "help": "可以问我指标问题,例如「上月各区域销售额」。您可以查询的指标:",
+        "chart": "图表",
+    },
+}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """What chat.postMessage needs: fallback ``text`` (notifications) and ``blocks``."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def label(key: str, language: str) -> str:
+    return _LABELS.get(language, _LABELS["en"])[key]
+
+
+def guess_language(text: str) -> str:
+    """``zh`` when the text contains CJK ideographs, else ``en``."""
+    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack mrkdwn reserves."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def metric_units(catalog: Catalog) -> dict[str, str]:
+    """Metric id → unit (``ratio`` values are shown as percentages)."""
+    return {m.id: m.unit.value for m in catalog.metrics.values()}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, _SECTION_LIMIT)}}
+
+
+def _context(texts: Sequence[str]) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(t, 2900)} for t in texts[:10]]}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_value(value: Any, column: str, units: Mapping[str, str]) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if column.endswith(("__ratio", "__attainment")) or units.get(column) == "ratio":
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def display_columns(columns: Sequence[str]) -> list[int]:
+    """Indexes of the columns to show: a ``<dim>_id`` column is hidden when ``<dim>`` (its label) is there."""
+    names = set(columns)
+    return [i for i, c in enumerate(columns) if not (c.endswith("_id") and c[:-3] in names)]
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * (width - _width(text))
+    return gap + text if right else text + gap
+
+
+def table_text(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], units: Mapping[str, str], language: str = "en"
+) -> str | None:
+    """A monospace table of at most MAX_TABLE_ROWS rows, in a code block; None when there is nothing to show."""
+    if not columns or not rows:
+        return None
+    keep = display_columns(columns)
+    header = [columns[i] for i in keep]
+    body = [[format_value(row[i], columns[i], units) for i in keep] for row in rows[:MAX_TABLE_ROWS]]
+    numeric = [
+        all(isinstance(r[i], int | float) or r[i] is None for r in rows[:MAX_TABLE_ROWS]) for i in keep
+    ]
+    widths = [max(_width(x) for x in col) for col in zip(header, *body, strict=True)]
+    lines = [
+        "  ".join(_pad(c, w, n) for c, w, n in zip(line, widths, numeric, strict=True))
+        for line in [header, *body]
+    ]
+    if len(rows) > MAX_TABLE_ROWS:
+        lines.append(f"… {len(rows) - MAX_TABLE_ROWS} {label('more_rows', language)}")
+    return "```\n" + _clip(escape("\n".join(lines)), _SECTION_LIMIT - 8) + "\n```"
+
+
+def citation_text(citation: Citation, language: str) -> str:
+    sources = ", ".join(citation.sources[:6]) + (" …" if len(citation.sources) > 6 else "")
+    status = "" if citation.status == "approved" else f" ({citation.status})"
+    return (
+        f"*{escape(citation.name)}* `{citation.metric}` v{citation.version}{status}"
+        f" · {label('owner', language)}: {escape(citation.owner)}"
+        f" · {label('sources', language)}: {escape(sources)}"
+    )
+
+
+def _footer(answer: Answer) -> Block | None:
+    lang = answer.language
+    texts = [citation_text(c, lang) for c in answer.citations[:9]]
+    if answer.data_as_of:
+        texts.append(f"{label('as_of', lang)}: {answer.data_as_of}")
+    return _context(texts) if texts else None
+
+
+def _clarify_actions(answer: Answer) -> Block:
+    buttons = [
+        {
+            "type": "button",
+            "action_id": f"{CLARIFY_ACTION_PREFIX}{i}",
+            "text": {"type": "plain_text", "text": _clip(option, 75)},
+            "value": _clip(option, 2000),
+        }
+        for i, option in enumerate(answer.options[:MAX_OPTIONS])
+    ]
+    return {"type": "actions", "block_id": "metricqa_clarify", "elements": buttons}
+
+
+def _answered_blocks(answer: Answer, units: Mapping[str, str]) -> list[Block]:
+    blocks = [_section(escape(answer.answer))]
+    table = table_text(answer.columns, answer.rows, units, answer.language)
+    if table:
+        blocks.append(_section(table))
+    if answer.assumptions:
+        blocks.append(
+            _context([f"{label('assumed', answer.language)}: " + escape("; ".join(answer.assumptions))])
+        )
+    return blocks
+
+
+def _refused_blocks(answer: Answer) -> list[Block]:
+    reason = answer.reason or answer.answer
+    blocks = [_section(f":no_entry_sign: *{label('refused', answer.language)}*: {escape(reason)}")]
+    if answer.suggestions:
+        blocks.append(
+            _context([f"{label('try', answer.language)}: " + escape(", ".join(answer.suggestions))])
+        )
+    return blocks
+
+
+def _clarify_blocks(answer: Answer) -> list[Block]:
+    text = answer.answer or label("clarify", answer.language)
+    blocks = [_section(f":thinking_face: {escape(text)}")]
+    if answer.options:
+        blocks.append(_clarify_actions(answer))
+    return blocks
+
+
+def answer_message(
+    answer: Answer, units: Mapping[str, str] | None = None, header: str | None = None
+) -> SlackMessage:
+    """Render an Answer: narrative, table, citations and as-of; clarify buttons; refusal reason."""
+    if answer.status == "refused":
+        blocks = _refused_blocks(answer)
+    elif answer.status == "clarify":
+        blocks = _clarify_blocks(answer)
+    else:
+        blocks = _answered_blocks(answer, units or {})
+    footer = _footer(answer)
+    if footer and answer.status != "refused":
+        blocks.append(footer)
+    text = answer.answer if answer.status != "refused" else (answer.reason or answer.answer)
+    if header:
+        blocks.insert(0, _section(header))
+        text = f"{header}\n{text}"
+    return SlackMessage(text=_clip(text, 3000), blocks=blocks)
+
+
+def error_message(error: BaseException, language: str = "en") -> SlackMessage:
+    """The one place an exception becomes a Slack message; internal errors never leak details."""
+    if isinstance(error, UserFacingError):
+        text = error.message_for(language)
+        blocks = [_section(f":warning: {escape(text)}")]
+        if error.suggestions:
+            blocks.append(_context([f"{label('try', language)}: " + escape(", ".join(error.suggestions))]))
+        return SlackMessage(text=_clip(text, 3000), blocks=blocks)
+    text = label("error", language)
+    return SlackMessage(text=text, blocks=[_section(f":warning: {text}")])
+
+
+def help_message(metric_names: Sequence[str], language: str = "en") -> SlackMessage:
+    text = label("help", language)
+    names = ", ".join(metric_names[:40]) or "–"
+    return SlackMessage(text=text, blocks=[_section(text), _context([escape(names)])])
+
+
+def working_text(question: str, language: str) -> str:
+    return f"{label('working', language)}: {_clip(question, 200)}"
+
+
+def alert_header(title: str) -> str:
+    return f":rotating_light: *{escape(title)}*"

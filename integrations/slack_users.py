@@ -1,0 +1,83 @@
+"""Who a Slack user is to the assistant: a YAML file maps Slack user ids to roles and scopes.
+
+    # slack_users.yaml (Settings.slack_users_file / METRICQA_SLACK_USERS_FILE)
+    default: {role: marketing}            # optional; without it unknown users get Settings.default_role
+    users:
+      U0123ABCD: {role: regional_manager, scope: {region: EAST}, name: Li Lei}
+      U0456EFGH: {role: finance}
+
+The file is parsed and validated here, nothing more; the service enforces what a role may see.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.asker import Asker
+from assistant.errors import UserFacingError
+from catalog.models import Catalog
+
+
+class SlackUsersError(UserFacingError):
+    """The Slack users file cannot be read or names roles the catalog does not have."""
+
+    kind = "slack_users_invalid"
+
+
+class SlackUser(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str
+    scope: dict[str, str] = Field(default_factory=dict)
+    name: str | None = None
+
+
+class SlackUserMap(BaseModel):
+    """Slack user id → role and scope; ``default`` answers for everyone not listed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    users: dict[str, SlackUser] = Field(default_factory=dict)
+    default: SlackUser = SlackUser(role="exec")
+
+    def user_for(self, slack_user_id: str) -> SlackUser:
+        return self.users.get(slack_user_id, self.default)
+
+    def asker_for(self, slack_user_id: str) -> Asker:
+        user = self.user_for(slack_user_id)
+        return Asker(role=user.role, scope=dict(user.scope), user=f"slack:{slack_user_id}")
+
+    def unknown_roles(self, catalog: Catalog) -> list[str]:
+        """Entries whose role the catalog does not define, as ``"<user id>: <role>"``."""
+        entries = [("default", self.default), *self.users.items()]
+        return [f"{uid}: {u.role}" for uid, u in entries if u.role not in catalog.roles]
+
+
+def load_slack_users(path: Path | None, default_role: str) -> SlackUserMap:
+    """Read the users file; with no file every Slack user is ``default_role`` with no scope."""
+    if path is None:
+        return SlackUserMap(default=SlackUser(role=default_role))
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SlackUsersError(
+            f"Cannot read the Slack users file {path}: {exc}", f"无法读取 Slack 用户文件 {path}:{exc}"
+        ) from exc
+    return parse_slack_users(raw, default_role, str(path))
+
+
+def parse_slack_users(raw: object, default_role: str, origin: str = "<slack users>") -> SlackUserMap:
+    if not isinstance(raw, dict):
+        raise SlackUsersError(
+            f"{origin}: expected a mapping with `users:`", f"{origin}:应为含 `users:` 的映射"
+        )
+    data = dict(raw)
+    data.setdefault("default", {"role": default_role})
+    data["users"] = {str(k): v for k, v in (data.get("users") or {}).items()}
+    try:
+        return SlackUserMap.model_validate(data)
+    except ValidationError as exc:
+        raise SlackUsersError(f"{origin} is invalid: {exc}", f"{origin} 格式错误:{exc}") from exc
