@@ -1,0 +1,301 @@
+"""The LLM planner: an OpenAI-compatible chat model fills a plan schema; rules are the fallback.
+
+The schema (``plan_schema``) restricts metric and dimension ids to the retrieved candidates and
+the catalog, so the model cannot name what does not exist. The returned plan is validated against
+the catalog and the members; on a problem the model is re-asked once with the error text
+(prompts/repair.md). If that fails too, or the endpoint errors or times out, the rule planner
+answers and the plan says so in its assumptions (with the ``LLMError`` details in its evidence).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from assistant.errors import AmbiguousQuestionError, LLMError, UnsupportedQuestionError
+from assistant.language import detect_language
+from assistant.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from assistant.planner import (
+    Planner,
+    PlanningContext,
+    RulePlanner,
+    candidate_scores,
+    metric_option,
+    unsupported,
+)
+from assistant.timeparse import parse_time, span_label, this_month
+from prompts import load_prompt
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+TOOL_NAME = "QueryPlanDraft"
+ORDER_SUFFIXES = ("", "__delta", "__ratio", "__baseline", "__attainment")
+FALLBACK_NOTE = ("LLM planner unavailable; used rules", "语言模型规划不可用,已使用规则规划")
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DraftFilter(_Base):
+    dimension: str
+    values: list[str] = Field(description="member keys")
+
+
+class DraftOrder(_Base):
+    by: str = Field(description="a metric id, or <metric>__delta / __ratio / __baseline / __attainment")
+    direction: Literal["asc", "desc"] = "desc"
+
+
+def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseModel]:
+    """A pydantic model mirroring ``QueryPlan`` with ids restricted to ``metric_ids`` / ``dimension_ids``."""
+    metric_t: Any = Literal[tuple(metric_ids)]  # type: ignore[valid-type]
+    dim_t: Any = Literal[tuple(dimension_ids)] if dimension_ids else str  # type: ignore[valid-type]
+    filt = create_model("DraftFilter", __base__=DraftFilter, dimension=(dim_t, ...))
+    return create_model(
+        TOOL_NAME,
+        __base__=_Base,
+        __doc__="A query plan for one metric question. Never SQL.",
+        status=(Literal["plan", "refuse", "clarify"], "plan"),
+        reason=(str | None, None),
+        options=(list[str], []),
+        metrics=(list[metric_t], []),
+        dimensions=(list[dim_t], []),
+        filters=(list[filt], []),  # type: ignore[valid-type]
+        start=(date | None, Field(None, description="first day, ISO date; empty when no period is named")),
+        end=(date | None, Field(None, description="last day, ISO date, inclusive")),
+        grain=(Literal["none", "day", "week", "month", "quarter", "year"], "none"),
+        comparison=(Literal["none", "previous_period", "same_period_last_year", "target"], "none"),
+        order=(list[DraftOrder], []),
+        limit=(int | None, None),
+        intent=(Literal["value", "breakdown", "trend", "rank", "lagged"], "value"),
+        assumptions=(list[str], []),
+        assumptions_zh=(list[str], []),
+    )
+
+
+def allowed_ids(ctx: PlanningContext) -> tuple[list[str], list[str]]:
+    """Metric ids from the retrieval candidates (every catalog metric when there are none), and every dimension."""
+    metrics = [m for m in candidate_scores(ctx) if m in ctx.catalog.metrics]
+    for entry in ctx.candidates:  # members and dimensions point at metrics only indirectly; keep them all
+        if getattr(entry, "kind", None) == "metric" and entry.entry_id not in metrics:
+            metrics.append(entry.entry_id)
+    return metrics or list(ctx.catalog.metrics), list(ctx.catalog.dimensions)
+
+
+def describe_metrics(ctx: PlanningContext, ids: list[str]) -> str:
+    lines = []
+    for mid in ids:
+        m = ctx.catalog.metrics[mid]
+        target = "has target" if m.target else "no target"
+        lines.append(
+            f"- {m.id} — {m.name.en} / {m.name.get('zh')} — {m.definition.en} — {m.unit.value}, "
+            f"{m.direction.value}, {target}; synonyms: {', '.join(m.synonyms.all()[:8])}"
+        )
+    return "\n".join(lines)
+
+
+def describe_dimensions(ctx: PlanningContext, max_members: int = 30) -> str:
+    lines = []
+    for dim in ctx.catalog.dimensions.values():
+        members = ctx.members.get(dim.id, [])[:max_members]
+        shown = ", ".join(f"{m.key}={m.label_en}/{m.label_zh}" for m in members) or "(members not listed)"
+        lines.append(f"- {dim.id} — {dim.name.en} / {dim.name.get('zh')} — {shown}")
+    return "\n".join(lines)
+
+
+def check_draft(draft: BaseModel, ctx: PlanningContext) -> list[str]:
+    """Problems the schema cannot express: unknown members, orders on unknown columns, bad dates."""
+    d: Any = draft
+    problems: list[str] = []
+    if d.status == "plan" and not d.metrics:
+        problems.append("`metrics` is empty; name at least one metric id")
+    for f in d.filters:
+        keys = {m.key for m in ctx.members.get(f.dimension, [])}
+        unknown = [v for v in f.values if keys and v not in keys]
+        if unknown:
+            problems.append(f"filter on `{f.dimension}`: unknown member keys {unknown}; known: {sorted(keys)[:30]}")
+    for o in d.order:
+        base, _, suffix = o.by.partition("__")
+        if base not in d.metrics or f"__{suffix}" * bool(suffix) not in ORDER_SUFFIXES:
+            problems.append(f"order by `{o.by}`: must be one of the plan's metrics, optionally with a suffix")
+    if (d.start is None) != (d.end is None) or (d.start and d.end and d.start > d.end):
+        problems.append("`start` and `end` must both be set (start <= end) or both be empty")
+    if d.end is not None and d.end > ctx.as_of:
+        problems.append(f"`end` is after the data's as-of date {ctx.as_of}")
+    return problems
+
+
+def draft_time(d: Any, question: str, ctx: PlanningContext) -> tuple[TimeRange, list[tuple[str, str]]]:
+    grain = Grain(d.grain)
+    if d.start is not None and d.end is not None:
+        en, zh = span_label(d.start, d.end, "en"), span_label(d.start, d.end, "zh")
+        return TimeRange(start=d.start, end=d.end, grain=grain, label=en, label_zh=zh), []
+    found = parse_time(question, ctx.as_of)
+    if found is not None:
+        return found.range.model_copy(update={"grain": grain}), []
+    rng = this_month(ctx.as_of, grain)
+    note = (
+        f"period defaulted to this month to date ({span_label(rng.start, rng.end, 'en')})",
+        f"时间默认为本月至今({span_label(rng.start, rng.end, 'zh')})",
+    )
+    return rng, [note]
+
+
+def draft_to_plan(draft: BaseModel, question: str, ctx: PlanningContext) -> QueryPlan:
+    d: Any = draft
+    if d.status == "refuse":
+        reason = d.reason or "That is not a question about the catalog's metrics."
+        raise unsupported(ctx.catalog, reason, reason + " ", "llm_refused")
+    if d.status == "clarify":
+        options = list(d.options) or [metric_option(ctx.catalog.metrics[m]) for m in d.metrics]
+        raise AmbiguousQuestionError("Which did you mean? " + ", ".join(options), "请问您指的是哪一个?" + "、".join(options),
+                                     options=options)  # fmt: skip
+    time, notes = draft_time(d, question, ctx)
+    en = list(d.assumptions) + [n[0] for n in notes]
+    zh = list(d.assumptions_zh or d.assumptions) + [n[1] for n in notes]
+    return QueryPlan(
+        metrics=tuple(dict.fromkeys(d.metrics)),
+        dimensions=tuple(dict.fromkeys(d.dimensions)),
+        filters=tuple(Filter(dimension=f.dimension, values=tuple(f.values)) for f in d.filters if f.values),
+        time=time,
+        comparison=Comparison(d.comparison),
+        order=tuple(OrderBy(by=o.by, direction=o.direction) for o in d.order),
+        limit=d.limit if d.limit and d.limit > 0 else None,
+        intent=Intent(d.intent),
+        assumptions=tuple(en),
+        assumptions_zh=tuple(zh),
+        confidence=0.8,
+        evidence=tuple(Evidence(text=question, entry=m, kind="metric") for m in d.metrics),
+    )
+
+
+class LLMPlanner:
+    """Plans with an OpenAI-compatible chat model (langchain-openai), falling back to ``fallback``."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        model: str,
+        api_key: str,
+        timeout_s: float,
+        fallback: Planner | None = None,
+    ) -> None:
+        self.base_url, self.model, self.api_key, self.timeout_s = base_url, model, api_key, timeout_s
+        self.fallback = fallback or RulePlanner()
+        self._chat: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, fallback: Planner | None = None) -> LLMPlanner:
+        return cls(
+            base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key,
+            timeout_s=settings.llm_timeout_s, fallback=fallback,
+        )  # fmt: skip
+
+    def chat(self) -> Any:
+        if self._chat is None:
+            from langchain_openai import ChatOpenAI
+
+            self._chat = ChatOpenAI(
+                base_url=self.base_url, api_key=self.api_key, model=self.model,  # type: ignore[arg-type]
+                timeout=self.timeout_s, max_retries=0, temperature=0,
+            )  # fmt: skip
+        return self._chat
+
+    def messages(self, question: str, ctx: PlanningContext, metric_ids: list[str]) -> list[tuple[str, str]]:
+        previous = ctx.previous.model_dump_json(exclude={"evidence"}) if ctx.previous else "(none)"
+        system = load_prompt("plan_system").render(
+            tool_name=TOOL_NAME, as_of=ctx.as_of.isoformat(), metrics=describe_metrics(ctx, metric_ids),
+            dimensions=describe_dimensions(ctx), previous=previous,
+        )  # fmt: skip
+        return [("system", system), ("human", load_prompt("plan_user").render(question=question))]
+
+    def plan(self, question: str, ctx: PlanningContext) -> QueryPlan:
+        try:
+            return self.plan_with_llm(question, ctx)
+        except LLMError as exc:
+            log.warning("LLM planner failed after %s attempt(s): %s", exc.n_attempts, exc.message)
+            plan = self.fallback.plan(question, ctx)
+            detail = Evidence(
+                text=f"LLMError after {exc.n_attempts} attempt(s): {exc.message}"[:300],
+                entry=(exc.last_completion or "")[:300],
+                kind="llm_error",
+            )
+            return plan.model_copy(
+                update={
+                    "assumptions": plan.assumptions + (FALLBACK_NOTE[0],),
+                    "assumptions_zh": plan.assumptions_zh + (FALLBACK_NOTE[1],),
+                    "evidence": plan.evidence + (detail,),
+                }
+            )
+
+    def plan_with_llm(self, question: str, ctx: PlanningContext) -> QueryPlan:
+        """Ask, validate, re-ask once with the error; raises ``LLMError`` when no usable plan comes back."""
+        if not self.base_url:
+            raise LLMError("no LLM endpoint configured (llm_base_url)", n_attempts=0, last_completion=None)
+        metric_ids, dim_ids = allowed_ids(ctx)
+        runnable = self.chat().with_structured_output(
+            plan_schema(metric_ids, dim_ids), method="function_calling", include_raw=True
+        )
+        messages: list[tuple[str, str]] = self.messages(question, ctx, metric_ids)
+        completion: str | None = None
+        error = ""
+        for attempt in (1, 2):
+            try:
+                result = runnable.invoke(messages)
+            except Exception as exc:  # provider / network / timeout errors, wrapped at the stage boundary
+                raise LLMError(f"{type(exc).__name__}: {exc}", n_attempts=attempt, last_completion=completion) from exc
+            completion = _raw_text(result.get("raw"))
+            draft, error = _validated(result, ctx)
+            if draft is not None:
+                return draft_to_plan(draft, question, ctx)
+            repair = load_prompt("repair").render(completion=completion, error=error, tool_name=TOOL_NAME)
+            messages = messages[:2] + [("human", repair)]
+        raise LLMError(f"invalid plan after 2 attempts: {error}", n_attempts=2, last_completion=completion)
+
+
+def _validated(result: dict[str, Any], ctx: PlanningContext) -> tuple[BaseModel | None, str]:
+    error = result.get("parsing_error")
+    draft = result.get("parsed")
+    if error is not None or draft is None:
+        text = str(error) if error is not None else "no plan was returned; call the function"
+        return None, text
+    problems = check_draft(draft, ctx)
+    return (None, "; ".join(problems)) if problems else (draft, "")
+
+
+def _raw_text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    calls = getattr(raw, "tool_calls", None)
+    if calls:
+        return json.dumps([c.get("args") for c in calls], ensure_ascii=False, default=str)
+    return str(getattr(raw, "content", ""))
+
+
+class HybridPlanner:
+    """Rules first; the LLM when the rules are unsure (confidence below ``threshold``) or could not
+    plan a question that retrieval matched to some metric."""
+
+    def __init__(self, rules: Planner, llm: Planner, threshold: float = 0.6) -> None:
+        self.rules, self.llm, self.threshold = rules, llm, threshold
+
+    def plan(self, question: str, ctx: PlanningContext) -> QueryPlan:
+        try:
+            plan = self.rules.plan(question, ctx)
+        except (UnsupportedQuestionError, AmbiguousQuestionError) as exc:
+            hard = exc.details.get("reason") in ("sql", "injection", "change", "too_long", "empty")
+            if hard or not candidate_scores(ctx):
+                raise
+            return self.llm.plan(question, ctx)
+        return plan if plan.confidence >= self.threshold else self.llm.plan(question, ctx)
+
+
+__all__ = ["HybridPlanner", "LLMPlanner", "ValidationError", "detect_language", "plan_schema"]

@@ -1,0 +1,560 @@
+"""Question → ``QueryPlan``. ``RulePlanner`` is the default (no LLM, English + Simplified Chinese).
+
+The rules read a question in passes: safety checks (data-changing verbs, SQL, prompt injection,
+length), the period (``timeparse``), then catalog and lexicon terms (``vocabulary``), longest
+match first. ``read_question`` turns that into a ``Reading``; ``build_plan`` turns a reading into a
+plan; ``followup.apply_followup`` turns it into a change of the previous plan. Governance (approved
+metric, role) is not checked here: the validator does that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
+
+from assistant.errors import AmbiguousQuestionError, Language, UnsupportedQuestionError
+from assistant.language import detect_language, fold
+from assistant.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from assistant.timeparse import TimeMatch, parse_time, this_month, trend_window, zh_number
+from assistant.vocabulary import (
+    Match,
+    MemberLike,
+    Vocabulary,
+    build_vocabulary,
+    clean,
+    example_questions,
+    tokens,
+)
+from catalog.models import Catalog, Direction, Metric, Role
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+EXAMPLE_MIN_OVERLAP = 0.6
+CANDIDATE_MIN_SIMILARITY = 0.45
+CANDIDATE_MARGIN = 0.03
+RANK_ONLY = {"rank", "ranking", "ranked", "排名", "排行"}
+
+
+@dataclass(frozen=True)
+class PlanningContext:
+    catalog: Catalog
+    members: dict[str, list[Any]]  # dimension id → retrieval.members.Member
+    as_of: date
+    candidates: list[Any] = field(default_factory=list)  # retrieval.index.Entry
+    previous: QueryPlan | None = None
+    role: Role | None = None
+
+
+class Planner(Protocol):
+    def plan(self, question: str, ctx: PlanningContext) -> QueryPlan: ...
+
+
+@dataclass
+class Reading:
+    """What the rules understood from one question, before it becomes a plan."""
+
+    language: Language
+    metrics: list[str] = field(default_factory=list)
+    ambiguous: list[list[str]] = field(default_factory=list)  # spans naming several metrics
+    dimensions: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    time: TimeMatch | None = None
+    comparison: Comparison | None = None
+    grain: Grain | None = None
+    trend: bool = False
+    rank: str | None = None  # desc | asc | best | worst | rank
+    limit: int | None = None
+    lagged: bool = False
+    vague: bool = False
+    followup: bool = False
+    fuzzy: int = 0
+    evidence: list[Evidence] = field(default_factory=list)
+    assumptions: list[tuple[str, str]] = field(default_factory=list)
+    confidence: float = 0.95
+
+    def changes_something(self) -> bool:
+        return bool(
+            self.metrics or self.dimensions or self.filters or self.time or self.comparison or self.grain
+            or self.trend or self.rank or self.lagged
+        )  # fmt: skip
+
+    def note(self, en: str, zh: str) -> None:
+        if (en, zh) not in self.assumptions:
+            self.assumptions.append((en, zh))
+
+
+# ---- safety --------------------------------------------------------------------------------
+
+
+def catalog_examples(catalog: Catalog, language: str, n: int = 3) -> list[str]:
+    examples = [m.examples.zh if language == "zh" else m.examples.en for m in catalog.approved_metrics()]
+    return [ex[0] for ex in examples if ex][:n]
+
+
+def unsupported(catalog: Catalog, reason_en: str, reason_zh: str, kind: str = "unsupported_question") -> Exception:
+    en, zh = catalog_examples(catalog, "en"), catalog_examples(catalog, "zh")
+    message = f"{reason_en} I can answer questions about the metrics in the catalog, for example: " + "; ".join(
+        f'"{q}"' for q in en
+    )
+    message_zh = f"{reason_zh}我可以回答指标目录中的指标问题,例如:" + ";".join(f"“{q}”" for q in zh)
+    return UnsupportedQuestionError(message, message_zh, suggestions=en + zh, details={"reason": kind})
+
+
+def check_input(question: str, vocab: Vocabulary, catalog: Catalog, max_chars: int) -> None:
+    """Refuse over-long input, SQL, prompt injection and requests to change data."""
+    if len(question) > max_chars:
+        raise unsupported(
+            catalog, f"The question is too long ({len(question)} characters, at most {max_chars}).",
+            f"问题太长({len(question)} 个字符,最多 {max_chars} 个)。", "too_long",
+        )  # fmt: skip
+    folded = fold(question)
+    if any(p.search(folded) for p in vocab.lexicon.patterns["sql"]):
+        raise unsupported(catalog, "I don't run SQL or database commands.", "我不执行 SQL 或数据库命令。", "sql")
+    cleaned = " ".join(clean(question).split())
+    if any(phrase in cleaned for phrase in vocab.lexicon.phrases["injection"]["injection"]):
+        raise unsupported(catalog, "I can't change how I work.", "我无法更改自己的工作方式。", "injection")
+    if any(p.search(folded) for p in vocab.lexicon.patterns["change_data"]):
+        raise unsupported(catalog, "I can only read metrics, never change data.", "我只能查询指标,不能修改数据。", "change")
+    if not cleaned.strip():
+        raise unsupported(catalog, "I didn't find a question.", "没有识别到问题。", "empty")
+
+
+# ---- reading a question --------------------------------------------------------------------
+
+
+def _mask(text: str, tm: TimeMatch | None) -> str:
+    if tm is None:
+        return text
+    return text[: tm.start] + " " * (tm.end - tm.start) + text[tm.end :]
+
+
+def _metric_ids(match: Match) -> list[str]:
+    return list(dict.fromkeys(t.entry for t in match.of("metric")))
+
+
+def _resolve_target_words(matches: list[Match], catalog: Catalog) -> list[Match]:
+    """A word that names both a metric and the target comparison ("目标", "完成率") is the
+    comparison when another named metric has a target, otherwise the metric."""
+    others = {mid for m in matches if not m.of("comparison") for mid in _metric_ids(m)}
+    has_target = any(catalog.metrics[mid].target is not None for mid in others if mid in catalog.metrics)
+    out = []
+    for m in matches:
+        if m.of("metric") and m.of("comparison"):
+            keep = "comparison" if has_target else "metric"
+            m = Match(m.start, m.end, m.text, tuple(t for t in m.terms if t.kind == keep), m.fuzzy)
+        out.append(m)
+    return out
+
+
+def _attached(text: str, a: Match, b: Match) -> bool:
+    first, second = (a, b) if a.start < b.start else (b, a)
+    return text[first.end : second.start].strip() in ("", "的", "the")
+
+
+def _members_and_dims(reading: Reading, matches: list[Match], text: str) -> None:
+    dim_matches = [m for m in matches if m.of("dimension")]
+    member_matches = [m for m in matches if m.of("member")]
+    named_dims = {t.entry for m in dim_matches for t in m.of("dimension")}
+    absorbed: set[int] = set()
+    for m in member_matches:
+        options = list(dict.fromkeys(t.entry for t in m.of("member")))
+        preferred = [o for o in options if o.split(":", 1)[0] in named_dims] or options
+        dim, key = preferred[0].split(":", 1)
+        if len({o.split(":", 1)[0] for o in options}) > 1:
+            reading.note(f"'{m.text}' read as {dim} {key}", f"“{m.text}”理解为{dim}:{key}")
+        reading.filters.setdefault(dim, [])
+        if key not in reading.filters[dim]:
+            reading.filters[dim].append(key)
+        reading.evidence.append(Evidence(text=m.text, entry=f"{dim}:{key}", kind="member"))
+        for d in dim_matches:
+            if any(t.entry == dim for t in d.of("dimension")) and _attached(text, m, d):
+                absorbed.add(id(d))
+    for d in dim_matches:
+        if id(d) in absorbed:
+            continue
+        dim = d.of("dimension")[0].entry
+        if dim not in reading.dimensions:
+            reading.dimensions.append(dim)
+        reading.evidence.append(Evidence(text=d.text, entry=dim, kind="dimension"))
+
+
+def _shared_word_note(reading: Reading, match: Match, metric_id: str, vocab: Vocabulary, catalog: Catalog) -> None:
+    """"sales" also appears in other metrics' names ("gross sales", "sales target"): say how it was read."""
+    term = next(t for t in match.of("metric") if t.entry == metric_id)
+    if term.source not in ("synonym",):
+        return
+    phrase = match.text if not match.fuzzy else term.text
+    padded = f" {phrase} "
+    for words, terms in vocab.english.items():
+        if any(t.kind == "metric" and t.entry != metric_id for t in terms) and padded in f" {' '.join(words)} ":
+            break
+    else:
+        if not any(
+            phrase in text and any(t.kind == "metric" and t.entry != metric_id for t in terms)
+            for text, terms in vocab.chinese.items()
+            if text != phrase
+        ):
+            return
+    metric = catalog.metrics[metric_id]
+    reading.note(f"'{phrase}' read as {metric.name.en}", f"“{phrase}”理解为{metric.name.get('zh')}")
+
+
+def _rank_from_patterns(reading: Reading, text: str, vocab: Vocabulary) -> None:
+    for kind, direction in (("top_n", "desc"), ("bottom_n", "asc")):
+        for pattern in vocab.lexicon.patterns[kind]:
+            m = pattern.search(text)
+            if m:
+                raw = m.group("n")
+                n = int(raw) if raw.isdigit() else (zh_number(raw) or _en_small(raw))
+                if n:
+                    reading.rank = reading.rank if reading.rank in ("best", "worst") else direction
+                    reading.limit = n
+                    reading.evidence.append(Evidence(text=m.group(), entry=f"{direction}:{n}", kind="order"))
+                    return
+
+
+def _en_small(word: str) -> int:
+    from assistant.timeparse import EN_NUMBERS
+
+    return EN_NUMBERS.get(word, 0)
+
+
+def _lexicon_match(reading: Reading, m: Match) -> None:
+    for term in m.terms:
+        kind = term.kind
+        if kind == "comparison":
+            reading.comparison = Comparison(term.entry)
+            reading.evidence.append(Evidence(text=m.text, entry=term.entry, kind="comparison"))
+        elif kind == "rank" and not reading.limit:
+            reading.rank = "rank" if term.text in RANK_ONLY and reading.rank is None else term.entry
+            reading.evidence.append(Evidence(text=m.text, entry=term.entry, kind="order"))
+        elif kind == "lagged":
+            reading.lagged = True
+            reading.evidence.append(Evidence(text=m.text, entry="lagged", kind="order"))
+        elif kind == "grain":
+            reading.grain = Grain(term.entry)
+            reading.evidence.append(Evidence(text=m.text, entry=term.entry, kind="time"))
+        elif kind == "trend":
+            reading.trend = True
+        elif kind == "vague":
+            reading.vague = True
+        elif kind == "followup":
+            reading.followup = True
+        else:
+            continue
+        return
+
+
+def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Reading:
+    language = detect_language(question)
+    reading = Reading(language=language)
+    folded = fold(question)
+    reading.time = parse_time(question, ctx.as_of, language)
+    if reading.time:
+        reading.evidence.append(Evidence(text=reading.time.text, entry=reading.time.range.label, kind="time"))
+    masked = _mask(folded, reading.time)
+    matches = _resolve_target_words(vocab.match(masked), ctx.catalog)
+    for m in matches:
+        ids = _metric_ids(m)
+        if len(ids) == 1:
+            if ids[0] not in reading.metrics:
+                reading.metrics.append(ids[0])
+            reading.evidence.append(Evidence(text=m.text, entry=ids[0], kind="metric"))
+            _shared_word_note(reading, m, ids[0], vocab, ctx.catalog)
+        elif ids:
+            reading.ambiguous.append(ids)
+        reading.fuzzy += int(m.fuzzy)
+        _lexicon_match(reading, m)
+    _members_and_dims(reading, matches, clean(masked))
+    _rank_from_patterns(reading, clean(masked), vocab)
+    reading.confidence = max(0.3, 0.95 - 0.1 * reading.fuzzy - 0.05 * len(reading.assumptions))
+    return reading
+
+
+# ---- choosing metrics when the words alone don't -------------------------------------------
+
+
+def metric_option(metric: Metric) -> str:
+    zh = metric.name.zh
+    return f"{metric.name.en} ({zh})" if zh and zh != metric.name.en else metric.name.en
+
+
+def key_metrics(catalog: Catalog, n: int = 4) -> list[Metric]:
+    approved = catalog.approved_metrics()
+    with_target = [m for m in approved if m.target is not None]
+    return (with_target + [m for m in approved if m.target is None])[:n]
+
+
+def candidate_scores(ctx: PlanningContext) -> dict[str, float]:
+    """Best retrieval score per metric id (metric and example entries), similarity preferred."""
+    scores: dict[str, float] = {}
+    for entry in ctx.candidates:
+        if getattr(entry, "kind", None) not in ("metric", "example"):
+            continue
+        meta = getattr(entry, "metadata", {}) or {}
+        score = float(meta.get("similarity", entry.score))
+        if entry.entry_id in ctx.catalog.metrics:
+            scores[entry.entry_id] = max(scores.get(entry.entry_id, 0.0), score)
+    return scores
+
+
+def from_examples(question: str, ctx: PlanningContext, vocab: Vocabulary) -> tuple[str, float] | None:
+    """The metric whose example question overlaps the question most, if the overlap is high."""
+    asked = tokens(question, vocab.lexicon.stopwords)
+    if not asked:
+        return None
+    best: tuple[str, float] | None = None
+    for metric_id, example in example_questions(ctx.catalog):
+        ex = tokens(example, vocab.lexicon.stopwords)
+        if not ex:
+            continue
+        overlap = len(asked & ex) / min(len(asked), len(ex))
+        if overlap >= EXAMPLE_MIN_OVERLAP and (best is None or overlap > best[1]):
+            best = (metric_id, overlap)
+    return best
+
+
+def settle_ambiguous(reading: Reading, ctx: PlanningContext) -> None:
+    """A word naming several metrics: retrieval candidates break the tie, else ask."""
+    scores = candidate_scores(ctx)
+    for ids in reading.ambiguous:
+        if any(i in reading.metrics for i in ids):
+            continue
+        ranked = sorted(ids, key=lambda i: -scores.get(i, 0.0))
+        if scores and scores.get(ranked[0], 0) - scores.get(ranked[1], 0) > CANDIDATE_MARGIN:
+            reading.metrics.append(ranked[0])
+            reading.confidence = min(reading.confidence, 0.7)
+            continue
+        options = [metric_option(ctx.catalog.metrics[i]) for i in ids]
+        raise AmbiguousQuestionError(
+            "That could mean several metrics: " + ", ".join(options) + ". Which one?",
+            "这个说法可能指多个指标:" + "、".join(options) + "。请问是哪一个?",
+            options=options,
+        )
+
+
+def target_metric(reading: Reading, ctx: PlanningContext) -> bool:
+    """The approved metric with a target that retrieval ranks highest, else the first one."""
+    targets = [m for m in ctx.catalog.approved_metrics() if m.target is not None]
+    if not targets:
+        return False
+    scores = candidate_scores(ctx)
+    metric = max(targets, key=lambda m: scores.get(m.id, 0.0)) if scores else targets[0]
+    reading.metrics.append(metric.id)
+    reading.note(
+        f"performance measured by {metric.name.en} against its target",
+        f"以{metric.name.get('zh')}的目标完成情况衡量表现",
+    )
+    return True
+
+
+def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: Vocabulary) -> None:
+    """No metric named: (for lagged / vs target) a metric with a target, an example question, or the
+    retrieval candidates."""
+    if reading.lagged or reading.comparison is Comparison.TARGET:
+        if target_metric(reading, ctx):
+            return
+    found = from_examples(question, ctx, vocab)
+    if found:
+        reading.metrics.append(found[0])
+        reading.evidence.append(Evidence(text=question, entry=found[0], kind="metric"))
+        reading.confidence = min(reading.confidence, 0.55 + 0.2 * found[1])
+        return
+    scores = candidate_scores(ctx)
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if ranked and ranked[0][1] >= CANDIDATE_MIN_SIMILARITY:
+        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] <= CANDIDATE_MARGIN and not reading.lagged:
+            options = [metric_option(ctx.catalog.metrics[i]) for i, _ in ranked[:3]]
+            raise AmbiguousQuestionError(
+                "Did you mean one of these metrics? " + ", ".join(options),
+                "您指的是以下哪个指标?" + "、".join(options), options=options,
+            )  # fmt: skip
+        reading.metrics.append(ranked[0][0])
+        reading.evidence.append(Evidence(text=question, entry=ranked[0][0], kind="metric"))
+        reading.confidence = min(reading.confidence, 0.5)
+        return
+    if reading.vague:
+        options = [metric_option(m) for m in key_metrics(ctx.catalog)]
+        raise AmbiguousQuestionError(
+            "Which metric would you like to see? For example: " + ", ".join(options),
+            "您想看哪个指标?例如:" + "、".join(options), options=options,
+        )  # fmt: skip
+    raise unsupported(
+        ctx.catalog, "I couldn't find a metric in that question.", "没有在问题中找到指标。", "no_metric"
+    )  # fmt: skip
+
+
+# ---- building the plan ---------------------------------------------------------------------
+
+
+def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, tuple[str, str] | None]:
+    grain = reading.grain
+    if reading.time is not None:
+        rng = reading.time.range
+        if grain is None and reading.trend:
+            grain = Grain.DAY if (rng.end - rng.start).days <= 31 else Grain.MONTH
+        return rng.model_copy(update={"grain": grain or Grain.NONE}), None
+    if grain is not None or reading.trend:
+        return trend_window(as_of, grain or Grain.MONTH), None
+    rng = this_month(as_of)
+    en = f"period defaulted to this month to date ({_span(rng, 'en')})"
+    zh = f"时间默认为本月至今({_span(rng, 'zh')})"
+    return rng, (en, zh)
+
+
+def _span(rng: TimeRange, language: str) -> str:
+    from assistant.timeparse import span_label
+
+    return span_label(rng.start, rng.end, language)
+
+
+def default_dimension(metric: Metric, ctx: PlanningContext, what_en: str, what_zh: str) -> str:
+    if metric.dimensions:
+        return metric.dimensions[0]
+    options = [f"{d.name.en} ({d.name.zh})" if d.name.zh else d.name.en for d in ctx.catalog.dimensions.values()]
+    raise AmbiguousQuestionError(
+        f"{what_en} by which dimension? " + ", ".join(options[:6]),
+        f"按哪个维度{what_zh}?" + "、".join(options[:6]), options=options[:6],
+    )  # fmt: skip
+
+
+def lagged_order(metric: Metric, reading: Reading) -> tuple[Comparison, OrderBy]:
+    """Worst member: lowest attainment when the metric has a target, else the worst change."""
+    if metric.target is not None:
+        return Comparison.TARGET, OrderBy(by=f"{metric.id}__ratio", direction="asc")
+    reading.note(
+        f"{metric.name.en} has no target; lagging measured as change vs the previous period",
+        f"{metric.name.get('zh')}没有目标,按环比变化衡量落后",
+    )
+    direction = "desc" if metric.direction is Direction.LOWER_IS_BETTER else "asc"
+    return Comparison.PREVIOUS_PERIOD, OrderBy(by=f"{metric.id}__delta", direction=direction)
+
+
+def rank_order(metric: Metric, reading: Reading) -> tuple[OrderBy, int | None]:
+    kind = reading.rank or "desc"
+    lower_better = metric.direction is Direction.LOWER_IS_BETTER
+    if kind == "best":
+        direction = "asc" if lower_better else "desc"
+    elif kind == "worst":
+        direction = "desc" if lower_better else "asc"
+    else:
+        direction = "asc" if kind == "asc" else "desc"
+    limit = reading.limit or (None if kind == "rank" else 1)
+    return OrderBy(by=metric.id, direction=direction), limit  # type: ignore[arg-type]
+
+
+def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
+    catalog = ctx.catalog
+    metric = catalog.metrics[reading.metrics[0]]
+    time, default_note = plan_time(reading, ctx.as_of)
+    if default_note:
+        reading.note(*default_note)
+    comparison = reading.comparison or Comparison.NONE
+    if comparison is Comparison.TARGET and metric.target is None and not reading.lagged:
+        comparison = Comparison.NONE
+        reading.note(f"{metric.name.en} has no target; shown without one", f"{metric.name.get('zh')}没有目标,不做目标对比")
+    dims, order, limit, intent = list(reading.dimensions), (), None, Intent.VALUE
+    if reading.lagged:
+        dims = dims or [default_dimension(metric, ctx, "Lagging", "比较落后")]
+        comparison, by = lagged_order(metric, reading)
+        order, limit, intent = (by,), reading.limit or 1, Intent.LAGGED
+    elif reading.rank:
+        dims = dims or [default_dimension(metric, ctx, "Rank", "排名")]
+        by, limit = rank_order(metric, reading)
+        order, intent = (by,), Intent.RANK
+    elif time.grain is not Grain.NONE:
+        intent = Intent.TREND
+    elif dims:
+        intent = Intent.BREAKDOWN
+    return QueryPlan(
+        metrics=tuple(reading.metrics),
+        dimensions=tuple(dims),
+        filters=tuple(Filter(dimension=d, values=tuple(v)) for d, v in reading.filters.items()),
+        time=time,
+        comparison=comparison,
+        order=order,
+        limit=limit,
+        intent=intent,
+        assumptions=tuple(en for en, _ in reading.assumptions),
+        assumptions_zh=tuple(zh for _, zh in reading.assumptions),
+        confidence=round(reading.confidence, 2),
+        evidence=tuple(reading.evidence),
+    )
+
+
+# ---- planners ------------------------------------------------------------------------------
+
+
+class RulePlanner:
+    """The deterministic planner: catalog vocabulary + generic lexicon, no LLM."""
+
+    def __init__(self, max_chars: int = 1000) -> None:
+        self.max_chars = max_chars
+        self._cache: dict[tuple[int, int], tuple[Catalog, Any, Vocabulary]] = {}
+
+    def vocabulary(self, ctx: PlanningContext) -> Vocabulary:
+        key = (id(ctx.catalog), id(ctx.members))
+        cached = self._cache.get(key)
+        if cached is None:
+            if len(self._cache) > 8:
+                self._cache.clear()
+            cached = (ctx.catalog, ctx.members, build_vocabulary(ctx.catalog, _members(ctx.members)))
+            self._cache[key] = cached
+        return cached[2]
+
+    def plan(self, question: str, ctx: PlanningContext) -> QueryPlan:
+        from assistant.followup import apply_followup, is_followup
+
+        vocab = self.vocabulary(ctx)
+        check_input(question, vocab, ctx.catalog, self.max_chars)
+        reading = self.read(question, ctx)
+        if ctx.previous is not None and is_followup(reading):
+            return apply_followup(ctx.previous, reading, ctx)
+        if not reading.metrics:
+            choose_metric(question, reading, ctx, vocab)
+        return build_plan(reading, ctx)
+
+    def read(self, question: str, ctx: PlanningContext) -> Reading:
+        vocab = self.vocabulary(ctx)
+        reading = read_question(question, ctx, vocab)
+        settle_ambiguous(reading, ctx)
+        return reading
+
+
+def _members(members: dict[str, list[Any]]) -> dict[str, list[MemberLike]]:
+    return members
+
+
+def plan_question(question: str, ctx: PlanningContext, planner: Planner | None = None) -> QueryPlan:
+    """The plan stage: ask ``planner`` (the rule planner by default)."""
+    return (planner or RulePlanner()).plan(question.strip(), ctx)
+
+
+def make_planner(name: str, settings: Settings) -> Planner:
+    """``rules`` | ``llm`` | ``hybrid``, configured from ``settings``."""
+    rules = RulePlanner(max_chars=settings.max_question_chars)
+    if name == "rules":
+        return rules
+    from assistant.llm_planner import HybridPlanner, LLMPlanner
+
+    llm = LLMPlanner.from_settings(settings, fallback=rules)
+    if name == "llm":
+        return llm
+    if name == "hybrid":
+        return HybridPlanner(rules, llm, threshold=settings.hybrid_threshold)
+    raise ValueError(f"unknown planner {name!r} (known: rules, llm, hybrid)")
+
+
+__all__ = [
+    "PlanningContext",
+    "Planner",
+    "RulePlanner",
+    "Reading",
+    "build_plan",
+    "make_planner",
+    "plan_question",
+    "read_question",
+]
+

@@ -1,0 +1,261 @@
+"""The words a question can use, built from the catalog and the warehouse's members.
+
+Nothing here knows any particular catalog: metric ids, names and synonyms, dimension names and
+synonyms, member labels and keys (both languages) and example questions become ``Term``s; generic
+words (time, comparison, ranking, grouping) come from ``lexicon.yaml``. ``Vocabulary.match`` finds
+them in a question, longest match first: Chinese by substring, English by whole words with an
+edit distance of one allowed for words of five letters or more ("revnue", "regoin").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from assistant.language import fold, has_cjk
+from catalog.models import Catalog
+
+LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
+WORD_RE = re.compile(r"[a-z0-9]+")
+_NON_WORD = re.compile(r"[^\w\u3400-\u4dbf\u4e00-\u9fff]|_")
+FUZZY_MIN = 5
+
+
+class MemberLike(Protocol):
+    """``retrieval.members.Member``: a dimension value with its key and labels."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def label_en(self) -> str: ...
+    @property
+    def label_zh(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Term:
+    """One way of saying something. ``entry``: metric/dimension id, ``dim:key`` for a member,
+    or the lexicon value (``previous_period``, ``desc``, ``month``…)."""
+
+    text: str
+    kind: str  # metric | dimension | member | comparison | rank | lagged | grain | trend | group | vague | followup
+    entry: str
+    source: str  # id | name | synonym | label | key | lexicon
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    text: str
+    terms: tuple[Term, ...]
+    fuzzy: bool = False
+
+    @property
+    def kinds(self) -> set[str]:
+        return {t.kind for t in self.terms}
+
+    def of(self, kind: str) -> list[Term]:
+        return [t for t in self.terms if t.kind == kind]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    phrases: dict[str, dict[str, list[str]]]  # kind → value → phrases
+    patterns: dict[str, list[re.Pattern[str]]]  # top_n, bottom_n, change_data, sql
+    stopwords: frozenset[str]
+
+
+def clean(text: str) -> str:
+    """Fold and turn punctuation into spaces, keeping every index (spans stay valid)."""
+    return _NON_WORD.sub(" ", fold(text))
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    phrases: dict[str, dict[str, list[str]]] = {}
+    for kind in ("comparison", "rank", "grain"):
+        phrases[kind] = {k: v for k, v in raw[kind].items() if k not in ("top_n", "bottom_n")}
+    for kind in ("lagged", "trend", "group", "vague", "followup", "injection"):
+        phrases[kind] = {kind: list(raw[kind])}
+    patterns = {
+        "top_n": raw["rank"]["top_n"],
+        "bottom_n": raw["rank"]["bottom_n"],
+        "change_data": raw["change_data"],
+        "sql": raw["sql"],
+    }
+    compiled = {k: [re.compile(p) for p in v] for k, v in patterns.items()}
+    return Lexicon(phrases, compiled, frozenset(raw["stopwords"]))
+
+
+def osa_distance(a: str, b: str, cap: int = 2) -> int:
+    """Optimal string alignment distance (a transposition counts once), stopping early past ``cap``."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > cap:
+            return cap + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+@dataclass
+class Vocabulary:
+    """Terms indexed for matching: English as word tuples, Chinese as substrings."""
+
+    lexicon: Lexicon
+    english: dict[tuple[str, ...], list[Term]] = field(default_factory=dict)
+    chinese: dict[str, list[Term]] = field(default_factory=dict)
+    catalog_words: set[str] = field(default_factory=set)
+    known_words: set[str] = field(default_factory=set)
+    max_words: int = 1
+
+    def add(self, text: str, kind: str, entry: str, source: str) -> None:
+        norm = " ".join(clean(text).split())
+        if not norm:
+            return
+        term = Term(norm, kind, entry, source)
+        if has_cjk(norm):
+            bucket = self.chinese.setdefault(norm.replace(" ", ""), [])
+        else:
+            words = tuple(WORD_RE.findall(norm))
+            if not words:
+                return
+            bucket = self.english.setdefault(words, [])
+            self.max_words = max(self.max_words, len(words))
+            (self.catalog_words if kind in ("metric", "dimension", "member") else self.known_words).update(words)
+        if term not in bucket:
+            bucket.append(term)
+
+    def correct(self, word: str) -> str | None:
+        """The catalog word within edit distance one of ``word`` (≥ 5 letters), if exactly one is closest."""
+        if len(word) < FUZZY_MIN or word in self.catalog_words or word in self.known_words:
+            return None
+        if word in self.lexicon.stopwords or word.isdigit():
+            return None
+        near = [w for w in self.catalog_words if len(w) >= FUZZY_MIN and osa_distance(word, w, 1) <= 1]
+        near = [w for w in near if w.rstrip("s") != word.rstrip("s") or w == word] or near
+        return near[0] if len(near) == 1 else None
+
+    def match(self, text: str, kinds: set[str] | None = None) -> list[Match]:
+        """Every term found in ``text`` (spans index ``text``), longest first, without overlaps."""
+        cleaned = clean(text)
+        found = self._english(cleaned) + self._chinese(cleaned)
+        if kinds is not None:
+            found = [m for m in found if m.kinds & kinds]
+        return resolve_overlaps(found)
+
+    def _english(self, text: str) -> list[Match]:
+        tokens = [(m.start(), m.end(), m.group()) for m in WORD_RE.finditer(text)]
+        fixed = [(s, e, w, self.correct(w)) for s, e, w in tokens]
+        found: list[Match] = []
+        for i in range(len(fixed)):
+            for n in range(1, min(self.max_words, len(fixed) - i) + 1):
+                window = fixed[i : i + n]
+                exact = tuple(w for _, _, w, _ in window)
+                terms = self.english.get(exact)
+                fuzzy = False
+                if terms is None and any(c for *_, c in window):
+                    terms = self.english.get(tuple(c or w for _, _, w, c in window))
+                    terms = [t for t in terms or [] if t.kind in ("metric", "dimension", "member")] or None
+                    fuzzy = True
+                if terms:
+                    start, end = window[0][0], window[-1][1]
+                    found.append(Match(start, end, text[start:end], tuple(terms), fuzzy))
+        return found
+
+    def _chinese(self, text: str) -> list[Match]:
+        found: list[Match] = []
+        for phrase, terms in self.chinese.items():
+            start = text.find(phrase)
+            while start >= 0:
+                found.append(Match(start, start + len(phrase), phrase, tuple(terms)))
+                start = text.find(phrase, start + 1)
+        return found
+
+
+def resolve_overlaps(found: Sequence[Match]) -> list[Match]:
+    """Longest match first (exact before fuzzy); overlapping shorter matches are dropped."""
+    chosen: list[Match] = []
+    for m in sorted(found, key=lambda m: (-(m.end - m.start), m.fuzzy, m.start)):
+        if all(m.end <= c.start or m.start >= c.end for c in chosen):
+            chosen.append(m)
+    return sorted(chosen, key=lambda m: m.start)
+
+
+def _metric_terms(vocab: Vocabulary, catalog: Catalog) -> None:
+    for metric in catalog.metrics.values():
+        vocab.add(metric.id.replace("_", " "), "metric", metric.id, "id")
+        for text in filter(None, (metric.name.en, metric.name.zh)):
+            vocab.add(text, "metric", metric.id, "name")
+        for text in metric.synonyms.all():
+            vocab.add(text, "metric", metric.id, "synonym")
+
+
+def _dimension_terms(vocab: Vocabulary, catalog: Catalog) -> None:
+    for dim in catalog.dimensions.values():
+        vocab.add(dim.id.replace("_", " "), "dimension", dim.id, "id")
+        for text in filter(None, (dim.name.en, dim.name.zh)):
+            vocab.add(text, "dimension", dim.id, "name")
+        for text in dim.synonyms.all():
+            vocab.add(text, "dimension", dim.id, "synonym")
+
+
+def _member_terms(vocab: Vocabulary, members: Mapping[str, Iterable[MemberLike]]) -> None:
+    for dim_id, items in members.items():
+        for member in items:
+            entry = f"{dim_id}:{member.key}"
+            vocab.add(member.label_en, "member", entry, "label")
+            vocab.add(member.label_zh, "member", entry, "label")
+            key = member.key.strip()
+            if len(key) >= 2 and not key.isdigit():
+                vocab.add(key.replace("_", " "), "member", entry, "key")
+
+
+def _lexicon_terms(vocab: Vocabulary, lexicon: Lexicon) -> None:
+    for kind, values in lexicon.phrases.items():
+        for value, phrases in values.items():
+            for phrase in phrases:
+                vocab.add(phrase, kind, value, "lexicon")
+
+
+def build_vocabulary(
+    catalog: Catalog, members: Mapping[str, Iterable[MemberLike]], lexicon: Lexicon | None = None
+) -> Vocabulary:
+    """Every matchable term of this catalog and its members, plus the generic lexicon."""
+    vocab = Vocabulary(lexicon or load_lexicon())
+    _metric_terms(vocab, catalog)
+    _dimension_terms(vocab, catalog)
+    _member_terms(vocab, members)
+    _lexicon_terms(vocab, vocab.lexicon)
+    vocab.known_words.update(vocab.lexicon.stopwords)
+    return vocab
+
+
+def example_questions(catalog: Catalog) -> list[tuple[str, str]]:
+    """(metric id, example question) for every example in the catalog, both languages."""
+    return [(m.id, q) for m in catalog.metrics.values() for q in m.examples.all()]
+
+
+def tokens(text: str, stopwords: frozenset[str] = frozenset()) -> set[str]:
+    """Words (English) and character bigrams (Chinese) for overlap scoring."""
+    cleaned = clean(text)
+    words = {w for w in WORD_RE.findall(cleaned) if w not in stopwords and len(w) > 1}
+    for chunk in re.findall(r"[\u3400-\u9fff]+", cleaned):
+        words.update(chunk[i : i + 2] for i in range(max(1, len(chunk) - 1)))
+    return words
