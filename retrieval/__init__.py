@@ -1,0 +1,34 @@
+"""Retrieval: index the catalog (metrics, examples, dimensions, members) and find what a question names."""
+
+from __future__ import annotations
+
+from retrieval.embedders import (
+    ChromaEmbeddingFunction,
+    Embedder,
+    HashEmbedder,
+    OpenAIEmbedder,
+    SentenceTransformerEmbedder,
+    USEEmbedder,
+    make_embedder,
+)
+from retrieval.index import BuildStats, ChromaMetricIndex, Entry, MetricIndex, open_index
+from retrieval.members import Member, read_members
+from retrieval.retrieve import retrieve_metrics
+
+__all__ = [
+    "BuildStats",
+    "ChromaEmbeddingFunction",
+    "ChromaMetricIndex",
+    "Embedder",
+    "Entry",
+    "HashEmbedder",
+    "Member",
+    "MetricIndex",
+    "OpenAIEmbedder",
+    "SentenceTransformerEmbedder",
+    "USEEmbedder",
+    "make_embedder",
+    "open_index",
+    "read_members",
+    "retrieve_metrics",
+]
