@@ -39,10 +39,9 @@ def _time(previous: QueryPlan, reading: Reading, ctx: PlanningContext) -> TimeRa
     grain = reading.grain or (Grain.MONTH if reading.trend and previous.time.grain is Grain.NONE else None)
     if reading.time is not None:
         return reading.time.range.model_copy(update={"grain": grain or previous.time.grain})
-    if grain is not None and previous.time.grain is Grain.NONE and not previous.time.partial:
-        return previous.time.model_copy(update={"grain": grain})
+    defaulted = any("period defaulted" in a for a in previous.assumptions)
     if grain is not None and previous.time.grain is Grain.NONE:
-        return trend_window(ctx.as_of, grain)
+        return trend_window(ctx.as_of, grain) if defaulted else previous.time.model_copy(update={"grain": grain})
     return previous.time.model_copy(update={"grain": grain}) if grain else previous.time
 
 

@@ -69,6 +69,7 @@ class Reading:
     lagged: bool = False
     vague: bool = False
     followup: bool = False
+    leftover: str = ""  # words no pass recognised (decides clarify vs refuse for vague questions)
     fuzzy: int = 0
     evidence: list[Evidence] = field(default_factory=list)
     assumptions: list[tuple[str, str]] = field(default_factory=list)
@@ -247,6 +248,16 @@ def _lexicon_match(reading: Reading, m: Match) -> None:
         return
 
 
+def leftover(text: str, matches: list[Match], vocab: Vocabulary) -> str:
+    """What is left of the question once every match, stopword and Chinese filler is removed."""
+    for m in sorted(matches, key=lambda m: -m.start):
+        text = text[: m.start] + " " + text[m.end :]
+    for filler in vocab.lexicon.filler_zh:
+        text = text.replace(filler, " ")
+    words = [w for w in text.split() if w not in vocab.lexicon.stopwords and not w.isdigit()]
+    return " ".join(words)
+
+
 def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Reading:
     language = detect_language(question)
     reading = Reading(language=language)
@@ -269,6 +280,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
         _lexicon_match(reading, m)
     _members_and_dims(reading, matches, clean(masked))
     _rank_from_patterns(reading, clean(masked), vocab)
+    reading.leftover = leftover(clean(masked), matches, vocab)
     reading.confidence = max(0.3, 0.95 - 0.1 * reading.fuzzy - 0.05 * len(reading.assumptions))
     return reading
 
@@ -353,10 +365,11 @@ def target_metric(reading: Reading, ctx: PlanningContext) -> bool:
 def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: Vocabulary) -> None:
     """No metric named: (for lagged / vs target) a metric with a target, an example question, or the
     retrieval candidates."""
-    if reading.lagged or reading.comparison is Comparison.TARGET:
+    found = from_examples(question, ctx, vocab)
+    near_example = found is not None and found[1] >= 0.9 and not reading.lagged
+    if (reading.lagged or reading.comparison is Comparison.TARGET) and not near_example:
         if target_metric(reading, ctx):
             return
-    found = from_examples(question, ctx, vocab)
     if found:
         reading.metrics.append(found[0])
         reading.evidence.append(Evidence(text=question, entry=found[0], kind="metric"))
@@ -375,7 +388,7 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
         reading.evidence.append(Evidence(text=question, entry=ranked[0][0], kind="metric"))
         reading.confidence = min(reading.confidence, 0.5)
         return
-    if reading.vague:
+    if reading.vague and not reading.leftover:
         options = [metric_option(m) for m in key_metrics(ctx.catalog)]
         raise AmbiguousQuestionError(
             "Which metric would you like to see? For example: " + ", ".join(options),

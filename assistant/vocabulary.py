@@ -70,6 +70,7 @@ class Lexicon:
     phrases: dict[str, dict[str, list[str]]]  # kind → value → phrases
     patterns: dict[str, list[re.Pattern[str]]]  # top_n, bottom_n, change_data, sql
     stopwords: frozenset[str]
+    filler_zh: tuple[str, ...] = ()
 
 
 def clean(text: str) -> str:
@@ -92,7 +93,8 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         "sql": raw["sql"],
     }
     compiled = {k: [re.compile(p) for p in v] for k, v in patterns.items()}
-    return Lexicon(phrases, compiled, frozenset(raw["stopwords"]))
+    filler = tuple(sorted(raw.get("filler_zh", []), key=len, reverse=True))
+    return Lexicon(phrases, compiled, frozenset(raw["stopwords"]), filler)
 
 
 def osa_distance(a: str, b: str, cap: int = 2) -> int:
@@ -207,6 +209,17 @@ def _metric_terms(vocab: Vocabulary, catalog: Catalog) -> None:
             vocab.add(text, "metric", metric.id, "synonym")
 
 
+def _stem_terms(vocab: Vocabulary, catalog: Catalog) -> None:
+    """"订单数" is also asked as "订单": a Chinese count name without its 数/量 suffix, when that
+    stem names nothing else."""
+    for metric in catalog.metrics.values():
+        for text in filter(None, [metric.name.zh, *metric.synonyms.zh]):
+            for suffix in ("数量", "数", "量"):
+                stem = text[: -len(suffix)]
+                if text.endswith(suffix) and len(stem) >= 2 and stem not in vocab.chinese:
+                    vocab.add(stem, "metric", metric.id, "stem")
+
+
 def _dimension_terms(vocab: Vocabulary, catalog: Catalog) -> None:
     for dim in catalog.dimensions.values():
         vocab.add(dim.id.replace("_", " "), "dimension", dim.id, "id")
@@ -241,6 +254,7 @@ def build_vocabulary(
     vocab = Vocabulary(lexicon or load_lexicon())
     _metric_terms(vocab, catalog)
     _dimension_terms(vocab, catalog)
+    _stem_terms(vocab, catalog)
     _member_terms(vocab, members)
     _lexicon_terms(vocab, vocab.lexicon)
     vocab.known_words.update(vocab.lexicon.stopwords)
