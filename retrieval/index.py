@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 
 from catalog.models import Catalog
-from retrieval.documents import KINDS, IndexDoc, catalog_documents, corpus_hash
+from retrieval.documents import IndexDoc, catalog_documents, corpus_hash
 from retrieval.embedders import ChromaEmbeddingFunction, Embedder
 from retrieval.fusion import fuse
 from retrieval.lexical import LexicalIndex
@@ -29,6 +30,7 @@ from retrieval.members import Member
 
 CORPUS_HASH_KEY = "metricqa_corpus_hash"
 MAX_BATCH = 512
+MIN_UNFILTERED_SHARE = 0.25  # below this share of allowed documents, let Chroma filter by kind
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ class ChromaMetricIndex:
         if pool == 0 or not question.strip():
             return []
         depth = min(pool, max(3 * k, 30))
-        vector = self._vector(question, depth, kinds)
+        vector = self._vector(question, depth, allowed, len(docs))
         bm25 = lexical.rank(question, allowed, limit=depth)
         exact = {i: m for i, m in lexical.matcher.best(question).items() if allowed is None or i in allowed}
         scores = fuse([i for i, _ in vector], [i for i, _ in bm25], {i: m.weight for i, m in exact.items()})
@@ -216,15 +218,23 @@ class ChromaMetricIndex:
         best = sorted(scores, key=lambda i: (-scores[i], i))[:k]
         return [e for i in best if (e := self.entry(i, scores[i], extras[i])) is not None]
 
-    def _vector(self, question: str, depth: int, kinds: set[str] | None) -> list[tuple[str, float]]:
+    def _vector(
+        self, question: str, depth: int, allowed: set[str] | None, total: int
+    ) -> list[tuple[str, float]]:
+        """Nearest documents by cosine. Chroma's metadata filter is slow, so unless ``allowed`` is a small
+        share of the index, over-fetch without a filter and filter here."""
         where: Any = None
-        if kinds is not None and set(kinds) != set(KINDS):
-            where = {"kind": {"$in": sorted(kinds)}}
-        got = self._collection.query(
-            query_texts=[question], n_results=depth, where=where, include=["distances"]
-        )
-        distances = (got["distances"] or [[]])[0]
-        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], distances, strict=True)]
+        n = depth
+        if allowed is not None:
+            share = len(allowed) / total
+            if share >= MIN_UNFILTERED_SHARE:
+                n = min(total, math.ceil(depth / share) + 10)
+            else:
+                where = {"kind": {"$in": sorted({self._state()[0][i].kind for i in allowed})}}
+        got = self._collection.query(query_texts=[question], n_results=n, where=where, include=["distances"])
+        pairs = zip(got["ids"][0], (got["distances"] or [[]])[0], strict=True)
+        hits = [(i, 1.0 - float(d)) for i, d in pairs if allowed is None or i in allowed]
+        return hits[:depth]
 
 
 def open_index(path: Path, embedder: Embedder) -> ChromaMetricIndex:
