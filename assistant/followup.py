@@ -41,7 +41,9 @@ def _time(previous: QueryPlan, reading: Reading, ctx: PlanningContext) -> TimeRa
         return reading.time.range.model_copy(update={"grain": grain or previous.time.grain})
     defaulted = any("period defaulted" in a for a in previous.assumptions)
     if grain is not None and previous.time.grain is Grain.NONE:
-        return trend_window(ctx.as_of, grain) if defaulted else previous.time.model_copy(update={"grain": grain})
+        return (
+            trend_window(ctx.as_of, grain) if defaulted else previous.time.model_copy(update={"grain": grain})
+        )
     return previous.time.model_copy(update={"grain": grain}) if grain else previous.time
 
 
@@ -76,7 +78,9 @@ def apply_followup(previous: QueryPlan, reading: Reading, ctx: PlanningContext) 
     if comparison is Comparison.TARGET and ctx.catalog.metrics[metrics[0]].target is None:
         comparison = Comparison.NONE
     keep_notes = reading.time is None
-    notes = [(en, zh) for en, zh in zip(previous.assumptions, previous.assumptions_zh, strict=False) if keep_notes]
+    notes = [
+        (en, zh) for en, zh in zip(previous.assumptions, previous.assumptions_zh, strict=False) if keep_notes
+    ]
     notes = [n for n in notes if n not in reading.assumptions] + reading.assumptions
     notes.append(("follow-up: changed the previous question", "追问:在上一个问题的基础上修改"))
     return previous.model_copy(
@@ -91,6 +95,7 @@ def apply_followup(previous: QueryPlan, reading: Reading, ctx: PlanningContext) 
             "assumptions": tuple(en for en, _ in notes),
             "assumptions_zh": tuple(zh for _, zh in notes),
             "confidence": round(min(previous.confidence, reading.confidence) * 0.95, 2),
-            "evidence": tuple(reading.evidence) + (Evidence(text="(previous question)", entry="previous", kind="followup"),),
+            "evidence": tuple(reading.evidence)
+            + (Evidence(text="(previous question)", entry="previous", kind="followup"),),
         }
     )

@@ -39,6 +39,12 @@ ORDER_SUFFIXES = ("", "__delta", "__ratio", "__baseline", "__attainment")
 FALLBACK_NOTE = ("LLM planner unavailable; used rules", "语言模型规划不可用,已使用规则规划")
 
 
+STATUS_T: Any = Literal["plan", "refuse", "clarify"]
+GRAIN_T: Any = Literal["none", "day", "week", "month", "quarter", "year"]
+COMPARISON_T: Any = Literal["none", "previous_period", "same_period_last_year", "target"]
+INTENT_T: Any = Literal["value", "breakdown", "trend", "rank", "lagged"]
+
+
 class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,14 +61,14 @@ class DraftOrder(_Base):
 
 def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseModel]:
     """A pydantic model mirroring ``QueryPlan`` with ids restricted to ``metric_ids`` / ``dimension_ids``."""
-    metric_t: Any = Literal[tuple(metric_ids)]  # type: ignore[valid-type]
-    dim_t: Any = Literal[tuple(dimension_ids)] if dimension_ids else str  # type: ignore[valid-type]
+    metric_t: Any = Literal[tuple(metric_ids)]
+    dim_t: Any = Literal[tuple(dimension_ids)] if dimension_ids else str
     filt = create_model("DraftFilter", __base__=DraftFilter, dimension=(dim_t, ...))
     return create_model(
         TOOL_NAME,
         __base__=_Base,
         __doc__="A query plan for one metric question. Never SQL.",
-        status=(Literal["plan", "refuse", "clarify"], "plan"),
+        status=(STATUS_T, "plan"),
         reason=(str | None, None),
         options=(list[str], []),
         metrics=(list[metric_t], []),
@@ -70,11 +76,11 @@ def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseMod
         filters=(list[filt], []),  # type: ignore[valid-type]
         start=(date | None, Field(None, description="first day, ISO date; empty when no period is named")),
         end=(date | None, Field(None, description="last day, ISO date, inclusive")),
-        grain=(Literal["none", "day", "week", "month", "quarter", "year"], "none"),
-        comparison=(Literal["none", "previous_period", "same_period_last_year", "target"], "none"),
+        grain=(GRAIN_T, "none"),
+        comparison=(COMPARISON_T, "none"),
         order=(list[DraftOrder], []),
         limit=(int | None, None),
-        intent=(Literal["value", "breakdown", "trend", "rank", "lagged"], "value"),
+        intent=(INTENT_T, "value"),
         assumptions=(list[str], []),
         assumptions_zh=(list[str], []),
     )
@@ -120,7 +126,9 @@ def check_draft(draft: BaseModel, ctx: PlanningContext) -> list[str]:
         keys = {m.key for m in ctx.members.get(f.dimension, [])}
         unknown = [v for v in f.values if keys and v not in keys]
         if unknown:
-            problems.append(f"filter on `{f.dimension}`: unknown member keys {unknown}; known: {sorted(keys)[:30]}")
+            problems.append(
+                f"filter on `{f.dimension}`: unknown member keys {unknown}; known: {sorted(keys)[:30]}"
+            )
     for o in d.order:
         base, _, suffix = o.by.partition("__")
         if base not in d.metrics or f"__{suffix}" * bool(suffix) not in ORDER_SUFFIXES:
@@ -251,7 +259,9 @@ class LLMPlanner:
             try:
                 result = runnable.invoke(messages)
             except Exception as exc:  # provider / network / timeout errors, wrapped at the stage boundary
-                raise LLMError(f"{type(exc).__name__}: {exc}", n_attempts=attempt, last_completion=completion) from exc
+                raise LLMError(
+                    f"{type(exc).__name__}: {exc}", n_attempts=attempt, last_completion=completion
+                ) from exc
             completion = _raw_text(result.get("raw"))
             draft, error = _validated(result, ctx)
             if draft is not None:

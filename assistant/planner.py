@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from assistant.errors import AmbiguousQuestionError, Language, UnsupportedQuestionError
 from assistant.language import detect_language, fold
@@ -94,10 +94,13 @@ def catalog_examples(catalog: Catalog, language: str, n: int = 3) -> list[str]:
     return [ex[0] for ex in examples if ex][:n]
 
 
-def unsupported(catalog: Catalog, reason_en: str, reason_zh: str, kind: str = "unsupported_question") -> Exception:
+def unsupported(
+    catalog: Catalog, reason_en: str, reason_zh: str, kind: str = "unsupported_question"
+) -> Exception:
     en, zh = catalog_examples(catalog, "en"), catalog_examples(catalog, "zh")
-    message = f"{reason_en} I can answer questions about the metrics in the catalog, for example: " + "; ".join(
-        f'"{q}"' for q in en
+    message = (
+        f"{reason_en} I can answer questions about the metrics in the catalog, for example: "
+        + "; ".join(f'"{q}"' for q in en)
     )
     message_zh = f"{reason_zh}我可以回答指标目录中的指标问题,例如:" + ";".join(f"“{q}”" for q in zh)
     return UnsupportedQuestionError(message, message_zh, suggestions=en + zh, details={"reason": kind})
@@ -112,12 +115,16 @@ def check_input(question: str, vocab: Vocabulary, catalog: Catalog, max_chars: i
         )  # fmt: skip
     folded = fold(question)
     if any(p.search(folded) for p in vocab.lexicon.patterns["sql"]):
-        raise unsupported(catalog, "I don't run SQL or database commands.", "我不执行 SQL 或数据库命令。", "sql")
+        raise unsupported(
+            catalog, "I don't run SQL or database commands.", "我不执行 SQL 或数据库命令。", "sql"
+        )
     cleaned = " ".join(clean(question).split())
     if any(phrase in cleaned for phrase in vocab.lexicon.phrases["injection"]["injection"]):
         raise unsupported(catalog, "I can't change how I work.", "我无法更改自己的工作方式。", "injection")
     if any(p.search(folded) for p in vocab.lexicon.patterns["change_data"]):
-        raise unsupported(catalog, "I can only read metrics, never change data.", "我只能查询指标,不能修改数据。", "change")
+        raise unsupported(
+            catalog, "I can only read metrics, never change data.", "我只能查询指标,不能修改数据。", "change"
+        )
     if not cleaned.strip():
         raise unsupported(catalog, "I didn't find a question.", "没有识别到问题。", "empty")
 
@@ -181,15 +188,20 @@ def _members_and_dims(reading: Reading, matches: list[Match], text: str) -> None
         reading.evidence.append(Evidence(text=d.text, entry=dim, kind="dimension"))
 
 
-def _shared_word_note(reading: Reading, match: Match, metric_id: str, vocab: Vocabulary, catalog: Catalog) -> None:
-    """"sales" also appears in other metrics' names ("gross sales", "sales target"): say how it was read."""
+def _shared_word_note(
+    reading: Reading, match: Match, metric_id: str, vocab: Vocabulary, catalog: Catalog
+) -> None:
+    """ "sales" also appears in other metrics' names ("gross sales", "sales target"): say how it was read."""
     term = next(t for t in match.of("metric") if t.entry == metric_id)
     if term.source not in ("synonym",):
         return
     phrase = match.text if not match.fuzzy else term.text
     padded = f" {phrase} "
     for words, terms in vocab.english.items():
-        if any(t.kind == "metric" and t.entry != metric_id for t in terms) and padded in f" {' '.join(words)} ":
+        if (
+            any(t.kind == "metric" and t.entry != metric_id for t in terms)
+            and padded in f" {' '.join(words)} "
+        ):
             break
     else:
         if not any(
@@ -426,7 +438,9 @@ def _span(rng: TimeRange, language: str) -> str:
 def default_dimension(metric: Metric, ctx: PlanningContext, what_en: str, what_zh: str) -> str:
     if metric.dimensions:
         return metric.dimensions[0]
-    options = [f"{d.name.en} ({d.name.zh})" if d.name.zh else d.name.en for d in ctx.catalog.dimensions.values()]
+    options = [
+        f"{d.name.en} ({d.name.zh})" if d.name.zh else d.name.en for d in ctx.catalog.dimensions.values()
+    ]
     raise AmbiguousQuestionError(
         f"{what_en} by which dimension? " + ", ".join(options[:6]),
         f"按哪个维度{what_zh}?" + "、".join(options[:6]), options=options[:6],
@@ -441,7 +455,7 @@ def lagged_order(metric: Metric, reading: Reading) -> tuple[Comparison, OrderBy]
         f"{metric.name.en} has no target; lagging measured as change vs the previous period",
         f"{metric.name.get('zh')}没有目标,按环比变化衡量落后",
     )
-    direction = "desc" if metric.direction is Direction.LOWER_IS_BETTER else "asc"
+    direction: Literal["asc", "desc"] = "desc" if metric.direction is Direction.LOWER_IS_BETTER else "asc"
     return Comparison.PREVIOUS_PERIOD, OrderBy(by=f"{metric.id}__delta", direction=direction)
 
 
@@ -467,8 +481,12 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     comparison = reading.comparison or Comparison.NONE
     if comparison is Comparison.TARGET and metric.target is None and not reading.lagged:
         comparison = Comparison.NONE
-        reading.note(f"{metric.name.en} has no target; shown without one", f"{metric.name.get('zh')}没有目标,不做目标对比")
-    dims, order, limit, intent = list(reading.dimensions), (), None, Intent.VALUE
+        reading.note(
+            f"{metric.name.en} has no target; shown without one",
+            f"{metric.name.get('zh')}没有目标,不做目标对比",
+        )
+    dims, limit, intent = list(reading.dimensions), None, Intent.VALUE
+    order: tuple[OrderBy, ...] = ()
     if reading.lagged:
         dims = dims or [default_dimension(metric, ctx, "Lagging", "比较落后")]
         comparison, by = lagged_order(metric, reading)
@@ -570,4 +588,3 @@ __all__ = [
     "plan_question",
     "read_question",
 ]
-

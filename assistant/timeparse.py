@@ -28,12 +28,26 @@ EN_NUMBERS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1,
 }  # fmt: skip
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
-ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+ZH_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 ZH_QUARTERS = "一二三四"
 ZH_NUM = r"\d{1,3}|[零一二两三四五六七八九十]{1,3}"
 EN_NUM = r"\d{1,3}|" + "|".join(sorted(EN_NUMBERS, key=len, reverse=True))
 MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
-COMPARE_BEFORE = re.compile(r"(?:\bvs\.?|\bversus|\bcompared (?:to|with)|\bthan|\brelative to|对比|相比|相较|比|较|环比|同比)\s*$")
+COMPARE_BEFORE = re.compile(
+    r"(?:\bvs\.?|\bversus|\bcompared (?:to|with)|\bthan|\brelative to|对比|相比|相较|比|较|环比|同比)\s*$"
+)
 COMPARE_AFTER = re.compile(r"^\s*(?:同期|同比)")
 RANGE_JOIN = re.compile(r"^\s*(?:to|through|until|till|and|-|–|~|到|至)\s*$")
 RANGE_PREFIX = re.compile(r"(?:\bfrom|\bbetween|从|自)\s*$")
@@ -271,12 +285,23 @@ PATTERNS: list[tuple[re.Pattern[str], Matcher]] = [
     (re.compile(rf"(?P<y>\d{{4}})\s*年\s*(?P<m>{ZH_NUM})\s*月份?(?P<mn>)"), _year_month),
     (re.compile(rf"\b(?P<mn>{MONTH_RE})\b\.?,?\s*(?:of\s+)?(?P<y>(?:19|20)\d{{2}})\b(?P<m>)"), _year_month),
     (re.compile(rf"\b(?P<y>(?:19|20)\d{{2}})\s+(?P<mn>{MONTH_RE})\b(?P<m>)"), _year_month),
-    (re.compile(rf"(?:\b(?:in|for|during|of|since)\s+)?\b(?P<mn>{MONTH_RE.replace('may|', '')})\b(?P<m>)"), _month),
+    (
+        re.compile(rf"(?:\b(?:in|for|during|of|since)\s+)?\b(?P<mn>{MONTH_RE.replace('may|', '')})\b(?P<m>)"),
+        _month,
+    ),
     (re.compile(r"\b(?:in|for|during|of)\s+(?P<mn>may)\b(?P<m>)"), _month),
-    (re.compile(r"(?<![\d年个])(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月份?(?![\d日号])(?P<mn>)"), _month),
+    (
+        re.compile(r"(?<![\d年个])(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月份?(?![\d日号])(?P<mn>)"),
+        _month,
+    ),
     (re.compile(r"\bq(?P<q>[1-4])\b(?:\s*(?:of\s+)?(?P<y>(?:19|20)\d{2})\b)?"), _quarter),
     (re.compile(r"\b(?P<y>(?:19|20)\d{2})\s*-?\s*q(?P<q>[1-4])\b"), _quarter),
-    (re.compile(r"\b(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b(?:\s*(?:of\s+)?(?P<y>(?:19|20)\d{2})\b)?"), _quarter),  # noqa: E501
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b(?:\s*(?:of\s+)?(?P<y>(?:19|20)\d{2})\b)?"
+        ),
+        _quarter,
+    ),
     (re.compile(r"(?:(?P<y>\d{4})\s*年\s*)?第?\s*(?P<q>[一二三四1-4])\s*季度"), _quarter),
     (re.compile(r"(?P<y>\d{4})\s*年?\s*q(?P<q>[1-4])"), _quarter),
     (re.compile(r"(?:\b(?:in|for|during)\s+)?\b(?P<y>(?:19|20)\d{2})\b(?!\s*[-/年])"), _year),
@@ -285,10 +310,28 @@ PATTERNS: list[tuple[re.Pattern[str], Matcher]] = [
     (re.compile(rf"(?P<w>{_words(ZH_THIS)}|{_words(ZH_LAST)}|今天|今日|昨天|昨日|前天)(?P<u>)"), _relative),
     (re.compile(r"\b(?P<w>wtd|mtd|qtd|ytd)\b(?P<u>)"), _relative),
     (re.compile(r"\b(?P<u>week|month|quarter|year)[\s-]+(?P<w>to[\s-]+date)\b"), _relative),
-    (re.compile(r"\b(?:(?:so far|to date)\s+)?(?P<w>so far this|this past|the current|this|current)\s+(?P<u>week|month|quarter|year)\b(?:\s+(?:so far|to date))?"), _relative),  # noqa: E501
-    (re.compile(r"\b(?:the\s+)?(?P<w>last|previous|prior|past)\s+(?P<u>week|month|quarter|year)\b"), _relative),
-    (re.compile(rf"\b(?:in\s+|over\s+|for\s+|during\s+)?(?:the\s+)?(?:last|past|previous|prior|trailing|recent)\s+(?P<n>{EN_NUM})\s+(?P<u>day|week|month|quarter|year)s?\b(?P<zn>)(?P<zu>)"), _last_n),  # noqa: E501
-    (re.compile(rf"(?:最近|近|过去|前|最近的)\s*(?P<zn>{ZH_NUM})\s*(?P<zu>个星期|个季度|个月|星期|季度|天|日|周|月|年)(?P<n>)(?P<u>)"), _last_n),  # noqa: E501
+    (
+        re.compile(
+            r"\b(?:(?:so far|to date)\s+)?(?P<w>so far this|this past|the current|this|current)\s+(?P<u>week|month|quarter|year)\b(?:\s+(?:so far|to date))?"
+        ),
+        _relative,
+    ),
+    (
+        re.compile(r"\b(?:the\s+)?(?P<w>last|previous|prior|past)\s+(?P<u>week|month|quarter|year)\b"),
+        _relative,
+    ),
+    (
+        re.compile(
+            rf"\b(?:in\s+|over\s+|for\s+|during\s+)?(?:the\s+)?(?:last|past|previous|prior|trailing|recent)\s+(?P<n>{EN_NUM})\s+(?P<u>day|week|month|quarter|year)s?\b(?P<zn>)(?P<zu>)"
+        ),
+        _last_n,
+    ),
+    (
+        re.compile(
+            rf"(?:最近|近|过去|前|最近的)\s*(?P<zn>{ZH_NUM})\s*(?P<zu>个星期|个季度|个月|星期|季度|天|日|周|月|年)(?P<n>)(?P<u>)"
+        ),
+        _last_n,
+    ),
 ]
 
 
@@ -303,7 +346,7 @@ def _all_hits(text: str, as_of: date) -> list[_Hit]:
 
 
 def _in_comparison(text: str, hit: _Hit) -> bool:
-    """"vs last month", "比去年", "去年同期" name a comparison, not the period asked about."""
+    """ "vs last month", "比去年", "去年同期" name a comparison, not the period asked about."""
     return bool(COMPARE_BEFORE.search(text[: hit.start]) or COMPARE_AFTER.search(text[hit.end :]))
 
 
@@ -320,9 +363,10 @@ def _join_range(text: str, a: _Hit, b: _Hit) -> _Hit:
     if not a.year_given and b.year_given and a.rebuild is not None:
         a = a.rebuild(b.first.year if a.first.month <= b.first.month else b.first.year - 1)
     if not b.year_given and a.year_given and b.rebuild is not None:
-        b = b.rebuild(a.first.year if b.first >= a.first.replace(year=a.first.year) else a.first.year + 1)
+        rebuild = b.rebuild
+        b = rebuild(a.first.year)
         if b.first < a.first:
-            b = b.rebuild(a.first.year + 1)
+            b = rebuild(a.first.year + 1)
     prefix = RANGE_PREFIX.search(text[: a.start])
     start = prefix.start() if prefix else a.start
     return _Hit(start, b.end, a.first, b.last, "", "", named=False)
@@ -375,7 +419,10 @@ def trend_window(as_of: date, grain: Grain) -> TimeRange:
     back = {Grain.WEEK: 12, Grain.QUARTER: 4, Grain.YEAR: 3}.get(grain, 12)
     unit = grain.value if grain in (Grain.WEEK, Grain.QUARTER, Grain.YEAR) else "month"
     first = unit_period(unit, as_of, back, 0, 0).first
-    en, zh = f"last {back} {unit}s and this {unit} so far", f"过去{back}个{_zh_unit(unit)}及本{_zh_unit(unit)}至今"
+    en, zh = (
+        f"last {back} {unit}s and this {unit} so far",
+        f"过去{back}个{_zh_unit(unit)}及本{_zh_unit(unit)}至今",
+    )
     hit = _Hit(0, 0, first, as_of, en, zh, named=False)
     rng = finish(hit, as_of, grain)
     return rng.model_copy(update={"partial": True})

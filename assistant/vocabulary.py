@@ -140,7 +140,9 @@ class Vocabulary:
                 return
             bucket = self.english.setdefault(words, [])
             self.max_words = max(self.max_words, len(words))
-            (self.catalog_words if kind in ("metric", "dimension", "member") else self.known_words).update(words)
+            (self.catalog_words if kind in ("metric", "dimension", "member") else self.known_words).update(
+                words
+            )
         if term not in bucket:
             bucket.append(term)
 
@@ -210,7 +212,7 @@ def _metric_terms(vocab: Vocabulary, catalog: Catalog) -> None:
 
 
 def _stem_terms(vocab: Vocabulary, catalog: Catalog) -> None:
-    """"订单数" is also asked as "订单": a Chinese count name without its 数/量 suffix, when that
+    """ "订单数" is also asked as "订单": a Chinese count name without its 数/量 suffix, when that
     stem names nothing else."""
     for metric in catalog.metrics.values():
         for text in filter(None, [metric.name.zh, *metric.synonyms.zh]):

@@ -11,7 +11,7 @@ import yaml
 
 from assistant.errors import UserFacingError
 from assistant.plan import QueryPlan
-from assistant.planner import PlanningContext, Planner
+from assistant.planner import Planner, PlanningContext
 from retrieval.members import Member
 
 CASES_PATH = Path(__file__).with_name("planner_cases.yaml")
@@ -24,7 +24,11 @@ def demo_members() -> dict[str, list[Member]]:
              ("Accessories", "Accessories", "配件")]  # fmt: skip
     channels = [("ONLINE", "Online", "线上"), ("DIRECT", "Direct Sales", "直销"),
                 ("DISTRIBUTOR", "Distributor", "经销商"), ("RETAIL", "Retail Store", "零售门店")]  # fmt: skip
-    segments = [("Enterprise", "Enterprise", "大客户"), ("SMB", "SMB", "中小企业"), ("Consumer", "Consumer", "个人消费者")]
+    segments = [
+        ("Enterprise", "Enterprise", "大客户"),
+        ("SMB", "SMB", "中小企业"),
+        ("Consumer", "Consumer", "个人消费者"),
+    ]
     table = {"region": regions, "product_line": lines, "channel": channels, "segment": segments}
     return {dim: [Member(*row) for row in rows] for dim, rows in table.items()}
 
@@ -47,7 +51,11 @@ def mismatches(result: QueryPlan | UserFacingError, case: dict[str, Any]) -> lis
     """Every expected field that the result gets wrong (empty: the case passes)."""
     if isinstance(result, UserFacingError):
         got = result.status
-        return [] if case.get("status") == got else [f"status: expected {case.get('status', 'answered')}, got {got} ({result.message})"]
+        return (
+            []
+            if case.get("status") == got
+            else [f"status: expected {case.get('status', 'answered')}, got {got} ({result.message})"]
+        )
     if "status" in case:
         return [f"status: expected {case['status']}, got answered {result.metrics}"]
     plan, out = result, []

@@ -51,7 +51,9 @@ def test_language_and_normalisation() -> None:
     assert normalize("Ｒｅｖｅｎｕｅ，ＢＹ  region！") == "revenue by region"
 
 
-def test_plan_carries_evidence_confidence_and_both_languages(planner: RulePlanner, demo_ctx: PlanningContext) -> None:
+def test_plan_carries_evidence_confidence_and_both_languages(
+    planner: RulePlanner, demo_ctx: PlanningContext
+) -> None:
     plan = planner.plan("what was sales by regoin", demo_ctx)
     kinds = {(e.kind, e.entry) for e in plan.evidence}
     assert ("metric", "revenue") in kinds and ("dimension", "region") in kinds
@@ -100,11 +102,15 @@ class FakeEntry:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def test_two_metrics_sharing_a_word_clarify_unless_retrieval_breaks_the_tie(demo_ctx: PlanningContext) -> None:
+def test_two_metrics_sharing_a_word_clarify_unless_retrieval_breaks_the_tie(
+    demo_ctx: PlanningContext,
+) -> None:
     metrics = dict(demo_ctx.catalog.metrics)
     for mid in ("revenue", "payment_amount"):
         m = metrics[mid]
-        metrics[mid] = m.model_copy(update={"synonyms": Synonyms(en=[*m.synonyms.en, "takings"], zh=m.synonyms.zh)})
+        metrics[mid] = m.model_copy(
+            update={"synonyms": Synonyms(en=[*m.synonyms.en, "takings"], zh=m.synonyms.zh)}
+        )
     ctx = replace(demo_ctx, catalog=demo_ctx.catalog.model_copy(update={"metrics": metrics}))
     with pytest.raises(AmbiguousQuestionError) as info:
         RulePlanner().plan("takings last month", ctx)
@@ -129,7 +135,9 @@ def test_full_new_question_ignores_previous(planner: RulePlanner, demo_ctx: Plan
     assert plan.metrics == ("win_rate",) and plan.dimensions == () and plan.time.start == date(2026, 1, 1)
 
 
-def test_followup_on_lagged_plan_swaps_the_ordered_metric(planner: RulePlanner, demo_ctx: PlanningContext) -> None:
+def test_followup_on_lagged_plan_swaps_the_ordered_metric(
+    planner: RulePlanner, demo_ctx: PlanningContext
+) -> None:
     previous = planner.plan("which region lagged this month", demo_ctx)
     plan = planner.plan("那上个月呢?", replace(demo_ctx, previous=previous))
     assert plan.intent is Intent.LAGGED and plan.order == previous.order
@@ -212,7 +220,11 @@ def sub_ctx(tmp_path_factory: pytest.TempPathFactory) -> PlanningContext:
     root = tmp_path_factory.mktemp("subscription_catalog")
     (root / "catalog.yaml").write_text(SUBSCRIPTION_CATALOG, encoding="utf-8")
     members = {
-        "plan": [Member("BASIC", "Basic", "基础版"), Member("PRO", "Pro", "专业版"), Member("ENT", "Enterprise", "企业版")],
+        "plan": [
+            Member("BASIC", "Basic", "基础版"),
+            Member("PRO", "Pro", "专业版"),
+            Member("ENT", "Enterprise", "企业版"),
+        ],
         "country": [Member("DE", "Germany", "德国"), Member("JP", "Japan", "日本")],
     }
     return PlanningContext(catalog=load_catalog(root), members=members, as_of=date(2026, 11, 20))
@@ -221,14 +233,32 @@ def sub_ctx(tmp_path_factory: pytest.TempPathFactory) -> PlanningContext:
 SUB_CASES = [
     ("MRR last month", {"metrics": ["mrr"], "time": [date(2026, 10, 1), date(2026, 10, 31)]}),
     ("monthly recurring revenue by plan", {"metrics": ["mrr"], "dimensions": ["plan"]}),
-    ("上月各套餐的月经常性收入", {"metrics": ["mrr"], "dimensions": ["plan"], "time": [date(2026, 10, 1), date(2026, 10, 31)]}),
-    ("churn rate for Pro in Germany", {"metrics": ["churn_rate"], "filters": {"plan": ["PRO"], "country": ["DE"]}}),
-    ("专业版的流失率环比", {"metrics": ["churn_rate"], "filters": {"plan": ["PRO"]}, "comparison": "previous_period"}),
+    (
+        "上月各套餐的月经常性收入",
+        {"metrics": ["mrr"], "dimensions": ["plan"], "time": [date(2026, 10, 1), date(2026, 10, 31)]},
+    ),
+    (
+        "churn rate for Pro in Germany",
+        {"metrics": ["churn_rate"], "filters": {"plan": ["PRO"], "country": ["DE"]}},
+    ),
+    (
+        "专业版的流失率环比",
+        {"metrics": ["churn_rate"], "filters": {"plan": ["PRO"]}, "comparison": "previous_period"},
+    ),
     ("活跃订阅数趋势", {"metrics": ["active_subscribers"], "grain": "month", "intent": "trend"}),
     ("subscribers by country this year", {"metrics": ["active_subscribers"], "dimensions": ["country"]}),
-    ("which plan has the highest churn", {"metrics": ["churn_rate"], "dimensions": ["plan"], "order": ["churn_rate desc"]}),
-    ("which plan lagged this month", {"metrics": ["mrr"], "comparison": "target", "order": ["mrr__ratio asc"], "intent": "lagged"}),
-    ("哪个国家流失率拖后腿", {"metrics": ["churn_rate"], "order": ["churn_rate__delta desc"], "intent": "lagged"}),
+    (
+        "which plan has the highest churn",
+        {"metrics": ["churn_rate"], "dimensions": ["plan"], "order": ["churn_rate desc"]},
+    ),
+    (
+        "which plan lagged this month",
+        {"metrics": ["mrr"], "comparison": "target", "order": ["mrr__ratio asc"], "intent": "lagged"},
+    ),
+    (
+        "哪个国家流失率拖后腿",
+        {"metrics": ["churn_rate"], "order": ["churn_rate__delta desc"], "intent": "lagged"},
+    ),
     ("MRR vs target by plan", {"metrics": ["mrr"], "comparison": "target", "dimensions": ["plan"]}),
     ("churn rate by plan", {"metrics": ["churn_rate"], "dimensions": ["plan"]}),
     ("revenue by region", {"status": "refused"}),  # the demo's words mean nothing here
@@ -237,8 +267,12 @@ SUB_CASES = [
 
 
 @pytest.mark.parametrize(("question", "expected"), SUB_CASES, ids=[q for q, _ in SUB_CASES])
-def test_second_catalog(planner: RulePlanner, sub_ctx: PlanningContext, question: str, expected: dict[str, Any]) -> None:
-    assert mismatches(run_case(planner, sub_ctx, {"q": question, **expected}), {"q": question, **expected}) == []
+def test_second_catalog(
+    planner: RulePlanner, sub_ctx: PlanningContext, question: str, expected: dict[str, Any]
+) -> None:
+    assert (
+        mismatches(run_case(planner, sub_ctx, {"q": question, **expected}), {"q": question, **expected}) == []
+    )
 
 
 def test_second_catalog_followup(planner: RulePlanner, sub_ctx: PlanningContext) -> None:

@@ -1,0 +1,186 @@
+"""LLM planner against a local fake OpenAI server: good plan, repair, governance, timeout, hybrid."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_openai import FakeOpenAI
+from planner_table import demo_members
+
+from assistant.asker import Asker
+from assistant.errors import UnsupportedQuestionError, UserFacingError
+from assistant.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
+from assistant.plan import Comparison, Intent, QueryPlan
+from assistant.planner import PlanningContext, RulePlanner
+from catalog.loader import load_catalog
+from prompts import PromptTemplate, load_prompt
+
+DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def ctx() -> PlanningContext:
+    return PlanningContext(catalog=load_catalog(DEMO), members=demo_members(), as_of=date(2026, 11, 20))
+
+
+def make_llm(fake: FakeOpenAI, timeout_s: float = 5.0) -> LLMPlanner:
+    fake.replies.clear()
+    fake.requests.clear()
+    return LLMPlanner(
+        base_url=fake.base_url,
+        model="fake-model",
+        api_key="test",
+        timeout_s=timeout_s,
+        fallback=RulePlanner(),
+    )
+
+
+GOOD = {
+    "metrics": ["revenue"], "dimensions": ["region"], "filters": [{"dimension": "channel", "values": ["ONLINE"]}],
+    "start": "2026-10-01", "end": "2026-10-31", "grain": "none", "comparison": "previous_period",
+    "intent": "breakdown", "assumptions": ["'sales' read as Revenue"], "assumptions_zh": ["“sales”理解为销售额"],
+}  # fmt: skip
+
+
+def test_good_plan(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake)
+    fake.enqueue_tool_call(GOOD)
+    plan = llm.plan("online sales by region last month vs the month before", ctx)
+    assert plan.metrics == ("revenue",) and plan.dimensions == ("region",)
+    assert plan.filters[0].values == ("ONLINE",) and plan.comparison is Comparison.PREVIOUS_PERIOD
+    assert (plan.time.start, plan.time.end) == (date(2026, 10, 1), date(2026, 10, 31))
+    assert plan.intent is Intent.BREAKDOWN and FALLBACK_NOTE[0] not in plan.assumptions
+    assert len(fake.requests) == 1
+    request = fake.requests[0]
+    system = request["messages"][0]["content"]
+    assert "never write SQL" in system or "never\nwrite SQL" in system or "never write" in system
+    assert "2026-11-20" in system and "EAST=East/华东" in system
+    schema = request["tools"][0]["function"]["parameters"]
+    assert "revenue" in str(schema) and request["tool_choice"]["function"]["name"] == "QueryPlanDraft"
+
+
+def test_unknown_metric_is_repaired_on_the_second_reply(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake)
+    fake.enqueue_tool_call({**GOOD, "metrics": ["total_sales"]})
+    fake.enqueue_tool_call(GOOD)
+    plan = llm.plan("online sales by region last month", ctx)
+    assert plan.metrics == ("revenue",) and FALLBACK_NOTE[0] not in plan.assumptions
+    assert len(fake.requests) == 2
+    repair = fake.requests[1]["messages"][-1]["content"]
+    assert "total_sales" in repair and "could not be used" in repair
+
+
+def test_unknown_member_is_repaired_then_falls_back(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake)
+    bad = {**GOOD, "filters": [{"dimension": "region", "values": ["ATLANTIS"]}]}
+    fake.enqueue_tool_call(bad)
+    fake.enqueue_tool_call(bad)
+    plan = llm.plan("revenue by region last month", ctx)
+    assert len(fake.requests) == 2 and "ATLANTIS" in fake.requests[1]["messages"][-1]["content"]
+    assert FALLBACK_NOTE[0] in plan.assumptions and FALLBACK_NOTE[1] in plan.assumptions_zh
+    error = [e for e in plan.evidence if e.kind == "llm_error"][0]
+    assert "2 attempt" in error.text and "ATLANTIS" in error.entry
+    assert plan.metrics == ("revenue",) and plan.dimensions == ("region",)  # the rules' plan
+
+
+def test_draft_metric_plan_comes_back_and_governance_refuses_it(
+    fake: FakeOpenAI, ctx: PlanningContext
+) -> None:
+    llm = make_llm(fake)
+    fake.enqueue_tool_call({"metrics": ["nps"], "start": "2026-10-01", "end": "2026-10-31"})
+    plan = llm.plan("customer satisfaction last month", ctx)
+    assert plan.metrics == ("nps",)
+    if importlib.util.find_spec("assistant.governance") is not None:
+        from assistant.governance import check_plan  # type: ignore[import-not-found]
+
+        members = {dim: {m.key for m in ms} for dim, ms in ctx.members.items()}
+        with pytest.raises(UserFacingError) as info:
+            check_plan(plan, ctx.catalog, Asker(role="exec"), members)
+        assert info.value.status == "refused"
+
+
+def test_timeout_falls_back_to_rules(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake, timeout_s=0.3)
+    fake.enqueue_sleep(1.0)
+    plan = llm.plan("上月各区域销售额", ctx)
+    assert plan.metrics == ("revenue",) and plan.dimensions == ("region",)
+    assert FALLBACK_NOTE[0] in plan.assumptions
+    assert any(e.kind == "llm_error" and "Timeout" in e.text for e in plan.evidence)
+
+
+def test_unreachable_or_unconfigured_endpoint_falls_back(ctx: PlanningContext) -> None:
+    plan = LLMPlanner(base_url=None, model="m", api_key="k", timeout_s=1).plan("revenue last month", ctx)
+    assert plan.metrics == ("revenue",) and FALLBACK_NOTE[0] in plan.assumptions
+
+
+def test_llm_refusal_is_unsupported(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake)
+    fake.enqueue_tool_call({"status": "refuse", "reason": "Not a metric question."})
+    with pytest.raises(UnsupportedQuestionError):
+        llm.plan("write me a poem", ctx)
+
+
+def test_schema_restricts_ids() -> None:
+    schema = plan_schema(["revenue", "orders"], ["region"])
+    assert schema.model_validate({"metrics": ["revenue"]})
+    with pytest.raises(ValueError):
+        schema.model_validate({"metrics": ["profit"]})
+    with pytest.raises(ValueError):
+        schema.model_validate({"metrics": ["revenue"], "dimensions": ["planet"]})
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def plan(self, question: str, ctx: PlanningContext) -> QueryPlan:
+        self.calls.append(question)
+        return RulePlanner().plan("order count last month", ctx)
+
+
+class Entry:
+    def __init__(self, kind: str, entry_id: str, similarity: float) -> None:
+        self.kind, self.entry_id, self.score, self.metadata = (
+            kind,
+            entry_id,
+            similarity,
+            {"similarity": similarity},
+        )
+
+
+def test_hybrid_uses_llm_only_when_rules_are_unsure(ctx: PlanningContext) -> None:
+    from dataclasses import replace
+
+    llm = Recorder()
+    hybrid = HybridPlanner(RulePlanner(), llm, threshold=0.6)
+    assert hybrid.plan("revenue last month", ctx).metrics == ("revenue",) and llm.calls == []
+    with pytest.raises(UnsupportedQuestionError):  # nothing retrieved: the rules' refusal stands
+        hybrid.plan("how many deals did we close successfully", ctx)
+    with_hits: Any = replace(ctx, candidates=[Entry("example", "win_rate", 0.3)])
+    assert hybrid.plan("how many deals did we close successfully", with_hits).metrics == ("order_count",)
+    assert llm.calls == ["how many deals did we close successfully"]
+    with pytest.raises(UnsupportedQuestionError):  # SQL is never handed to the LLM
+        hybrid.plan("SELECT * FROM fact_order", with_hits)
+
+
+def test_prompt_templates() -> None:
+    for name in ("plan_system", "plan_user", "repair"):
+        assert load_prompt(name).variables
+    template = PromptTemplate(name="t", text="Q: $question {json: 1}")
+    assert template.render(question="x") == "Q: x {json: 1}"
+    with pytest.raises(ValueError):
+        template.render()
+    with pytest.raises(ValueError):
+        PromptTemplate(name="t", text="x", extra=1)  # type: ignore[call-arg]
