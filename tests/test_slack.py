@@ -669,3 +669,14 @@ def test_table_widths_and_formats() -> None:
     assert "–" in lines[2]
     assert len({slack_blocks._width(line) for line in lines}) == 1  # columns line up, CJK counted double
     assert slack_blocks.table_text([], [], {}) is None
+
+
+def test_manifest_declares_what_the_app_uses() -> None:
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "slack" / "manifest.yaml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_mentions:read", "chat:write", "files:write", "im:history", "im:read", "commands"} <= scopes
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/metric"]
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert manifest["settings"]["interactivity"]["is_enabled"] and manifest["settings"]["socket_mode_enabled"]
