@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -126,6 +127,20 @@ class SlackResponder:
         self.users = users
         self.units = metric_units(service.catalog)
         self._lock = threading.Lock()  # the service (one DuckDB connection) answers one question at a time
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen_lock = threading.Lock()
+
+    def first_delivery(self, event_id: str | None) -> bool:
+        """False for an event Slack delivers again (a retry after a slow ack); remembers the last 1000 ids."""
+        if not event_id:
+            return True
+        with self._seen_lock:
+            if event_id in self._seen:
+                return False
+            self._seen[event_id] = None
+            while len(self._seen) > 1000:
+                self._seen.popitem(last=False)
+        return True
 
     def ask(self, question: str, user_id: str, session_id: str) -> Answer:
         asker = self.users.asker_for(user_id)
@@ -156,7 +171,11 @@ class SlackResponder:
             log.exception("answering %r failed", question)
             post_message(client, channel, error_message(exc, language), thread_ts)
             return None
-        post_answer(client, channel, answer, thread_ts=thread_ts, units=self.units)
+        try:
+            post_answer(client, channel, answer, thread_ts=thread_ts, units=self.units)
+        except SlackApiError as exc:  # e.g. invalid_blocks: still say the answer, as plain text
+            log.warning("posting blocks failed (%s); posting text", exc.response.get("error"))
+            post_message(client, channel, SlackMessage(text=answer_message(answer).text), thread_ts)
         return answer
 
 
@@ -171,14 +190,22 @@ def _clarify_chosen_blocks(body: Mapping[str, Any], choice: str, user_id: str) -
 
 def _register(app: App, responder: SlackResponder) -> None:
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        if not responder.first_delivery(body.get("event_id")):
+            return
         question = strip_mention(event.get("text", ""), context.bot_user_id)
         thread_ts = event.get("thread_ts") or event["ts"]
         responder.reply(client, event["channel"], thread_ts, question, event.get("user", ""))
 
     @app.event("message")
-    def on_message(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def on_message(
+        event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        if not responder.first_delivery(body.get("event_id")):
             return
         question = strip_mention(event.get("text", ""), context.bot_user_id)
         thread_ts = event.get("thread_ts") or event["ts"]

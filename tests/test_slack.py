@@ -260,13 +260,13 @@ class Harness:
         }
         return self.http.post(self.url + "/slack/events", content=body, headers=headers)
 
-    def event(self, event: dict[str, Any], **kw: Any) -> httpx.Response:
+    def event(self, event: dict[str, Any], event_id: str | None = None, **kw: Any) -> httpx.Response:
         payload = {
             "token": "legacy",
             "team_id": TEAM_ID,
             "api_app_id": "A0001",
             "type": "event_callback",
-            "event_id": f"Ev{time.monotonic_ns()}",
+            "event_id": event_id or f"Ev{time.monotonic_ns()}",
             "event_time": int(time.time()),
             "event": event,
             "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
@@ -519,6 +519,15 @@ def test_clarify_renders_buttons_and_a_click_asks_the_option_in_the_thread(h: Ha
         update["blocks"]
     )
     assert h.fake.calls_to("chat.postMessage")[1].params["thread_ts"] == "1700000007.000100"
+
+
+def test_redelivered_event_is_answered_once(h: Harness) -> None:
+    event = mention(f"<@{BOT_USER_ID}> revenue", "1700000014.000100")
+    assert h.event(event, event_id="EvSame").status_code == 200
+    assert h.event(event, event_id="EvSame").status_code == 200  # Slack's retry of the same event
+    h.event(mention(f"<@{BOT_USER_ID}> win rate", "1700000015.000100"))  # a marker to wait for
+    h.fake.wait_for("files.completeUploadExternal", 2)
+    assert sorted(c.question for c in h.service.calls) == ["revenue", "win rate"]
 
 
 def test_mapped_user_gets_role_and_scope(h: Harness) -> None:
