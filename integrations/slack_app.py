@@ -126,7 +126,6 @@ class SlackResponder:
         self.settings = settings
         self.users = users
         self.units = metric_units(service.catalog)
-        self._lock = threading.Lock()  # the service (one DuckDB connection) answers one question at a time
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_lock = threading.Lock()
 
@@ -144,10 +143,9 @@ class SlackResponder:
 
     def ask(self, question: str, user_id: str, session_id: str) -> Answer:
         asker = self.users.asker_for(user_id)
-        with self._lock:
-            return self.service.ask(
-                question, asker, session_id=session_id, chart_dir=self.settings.resolved_chart_dir()
-            )
+        return self.service.ask(
+            question, asker, session_id=session_id, chart_dir=self.settings.resolved_chart_dir()
+        )
 
     def help(self, user_id: str, language: str) -> SlackMessage:
         try:
