@@ -396,3 +396,15 @@ def test_alerts_cli(
     assert "[dry run] would post to #sales-alerts: revenue for region=East: 90 is below 100 in 2026-11" in out
     assert "1 alert(s) fired for 2026-11-20 across 1 rule(s)." in out
     assert not (settings.home / "alerts_state.jsonl").exists()
+
+
+def test_demo_catalog_rules_build_plans() -> None:
+    from assistant.settings import DEMO_CATALOG
+    from catalog.loader import load_catalog
+
+    demo = load_catalog(DEMO_CATALOG)
+    assert demo.alerts
+    for r in demo.alerts.values():
+        plan = alerts.plan_for(r, demo, AS_OF)
+        assert plan.metrics == (r.metric,) and plan.time.end <= AS_OF
+        assert (plan.time.grain is Grain.NONE) == (r.condition.kind != "change_sigma")
