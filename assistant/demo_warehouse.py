@@ -386,7 +386,8 @@ class _World:
 def _order_headers(rng: np.random.Generator, world: _World, month: int) -> dict[str, IntArray]:
     cal = world.cal
     cols = np.flatnonzero((cal.month == month) & cal.observed())
-    counts = rng.poisson(world.orders_per_intensity * cal.actual[:, cols].T)  # (days, regions)
+    expected = world.orders_per_intensity * cal.actual[:, cols].T  # (days, regions)
+    counts = np.floor(expected + rng.random(expected.shape)).astype(np.int64)  # low-variance rounding
     day = np.repeat(np.repeat(cal.days[cols], len(REGIONS)), counts.ravel())
     region = np.repeat(np.tile(np.arange(len(REGIONS)), len(cols)), counts.ravel())
     customer = world.customers.pool.pick(rng, region, day, recent_share=0.3)
@@ -409,6 +410,7 @@ def _order_lines(
     line = np.array([p[1] for p in PRODUCTS])[product]
     list_cents = np.array([p[2] * 100 for p in PRODUCTS], dtype=np.int64)[product]
     unit_mult = np.select([line == _ACCESSORIES, line == _SERVICES], [2.0, 0.3], 1.0)
+    unit_mult *= np.minimum(1.0, np.sqrt(2_000_00 / list_cents))  # fewer units of the expensive items
     quantity = 1 + rng.poisson(QTY_EXTRA_BY_SEGMENT[segment] * unit_mult)
     price = _cents(list_cents * CHANNEL_PRICE[channel])
     creep = _creep(cal.trend(day)) * (line == _HARDWARE)
