@@ -145,6 +145,7 @@ CUSTOMERS_PER_SCALE = 6_000
 LEADS_PER_SCALE = 30_000
 OPPORTUNITIES_PER_SCALE = 8_000
 RECENT_DAYS = 45  # a share of orders go to customers won in the last RECENT_DAYS days
+SLOW_PAY_DAYS = 45  # orders this close to the as-of date are paid more slowly
 LEGACY_CUSTOMERS = 0.12  # share of customers already there at START
 ACQUISITION_GROWTH = 0.35  # new customers grow this much faster per year than orders
 
@@ -440,14 +441,18 @@ def _product_probs() -> FloatArray:
 def _payments(
     rng: np.random.Generator, day: IntArray, revenue: IntArray, as_of_day: int
 ) -> dict[str, IntArray]:
-    """One or two payments within 60 days for most completed orders; later ones not yet recorded."""
+    """One or two payments within 60 days for most completed orders; later ones not yet recorded.
+
+    Customers pay more slowly on orders of the last SLOW_PAY_DAYS days, so collection dips lately.
+    """
     n = len(day)
-    paid = (revenue > 0) & (rng.random(n) >= 0.03)
+    recent = day > as_of_day - SLOW_PAY_DAYS
+    paid = (revenue > 0) & (rng.random(n) >= np.where(recent, 0.06, 0.03))
     split = rng.random(n) < 0.3
-    first_delay = np.where(
-        split, np.minimum(rng.gamma(1.5, 6.0, n), 30), np.minimum(rng.gamma(2.0, 9.0, n), 60)
+    first_delay = np.where(split, rng.gamma(2.0, 7.0, n), rng.gamma(2.5, 11.0, n)) * np.where(
+        recent, 1.6, 1.0
     )
-    first_delay = first_delay.astype(np.int64)
+    first_delay = np.minimum(first_delay, np.where(split, 30, 60)).astype(np.int64)
     second_delay = np.minimum(first_delay + rng.integers(10, 31, n), 60)
     first = np.where(split, np.floor(revenue * rng.uniform(0.3, 0.7, n)).astype(np.int64), revenue)
     order = np.concatenate([np.flatnonzero(paid), np.flatnonzero(paid & split)])
