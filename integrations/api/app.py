@@ -1,0 +1,93 @@
+"""Build the FastAPI app around an ``AskService``, and run it with uvicorn.
+
+    from integrations.api.app import create_app, serve
+    app = create_app(service, settings)      # tests pass a fake service
+    serve(settings, host="127.0.0.1", port=8000)  # `metricqa serve`
+
+Routes: POST /api/ask, GET /api/metrics, GET /api/metrics/{id}, GET /api/charts/{name}, GET /healthz,
+the widget at /static/widget.js (+ widget.css), a demo page at /, OpenAPI docs at /docs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from assistant.service import AskService
+from assistant.settings import Settings
+from integrations.api.errors import install_error_handlers
+from integrations.api.routers import ask, charts, health, metrics
+from integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+DEMO_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore | None = None) -> FastAPI:
+    """The app. ``key_store`` defaults to ``Settings.api_keys_file``; its roles must exist in the catalog."""
+    store = key_store if key_store is not None else load_api_keys(settings.api_keys_file)
+    check_roles(store, service)
+    app = FastAPI(
+        title="metricqa",
+        summary="Ask governed business metrics in English or Chinese (指标问答).",
+        version="0.1.0",
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.state.key_store = store
+    for router in (ask.router, metrics.router, charts.router, health.router):
+        app.include_router(router)
+    install_error_handlers(app)
+    add_cors(app, settings.cors_origins)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_api_route("/", demo_page, include_in_schema=False, response_class=FileResponse)
+    return app
+
+
+def check_roles(store: ApiKeyStore, service: AskService) -> None:
+    unknown = store.unknown_roles(service.catalog)
+    if unknown:
+        listed = ", ".join(unknown)
+        raise ApiKeysError(
+            f"API keys name roles the catalog does not define: {listed}",
+            f"API 密钥中的角色在指标目录中不存在:{listed}",
+        )
+
+
+def add_cors(app: FastAPI, origins: list[str]) -> None:
+    """Let the widget call the API from other sites. Keys travel in headers, never cookies."""
+    if not origins:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["X-API-Key", "Authorization", "Content-Type"],
+        allow_credentials=False,
+        max_age=600,
+    )
+
+
+def demo_page() -> Any:
+    return FileResponse(
+        STATIC_DIR / "index.html", media_type="text/html", headers={"Content-Security-Policy": DEMO_PAGE_CSP}
+    )
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Build the real assistant from ``settings`` and serve the API until interrupted."""
+    import uvicorn
+
+    from assistant.pipeline import Assistant
+
+    app = create_app(Assistant.from_settings(settings), settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)

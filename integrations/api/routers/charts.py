@@ -1,0 +1,41 @@
+"""GET /api/charts/{name}: a chart PNG from the configured chart directory, nothing else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from integrations.api.dependencies import AskerDep, SettingsDep
+from integrations.api.errors import ApiError
+from integrations.api.schemas import ErrorOut
+
+router = APIRouter(prefix="/api/charts", tags=["charts"])
+
+CHART_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.png$")
+
+
+@router.get(
+    "/{name}",
+    name="get_chart",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+)
+def get_chart(name: str, settings: SettingsDep, asker: AskerDep) -> Any:
+    """A chart drawn for an answer. Needs the same key as /api/ask."""
+    path = chart_file(settings.resolved_chart_dir(), name)
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def chart_file(chart_dir: Path, name: str) -> Path:
+    """The PNG called ``name`` directly inside ``chart_dir``; 404 for anything else (no traversal)."""
+    root = chart_dir.resolve()
+    path = (root / name).resolve() if CHART_NAME.match(name) and ".." not in name else None
+    if path is None or path.parent != root or not path.is_file():
+        raise ApiError(
+            f"No chart named {name!r}.", f"没有名为 {name!r} 的图表。", http_status=404, kind="not_found"
+        )
+    return path

@@ -1,0 +1,26 @@
+"""GET /healthz: the server is up and the service answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from integrations.api.dependencies import ServiceDep
+from integrations.api.schemas import HealthOut
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger("metricqa.api")
+
+
+@router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def healthz(service: ServiceDep) -> Any:
+    """200 with the warehouse's as-of date; 503 when the service cannot read it."""
+    try:
+        as_of = service.as_of()
+    except Exception:
+        log.exception("Health check failed")
+        return JSONResponse({"ok": False, "data_as_of": None}, status_code=503)
+    return {"ok": True, "data_as_of": as_of.isoformat()}
