@@ -36,14 +36,14 @@ CLARIFY_OPTIONS = {
 }
 
 
-def write_png(path: Path, width: int = 160, height: int = 90) -> None:
+def write_png(path: Path, width: int = 400, height: int = 220) -> None:
     """A small bar chart PNG drawn with matplotlib (ASCII labels: no font warnings)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width / 40, height / 40), dpi=40)
+    fig = Figure(figsize=(width / 80, height / 80), dpi=80, layout="tight")
     ax = fig.add_subplot()
     ax.bar([r[1] for r in REGIONS], [r[3] for r in REGIONS], color="#3b6fd6")
     ax.set_title("Revenue by region")
