@@ -1,0 +1,570 @@
+"""Narrate a result: one to three sentences from deterministic templates, in the asker's language.
+
+Input is the compiler's result convention: ``period`` (ISO date, for a series), per dimension
+``<dim>_id`` and ``<dim>`` (label), per metric ``<metric>`` and with a comparison
+``<metric>__baseline`` / ``__delta`` / ``__ratio``. Every number a narrative states comes from
+those rows (``check_numbers`` proves it), so an optional LLM rephrase is kept only when it
+invents none (``rephrase``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.errors import UserFacingError
+from assistant.formatting import (
+    format_percent,
+    format_points,
+    format_value,
+    join_words,
+    period_label,
+    point_label,
+    span_words,
+)
+from assistant.plan import Comparison, Intent, QueryPlan
+from catalog.models import Catalog, Direction, Metric, Unit
+
+Row = dict[str, Any]
+
+
+# ---- reading the result ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """The result seen through the plan: which columns are metrics, members and periods."""
+
+    plan: QueryPlan
+    catalog: Catalog
+    language: str
+    columns: tuple[str, ...]
+    records: tuple[Row, ...]
+
+    @property
+    def metrics(self) -> list[str]:
+        return [m for m in self.plan.metrics if m in self.columns]
+
+    @property
+    def has_period(self) -> bool:
+        return "period" in self.columns
+
+    @property
+    def dims(self) -> list[str]:
+        return [d for d in self.plan.dimensions if d in self.columns or f"{d}_id" in self.columns]
+
+    def metric(self, metric_id: str) -> Metric | None:
+        return self.catalog.metrics.get(metric_id)
+
+    def name(self, metric_id: str, start: bool = False) -> str:
+        m = self.metric(metric_id)
+        text = m.name.get(self.language) if m else metric_id
+        if self.language == "zh" or start:
+            return text[:1].upper() + text[1:] if start else text
+        return text[:1].lower() + text[1:] if len(text) > 1 and text[1:2].islower() else text
+
+    def member(self, rec: Row) -> str:
+        parts = [str(rec.get(d) if rec.get(d) is not None else rec.get(f"{d}_id", "")) for d in self.dims]
+        return " / ".join(parts)
+
+    def fmt(self, metric_id: str, value: Any) -> str:
+        return format_value(_num(value), self.metric(metric_id), self.language)
+
+    @property
+    def period(self) -> str:
+        return period_label(self.plan.time, self.language)
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return None if isinstance(value, float) and math.isnan(value) else float(value)
+    return None
+
+
+def make_view(
+    plan: QueryPlan, columns: Sequence[str], rows: Sequence[Sequence[Any]], catalog: Catalog, language: str
+) -> View:
+    records = tuple(dict(zip(columns, row, strict=False)) for row in rows)
+    return View(plan, catalog, "zh" if language == "zh" else "en", tuple(columns), records)
+
+
+def order_key(plan: QueryPlan, columns: Sequence[str], catalog: Catalog | None = None) -> tuple[str, bool]:
+    """The column a ranking/lagged question sorts by and whether the best comes first (descending)."""
+    for order in plan.order:
+        by = order.by.replace("__attainment", "__ratio")
+        if by in columns:
+            return by, order.direction == "desc"
+    metric = next((m for m in plan.metrics if m in columns), plan.metrics[0])
+    if plan.comparison is Comparison.TARGET and f"{metric}__ratio" in columns:
+        key = f"{metric}__ratio"
+    elif plan.comparison is not Comparison.NONE and f"{metric}__delta" in columns:
+        key = f"{metric}__delta"
+    else:
+        key = metric
+    lower_better = (
+        catalog is not None
+        and metric in catalog.metrics
+        and (catalog.metrics[metric].direction is Direction.LOWER_IS_BETTER)
+    )
+    worst_first = plan.intent is Intent.LAGGED
+    return key, worst_first == lower_better
+
+
+def ordered_records(
+    plan: QueryPlan, columns: Sequence[str], records: Sequence[Row], catalog: Catalog | None = None
+) -> list[Row]:
+    """Rows sorted by the plan's order (None last); the first row is the one a ranking names."""
+    key, desc = order_key(plan, columns, catalog)
+    present = [r for r in records if _num(r.get(key)) is not None]
+    missing = [r for r in records if _num(r.get(key)) is None]
+    return sorted(present, key=lambda r: _num(r[key]) or 0.0, reverse=desc) + missing
+
+
+# ---- comparison words -----------------------------------------------------------------------
+
+
+def baseline_label(plan: QueryPlan, language: str) -> str | None:
+    """The baseline period in words, from ``assistant.periods.baseline_range`` when it exists."""
+    if plan.comparison in (Comparison.NONE, Comparison.TARGET):
+        return None
+    try:
+        from assistant.periods import baseline_range  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    try:
+        rng = baseline_range(plan.time, plan.comparison)
+    except Exception:  # noqa: BLE001 - a neighbour's signature may differ; fall back to generic words
+        return None
+    label = getattr(rng, "label_zh" if language == "zh" else "label", "") or ""
+    if label:
+        return str(label)
+    start, end = (
+        (rng[0], rng[1])
+        if isinstance(rng, tuple)
+        else (getattr(rng, "start", None), getattr(rng, "end", None))
+    )
+    return span_words(start, end, language) if start and end else None
+
+
+def change_clause(view: View, metric_id: str, rec: Row) -> str:
+    """The comparison words: `, down 8.2% vs October 2026 (¥13.45M)` / `,环比下降8.2%(2026年10月:¥1,345万)`."""
+    comp = view.plan.comparison
+    if comp is Comparison.NONE or f"{metric_id}__baseline" not in rec:
+        return ""
+    zh = view.language == "zh"
+    value, base = _num(rec.get(metric_id)), _num(rec.get(f"{metric_id}__baseline"))
+    ratio, delta = _num(rec.get(f"{metric_id}__ratio")), _num(rec.get(f"{metric_id}__delta"))
+    if comp is Comparison.TARGET:
+        if base is None or ratio is None:
+            return ",暂无目标数据" if zh else ", with no target set"
+        if zh:
+            return f",完成目标的{format_percent(ratio)}(目标{view.fmt(metric_id, base)})"
+        return f", {format_percent(ratio)} of its {view.fmt(metric_id, base)} target"
+    label = baseline_label(view.plan, view.language)
+    yoy = comp is Comparison.SAME_PERIOD_LAST_YEAR
+    if base is None or value is None:
+        if zh:
+            return ",去年同期无可比数据" if yoy else ",上期无可比数据"
+        return f", with no figure for {label or ('the same period last year' if yoy else 'the previous period')} to compare"
+    delta = value - base if delta is None else delta
+    metric = view.metric(metric_id)
+    is_rate = metric is not None and metric.unit is Unit.RATIO
+    if is_rate:
+        size = format_points(delta, view.language)
+    elif ratio is not None or base:
+        size = format_percent(abs((ratio - 1) if ratio is not None else delta / base))
+    else:
+        size = ""
+    base_txt = view.fmt(metric_id, base)
+    if zh:
+        word = "同比" if yoy else "环比"
+        move = (
+            "持平"
+            if delta == 0
+            else ("上升" if is_rate else "增长")
+            if delta > 0
+            else ("下降" if is_rate else "减少")
+        )
+        body = move if delta == 0 or not size else f"{move}{size}"
+        ref = f"{label}:{base_txt}" if label else f"{'去年同期' if yoy else '上期'}{base_txt}"
+        return f",{word}{body}({ref})"
+    move = "flat" if delta == 0 else ("up" if delta > 0 else "down")
+    body = move if delta == 0 or not size else f"{move} {size}"
+    against = label or ("the same period last year" if yoy else "the previous period")
+    return f", {body} vs {against} ({base_txt})"
+
+
+# ---- templates ------------------------------------------------------------------------------
+
+
+def narrate(
+    plan: QueryPlan, columns: list[str], rows: list[list[Any]], catalog: Catalog, language: str
+) -> str:
+    """One to three sentences answering the plan from its result rows."""
+    view = make_view(plan, columns, rows, catalog, language)
+    if not view.metrics or all(_num(r.get(m)) is None for r in view.records for m in view.metrics):
+        return no_data(view)
+    if view.has_period and len({r.get("period") for r in view.records}) > 1:
+        return narrate_trend(view)
+    if view.dims and len(view.records) > 1:
+        if plan.intent in (Intent.LAGGED, Intent.RANK) or (plan.order and plan.limit):
+            return narrate_ranking(view)
+        return narrate_breakdown(view)
+    return narrate_value(view)
+
+
+def no_data(view: View) -> str:
+    names = join_words([view.name(m) for m in view.plan.metrics], view.language)
+    if view.language == "zh":
+        return f"{view.period}{names}暂无数据。"
+    return f"No data for {names} in {view.period}."
+
+
+def narrate_value(view: View) -> str:
+    rec = view.records[0]
+    member = view.member(rec) if view.dims else ""
+    parts = [(m, view.fmt(m, rec.get(m)) + change_clause(view, m, rec)) for m in view.metrics[:5]]
+    zh = view.language == "zh"
+    where = (f"{member}" if zh else f" in {member}") if member else ""
+    if len(parts) == 1:
+        m, text = parts[0]
+        if zh:
+            return f"{view.period}{where}{view.name(m)}为{text}。"
+        return f"{view.name(m, start=True)}{where} for {view.period} was {text}."
+    items = [f"{view.name(m)}{'' if zh else ' '}{text}" for m, text in parts]
+    funnel = funnel_clause(view, rec)
+    if zh:
+        return f"{view.period}{where}:" + ";".join(items) + "。" + funnel
+    return f"For {view.period}{where}: " + "; ".join(items) + "." + funnel
+
+
+def funnel_clause(view: View, rec: Row) -> str:
+    """Step conversion for a funnel (three or more counts asked together, no comparison)."""
+    counts = [m for m in view.metrics if (mm := view.metric(m)) is not None and mm.unit is Unit.COUNT]
+    if len(counts) < 3 or view.plan.comparison is not Comparison.NONE:
+        return ""
+    steps = []
+    for a, b in zip(counts, counts[1:], strict=False):
+        va, vb = _num(rec.get(a)), _num(rec.get(b))
+        if va and vb is not None:
+            steps.append(
+                f"{view.name(b)} {format_percent(vb / va)}"
+                if view.language == "en"
+                else f"{view.name(b)}{format_percent(vb / va)}"
+            )
+    if not steps:
+        return ""
+    return (
+        (" 逐级转化:" + "、".join(steps) + "。")
+        if view.language == "zh"
+        else (" Step conversion: " + ", ".join(steps) + ".")
+    )
+
+
+def narrate_ranking(view: View) -> str:
+    records = ordered_records(view.plan, view.columns, view.records, view.catalog)
+    m = view.metrics[0]
+    first, zh = records[0], view.language == "zh"
+    text = view.fmt(m, first.get(m)) + change_clause(view, m, first)
+    if view.plan.intent is Intent.LAGGED:
+        head = (
+            f"{view.period}{view.member(first)}落后:{view.name(m)}{text}。"
+            if zh
+            else f"{view.member(first)} lagged in {view.period}: {view.name(m)} {text}."
+        )
+        return head + (best_sentence(view, m, records[-1]) if len(records) > 1 else "")
+    key, desc = order_key(view.plan, view.columns, view.catalog)
+    if len(records) == 1 or view.plan.limit == 1:
+        if zh:
+            return (
+                f"{view.period}{view.name(m)}{'最高' if desc else '最低'}的是{view.member(first)},为{text}。"
+            )
+        return f"{view.member(first)} ranked {'highest' if desc else 'lowest'} on {view.name(m)} in {view.period}: {text}."
+    listed = [f"{view.member(r)}{'' if zh else ' '}{view.fmt(m, r.get(m))}" for r in records[:5]]
+    which = ("前" if desc else "后") if zh else ("Top" if desc else "Bottom")
+    if zh:
+        return f"{view.period}{view.name(m)}{which}{len(listed)}名:" + join_words(listed, "zh") + "。"
+    return f"{which} {len(listed)} on {view.name(m)} in {view.period}: " + join_words(listed, "en") + "."
+
+
+def best_sentence(view: View, metric_id: str, rec: Row) -> str:
+    key, _ = order_key(view.plan, view.columns, view.catalog)
+    value = rec.get(key)
+    shown = (
+        format_percent(value)
+        if key.endswith("__ratio") and _num(value) is not None
+        else view.fmt(metric_id, rec.get(metric_id))
+    )
+    if view.language == "zh":
+        return f"表现最好的是{view.member(rec)}({shown})。"
+    return f" Best: {view.member(rec)} ({shown})."
+
+
+def narrate_breakdown(view: View) -> str:
+    sentences = []
+    zh = view.language == "zh"
+    dim_names = join_words([_dim_name(view, d) for d in view.dims], view.language)
+    for i, m in enumerate(view.metrics[:3]):
+        ranked = [r for r in view.records if _num(r.get(m)) is not None]
+        ranked.sort(key=lambda r: _num(r[m]) or 0.0, reverse=True)
+        top, bottom = ranked[0], ranked[-1]
+        top_txt = view.fmt(m, top.get(m)) + change_clause(view, m, top)
+        bottom_txt = view.fmt(m, bottom.get(m)) + change_clause(view, m, bottom)
+        if zh:
+            lead = f"{view.period}各{dim_names}{view.name(m)}" if i == 0 else f"{view.name(m)}"
+            sentences.append(
+                f"{lead}:{view.member(top)}最高({top_txt}),{view.member(bottom)}最低({bottom_txt})。"
+            )
+        else:
+            lead = f"{view.name(m, start=True)} by {dim_names.lower()}" + (
+                f" for {view.period}" if i == 0 else ""
+            )
+            sentences.append(
+                f"{lead}: {view.member(top)} highest at {top_txt}, {view.member(bottom)} lowest at {bottom_txt}."
+            )
+    return ("" if zh else " ").join(sentences)
+
+
+def _dim_name(view: View, dim: str) -> str:
+    d = view.catalog.dimensions.get(dim)
+    return d.name.get(view.language) if d else dim
+
+
+def narrate_trend(view: View) -> str:
+    if view.dims:
+        return narrate_trend_by_member(view)
+    sentences = []
+    zh = view.language == "zh"
+    for m in view.metrics[:2]:
+        points = [(r["period"], _num(r.get(m))) for r in view.records if _num(r.get(m)) is not None]
+        points.sort(key=lambda p: str(p[0]))
+        if not points:
+            continue
+        (p0, v0), (p1, v1) = points[0], points[-1]
+        peak = max(points, key=lambda p: p[1] or 0.0)
+        l0, l1, lp = (point_label(p, view.plan.grain, view.language) for p in (p0, p1, peak[0]))
+        l1 += ("(截至目前)" if zh else " (so far)") if view.plan.time.partial else ""
+        move = trend_move(view, m, v0 or 0.0, v1 or 0.0)
+        peak_txt = view.fmt(m, peak[1])
+        if zh:
+            s = f"{view.name(m)}从{l0}的{view.fmt(m, v0)}变为{l1}的{view.fmt(m, v1)}{move};峰值为{lp}的{peak_txt}。"
+        else:
+            s = f"{view.name(m, start=True)} went from {view.fmt(m, v0)} in {l0} to {view.fmt(m, v1)} in {l1}{move}; the peak was {peak_txt} in {lp}."
+        sentences.append(s)
+    last = max(view.records, key=lambda r: str(r.get("period")))
+    tail = change_clause(view, view.metrics[0], last)
+    if tail and sentences:
+        lbl = point_label(last["period"], view.plan.grain, view.language)
+        sentences.append(f"{lbl}{tail.lstrip(',')}。" if zh else f"{lbl}: {tail.lstrip(', ')}.")
+    return ("" if zh else " ").join(sentences[:3]) or no_data(view)
+
+
+def trend_move(view: View, metric_id: str, v0: float, v1: float) -> str:
+    zh = view.language == "zh"
+    metric = view.metric(metric_id)
+    delta = v1 - v0
+    if delta == 0:
+        return ",持平" if zh else ", flat"
+    if metric is not None and metric.unit is Unit.RATIO:
+        size = format_points(delta, view.language)
+        word = ("上升" if delta > 0 else "下降") if zh else ("up" if delta > 0 else "down")
+    elif v0:
+        size = format_percent(abs(delta / v0))
+        word = ("增长" if delta > 0 else "减少") if zh else ("up" if delta > 0 else "down")
+    else:
+        return ""
+    return f",{word}{size}" if zh else f", {word} {size}"
+
+
+def narrate_trend_by_member(view: View) -> str:
+    m = view.metrics[0]
+    latest = max(str(r.get("period")) for r in view.records)
+    rows = [r for r in view.records if str(r.get("period")) == latest and _num(r.get(m)) is not None]
+    if not rows:
+        return no_data(view)
+    rows.sort(key=lambda r: _num(r[m]) or 0.0, reverse=True)
+    top, bottom = rows[0], rows[-1]
+    lbl = point_label(latest, view.plan.grain, view.language)
+    zh = view.language == "zh"
+    members = len({view.member(r) for r in view.records})
+    dim_names = join_words([_dim_name(view, d) for d in view.dims], view.language)
+    if zh:
+        head = f"{view.period}各{dim_names}{view.name(m)}走势({members}条)"
+        return f"{head}:{lbl}{view.member(top)}最高({view.fmt(m, top[m])}),{view.member(bottom)}最低({view.fmt(m, bottom[m])})。"
+    head = f"{view.name(m, start=True)} by {dim_names.lower()} over {view.period} ({members} series)"
+    return f"{head}: in {lbl}, {view.member(top)} was highest at {view.fmt(m, top[m])} and {view.member(bottom)} lowest at {view.fmt(m, bottom[m])}."
+
+
+def chart_title(plan: QueryPlan, catalog: Catalog, language: str) -> str:
+    """A chart's title: the metric names and the dimensions (the period goes in the subtitle)."""
+    zh = language == "zh"
+    names = [catalog.metrics[m].name.get(language) if m in catalog.metrics else m for m in plan.metrics]
+    dims = [
+        catalog.dimensions[d].name.get(language) if d in catalog.dimensions else d for d in plan.dimensions
+    ]
+    metric_txt = join_words(names, language)
+    if zh:
+        text = ("各" + "、".join(dims) + metric_txt) if dims else metric_txt
+        return text + ("趋势" if plan.grain.value != "none" else "")
+    text = metric_txt + (" by " + " and ".join(d.lower() for d in dims) if dims else "")
+    return text + (" trend" if plan.grain.value != "none" and not dims else "")
+
+
+# ---- refusals and clarifications ----------------------------------------------------------
+
+
+def narrate_refusal(error: UserFacingError, language: str) -> str:
+    """The refusal in the asker's language, with what they can do instead."""
+    zh = language == "zh"
+    text = error.message_for(language).strip()
+    if text and text[-1] not in ".。!?!?":
+        text += "。" if zh else "."
+    if error.suggestions:
+        tips = error.suggestions[:5]
+        text += (" 可以试试:" + "、".join(tips) + "。") if zh else (" Try: " + "; ".join(tips) + ".")
+    return text
+
+
+def narrate_clarify(options: Sequence[str], language: str) -> str:
+    """Ask which reading was meant, listing the options."""
+    if language == "zh":
+        listed = ";".join(f"{i}. {o}" for i, o in enumerate(options, 1))
+        return (
+            f"这个问题有几种理解,请选择一种:{listed}。"
+            if options
+            else "这个问题有几种理解,请说得更具体一些。"
+        )
+    listed = "; ".join(f"{i}. {o}" for i, o in enumerate(options, 1))
+    return (
+        f"Did you mean one of these? {listed}."
+        if options
+        else "Could you say a little more about what you mean?"
+    )
+
+
+# ---- number checking ------------------------------------------------------------------------
+
+_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DATE_PATTERNS = [
+    r"\d{4}-\d{2}-\d{2}",
+    r"\d{4}年(?:第?[一二三四]季度)?(?:\d{1,2}月)?(?:\d{1,2}日)?",
+    r"\d{1,2}月(?:\d{1,2}日)?",
+    rf"\b{_MONTHS}\s+\d{{1,4}}(?:,\s*\d{{4}})?",
+    r"\bQ[1-4]\s*\d{4}\b|\b\d{4}\s*Q[1-4]\b|\bQ[1-4]\b",
+    r"\b(?:19|20)\d{2}\b(?![.,]\d)",
+    r"\b(?:last|past|next|top|bottom|first)\s+\d+",
+    r"\d+\s*(?:days?|weeks?|months?|quarters?|years?|series|members?)\b",
+    r"(?:近|过去|前|后)\d+",
+    r"\d+\s*(?:天|周|个月|个季度|条|名)",
+    r"^\s*\d+\.\s|(?<=;)\s*\d+\.\s|(?<=\?)\s*\d+\.\s",
+]
+DATE_RE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS), re.IGNORECASE | re.MULTILINE)
+NUM_RE = re.compile(
+    r"(?<![A-Za-z0-9_.])(?:HK\$|[¥$€£])?\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
+    r"(\s?%|个百分点|\s?pts?\b|万|亿|[KMB](?![A-Za-z]))?"
+)
+SCALES = {"K": 1e3, "M": 1e6, "B": 1e9, "万": 1e4, "亿": 1e8}
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A number as a narrative states it: candidate values and the rounding it allows."""
+
+    text: str
+    candidates: tuple[float, ...]
+    tolerance: float
+
+
+def stated_numbers(text: str) -> list[Stated]:
+    """Numbers in a text, dates and period words removed, with their scale applied."""
+    out = []
+    for match in NUM_RE.finditer(DATE_RE.sub(" ", text)):
+        whole, frac, suffix = match.group(1), match.group(2) or "", (match.group(3) or "").strip()
+        base = float(whole.replace(",", "") + ("." + frac if frac else ""))
+        step = 0.5 * 10 ** -len(frac)
+        if suffix == "%":
+            cands, tol = (base / 100, base), step / 100
+        elif suffix in ("个百分点", "pts", "pt"):
+            cands, tol = (base / 100,), step / 100
+        elif suffix in SCALES:
+            cands, tol = (base * SCALES[suffix],), step * SCALES[suffix]
+        else:
+            cands, tol = (base,), step
+        out.append(Stated(match.group(0).strip(), cands, tol))
+    return out
+
+
+def derivable_values(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], max_pairs: int = 60
+) -> list[float]:
+    """Every figure a faithful narrative may state: cells, changes between cells of one column
+    or one row (differences, ratios, percentage changes), ``ratio − 1`` and the row count."""
+    values: set[float] = {float(len(rows))}
+    cols: dict[int, list[float]] = {}
+    for row in rows:
+        nums = [(i, v) for i, cell in enumerate(row) if (v := _num(cell)) is not None]
+        for i, v in nums:
+            values.update({abs(v), abs(v - 1)} if columns[i].endswith("__ratio") else {abs(v)})
+            cols.setdefault(i, []).append(v)
+        values.update(_pair_values([v for _, v in nums][:16]))
+    for series in cols.values():
+        values.update(_pair_values(series[:max_pairs]))
+    return sorted(values)
+
+
+def _pair_values(nums: Sequence[float]) -> set[float]:
+    out: set[float] = set()
+    for i, a in enumerate(nums):
+        for b in nums[i + 1 :]:
+            out.add(abs(a - b))
+            for x, y in ((a, b), (b, a)):
+                if y:
+                    out.update({abs(x / y), abs(x / y - 1)})
+    return out
+
+
+def check_numbers(
+    text: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, references: Iterable[str] = ()
+) -> list[str]:
+    """Numbers in ``text`` that the rows do not support (allowing rounding, %, 万/亿, K/M/B and
+    changes between cells). Numbers stated in ``references`` (e.g. the template) are allowed too."""
+    known = derivable_values(columns, rows)
+    known = sorted(set(known) | {c for ref in references for s in stated_numbers(ref) for c in s.candidates})
+    return [
+        s.text for s in stated_numbers(text) if not any(_near(known, c, s.tolerance) for c in s.candidates)
+    ]
+
+
+def _near(known: list[float], value: float, tol: float) -> bool:
+    slack = tol + 1e-9 * abs(value)
+    i = bisect.bisect_left(known, value - slack)
+    return i < len(known) and known[i] <= value + slack
+
+
+REPHRASE_PROMPT = (
+    "Rewrite this answer so it reads naturally, in the same language. Keep every number exactly as written; "
+    "add no numbers, facts or opinions. Reply with the rewritten answer only.\n\n{text}"
+)
+
+
+def rephrase(
+    text: str,
+    llm_call: Callable[[str], str],
+    columns: Sequence[str] = (),
+    rows: Sequence[Sequence[Any]] = (),
+) -> str:
+    """Let an LLM smooth a template narrative; keep its text only if it states no number that is not
+    in the template (or derivable from ``rows``), else return the template unchanged."""
+    try:
+        candidate = (llm_call(REPHRASE_PROMPT.format(text=text)) or "").strip()
+    except Exception:  # noqa: BLE001 - any provider failure falls back to the template
+        return text
+    if not candidate or check_numbers(candidate, columns, rows, references=[text]):
+        return text
+    return candidate
