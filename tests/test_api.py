@@ -196,6 +196,15 @@ def test_bad_requests_are_4xx_with_a_clear_message(
     assert len(fake.calls) == before
 
 
+def test_unauthenticated_bad_bodies_are_401_and_huge_bodies_413(client: TestClient) -> None:
+    assert_error_shape(ask(client, {"question": "r" * 201}, key=None), 401)
+    huge = json.dumps({"question": "r" * 100_000})
+    resp = client.post(
+        "/api/ask", content=huge, headers={"X-API-Key": EAST_KEY, "Content-Type": "application/json"}
+    )
+    assert assert_error_shape(resp, 413)["kind"] == "body_too_large"
+
+
 def test_question_at_the_limit_is_accepted_and_chinese_errors_are_chinese(client: TestClient) -> None:
     assert ask(client, {"question": "r" * 200}).status_code == 200
     body = assert_error_shape(ask(client, {"question": "销" * 201}), 422)

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from assistant.service import AskService
 from assistant.settings import Settings
 from integrations.api.errors import install_error_handlers
+from integrations.api.middleware import BodyLimitMiddleware, body_limit
 from integrations.api.routers import ask, charts, health, metrics
 from integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
 
@@ -47,6 +48,7 @@ def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore |
     for router in (ask.router, metrics.router, charts.router, health.router):
         app.include_router(router)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=body_limit(settings.max_question_chars))
     add_cors(app, settings.cors_origins)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/", demo_page, include_in_schema=False, response_class=FileResponse)

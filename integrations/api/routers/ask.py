@@ -18,11 +18,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in
 
 @router.post("/ask", response_model=None, responses={200: {"model": AnswerOut}, **ERRORS})
 def ask(
+    asker: AskerDep,  # first: a caller without a key learns nothing about the body rules
     body: Annotated[AskRequest, Depends(checked_ask)],
     request: Request,
     service: ServiceDep,
     settings: SettingsDep,
-    asker: AskerDep,
 ) -> dict[str, Any]:
     """Answer a question. A refusal or a request to clarify is a 200 with ``status`` saying so."""
     session_id = body.session_id or uuid.uuid4().hex
