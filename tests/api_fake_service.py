@@ -20,7 +20,7 @@ from assistant.answer import Answer, Chart, Citation
 from assistant.asker import Asker
 from assistant.errors import AccessDeniedError, UnknownMetricError
 from assistant.plan import QueryPlan
-from assistant.settings import DEMO_CATALOG
+from assistant.settings import DEMO_CATALOG, Settings
 from catalog.loader import load_catalog
 from catalog.models import Catalog
 
@@ -219,3 +219,36 @@ def _plan() -> QueryPlan:
         "label_zh": "上月",
     }
     return QueryPlan.model_validate({"metrics": ["revenue"], "dimensions": ["region"], "time": time})
+
+
+def real_assistant(base: Path) -> tuple[Any, Settings] | str:
+    """The real ``Assistant`` over a scale-0.05 demo warehouse under ``base`` (built once per test session),
+    or the reason it cannot be built yet (the pipeline is written concurrently)."""
+    import importlib
+
+    try:
+        lazy = ("compiler", "executor", "warehouse", "governance", "narrative", "citations")
+        for name in [f"assistant.{m}" for m in lazy] + [
+            "charts.render",
+            "charts.rules",
+            "retrieval.retrieve",
+        ]:
+            importlib.import_module(name)
+        from assistant.demo_warehouse import build_demo_warehouse
+        from assistant.pipeline import Assistant
+    except ImportError as exc:
+        return f"the real pipeline is not complete yet: {exc}"
+    warehouse = base / "api-real-demo.duckdb"
+    with _BUILD_LOCK:
+        if not warehouse.exists():
+            build_demo_warehouse(warehouse, scale=0.05, seed=42)
+    home = base / f"api-real-home-{threading.get_ident()}-{len(_BUILT)}"
+    home.mkdir(parents=True, exist_ok=True)
+    settings = Settings(home=home, warehouse=warehouse, chart_dir=home / "charts", default_role="exec")
+    service = Assistant.from_settings(settings)
+    _BUILT.append(service)
+    return service, settings
+
+
+_BUILD_LOCK = threading.Lock()
+_BUILT: list[Any] = []

@@ -297,3 +297,28 @@ def _screenshot(driver: Any, bubble: Any) -> None:
         driver.execute_script("arguments[0].parentNode.scrollTop = arguments[0].offsetTop - 60;", bubble)
         Path(target).mkdir(parents=True, exist_ok=True)
         assert driver.save_screenshot(str(Path(target) / "widget-zh.png"))
+
+
+@pytest.fixture(scope="module")
+def real_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    from api_fake_service import real_assistant
+
+    built = real_assistant(tmp_path_factory.getbasetemp())
+    if isinstance(built, str):
+        pytest.skip(built)
+    service, settings = built
+    with ApiServer(create_app(service, settings.model_copy(update={"demo_mode": True}))) as server:
+        yield server
+
+
+def test_demo_page_with_the_real_assistant(real_api: ApiServer, driver: Any) -> None:
+    driver.get(real_api.url + "/")
+    shadow(driver)
+    first = type_question(driver, "上月各大区销售额")
+    assert first["status"] == "answered", first["text"]
+    assert "华东" in first["el"].text
+    assert wait_chart_loaded(driver, first["el"]) > 100
+    assert first["el"].find_elements(By.CSS_SELECTOR, ".mqa-table td")
+    follow = type_question(driver, "那华北呢?")
+    assert follow["status"] == "answered" and "华北" in follow["el"].text
+    _screenshot(driver, first["el"])
