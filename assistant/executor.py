@@ -1,0 +1,119 @@
+"""Run a compiled query on a read-only connection with a row cap and a timeout (style.md §3).
+
+The statement is parsed with sqlglot first: only one SELECT (``WITH … SELECT``) runs. The timeout
+interrupts the connection from a timer thread; each limit's error names its setting.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from assistant.compiler import CompiledQuery
+from assistant.errors import InternalError, QueryTimeoutError, RowCapError
+
+_FORBIDDEN_NAMES = (
+    "DML", "DDL", "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command", "Copy",
+    "Attach", "Detach", "Pragma", "Set", "Use", "Install", "Into", "Transaction", "Commit", "Rollback",
+)  # fmt: skip
+FORBIDDEN: tuple[type[exp.Expression], ...] = tuple(
+    getattr(exp, name) for name in _FORBIDDEN_NAMES if isinstance(getattr(exp, name, None), type)
+)
+
+
+class NotASelectError(InternalError):
+    """The executor was handed something other than one read-only SELECT."""
+
+
+@dataclass(frozen=True)
+class ResultSet:
+    """Rows with JSON-friendly values (Decimal → float, dates → ISO strings)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    elapsed_ms: float
+
+
+def check_select(sql: str, dialect: str = "duckdb") -> None:
+    """Raise NotASelectError unless ``sql`` is exactly one SELECT with nothing that writes."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect=dialect) if s is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        raise NotASelectError(f"the statement does not parse: {exc}") from exc
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        kinds = ", ".join(type(s).__name__ for s in statements) or "nothing"
+        raise NotASelectError(f"only one SELECT may run; got {kinds}")
+    bad = statements[0].find(*FORBIDDEN)
+    if bad is not None:
+        raise NotASelectError(f"only read-only SELECTs may run; found {type(bad).__name__}")
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date | dtime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def _fetch(
+    con: duckdb.DuckDBPyConnection, compiled: CompiledQuery, limit: int
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    cursor = con.execute(compiled.sql, list(compiled.params))
+    columns = [d[0] for d in cursor.description or []]
+    return columns, cursor.fetchmany(limit)
+
+
+def execute(
+    compiled: CompiledQuery, con: duckdb.DuckDBPyConnection, *, row_cap: int, timeout_s: float
+) -> ResultSet:
+    """Run ``compiled`` on ``con``; QueryTimeoutError after ``timeout_s``, RowCapError past ``row_cap`` rows."""
+    check_select(compiled.sql)
+    fired = threading.Event()
+
+    def interrupt() -> None:
+        fired.set()
+        con.interrupt()
+
+    timer = threading.Timer(timeout_s, interrupt)
+    timer.daemon = True
+    started = time.perf_counter()
+    timer.start()
+    try:
+        columns, rows = _fetch(con, compiled, row_cap + 1)
+    except duckdb.Error as exc:
+        if fired.is_set():
+            raise QueryTimeoutError(
+                f"The query ran longer than {timeout_s:g} s and was stopped (setting `statement_timeout_s`).",
+                f"查询超过 {timeout_s:g} 秒被中止(设置项 `statement_timeout_s`)。",
+                details={"setting": "statement_timeout_s", "timeout_s": timeout_s},
+            ) from None
+        raise InternalError(f"the warehouse failed to run the query: {type(exc).__name__}: {exc}") from exc
+    finally:
+        timer.cancel()
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if len(rows) > row_cap:
+        raise RowCapError(
+            f"The answer has more than {row_cap} rows (setting `row_cap`); narrow the question.",
+            f"结果超过 {row_cap} 行(设置项 `row_cap`),请缩小问题范围。",
+            details={"setting": "row_cap", "row_cap": row_cap},
+        )
+    return ResultSet(
+        columns=tuple(columns),
+        rows=tuple(tuple(json_value(v) for v in row) for row in rows),
+        elapsed_ms=round(elapsed_ms, 3),
+    )

@@ -1,0 +1,64 @@
+"""Open the warehouse read-only and read what the catalog checks need (schema, as-of date)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+from sqlglot import exp
+
+from assistant.errors import UserFacingError
+
+READ_ONLY_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+}
+
+
+def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB connection with file/network access and extension loading off."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserFacingError(
+            f"The warehouse file {str(path)!r} does not exist. Build the demo with `metricqa demo build` "
+            "or point the `warehouse` setting (METRICQA_WAREHOUSE) at a DuckDB file.",
+            f"数据仓库文件 {str(path)!r} 不存在。请运行 `metricqa demo build` 生成演示数据,"
+            "或将 `warehouse` 设置(METRICQA_WAREHOUSE)指向一个 DuckDB 文件。",
+            kind="warehouse_missing",
+            details={"path": str(path)},
+        )
+    return duckdb.connect(str(path), read_only=True, config=READ_ONLY_CONFIG)
+
+
+def _columns_query() -> str:
+    cols = [exp.column(c) for c in ("table_schema", "table_name", "column_name", "data_type")]
+    query = (
+        exp.select(*cols)
+        .from_(exp.table_("columns", db="information_schema"))
+        .where(exp.column("table_catalog").eq(exp.func("current_database")))
+        .order_by(exp.column("table_schema"), exp.column("table_name"), exp.column("ordinal_position"))
+    )
+    return query.sql(dialect="duckdb")
+
+
+def read_schema(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """Table → column → type of every table and view (tables outside ``main`` as ``schema.table``)."""
+    schema: dict[str, dict[str, str]] = {}
+    for table_schema, table_name, column, data_type in con.execute(_columns_query()).fetchall():
+        key = table_name if table_schema == "main" else f"{table_schema}.{table_name}"
+        schema.setdefault(key, {})[column] = data_type
+    return schema
+
+
+def read_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """``meta_warehouse.as_of`` when the warehouse records one, else None."""
+    if "as_of" not in read_schema(con).get("meta_warehouse", {}):
+        return None
+    query = exp.select(exp.Max(this=exp.column("as_of"))).from_(exp.table_("meta_warehouse"))
+    rows = con.execute(query.sql(dialect="duckdb")).fetchall()
+    value = rows[0][0] if rows else None
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
