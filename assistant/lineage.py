@@ -154,7 +154,10 @@ def walk(node: LineageNode) -> list[LineageNode]:
 def upstream(catalog: Catalog, metric_id: str) -> dict[str, list[str]]:
     """Systems, tables, measures and ancestor metrics (nearest last) a metric depends on."""
     nodes = walk(lineage_tree(catalog, metric_id))
-    pick = lambda kind: list(dict.fromkeys(n.id for n in nodes if n.kind == kind))  # noqa: E731
+
+    def pick(kind: str) -> list[str]:
+        return list(dict.fromkeys(n.id for n in nodes if n.kind == kind))
+
     declared = [n for n in nodes if n.kind == "declared"]
     systems = _specific(list(dict.fromkeys([*pick("system"), *(n.id for n in declared)])))
     tables = list(dict.fromkeys([*pick("table"), *(t for n in declared for t in n.columns)]))

@@ -72,14 +72,14 @@ class View:
         return " / ".join(parts)
 
     def fmt(self, metric_id: str, value: Any) -> str:
-        return format_value(_num(value), self.metric(metric_id), self.language)
+        return format_value(as_number(value), self.metric(metric_id), self.language)
 
     @property
     def period(self) -> str:
         return period_label(self.plan.time, self.language)
 
 
-def _num(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -121,9 +121,9 @@ def ordered_records(
 ) -> list[Row]:
     """Rows sorted by the plan's order (None last); the first row is the one a ranking names."""
     key, desc = order_key(plan, columns, catalog)
-    present = [r for r in records if _num(r.get(key)) is not None]
-    missing = [r for r in records if _num(r.get(key)) is None]
-    return sorted(present, key=lambda r: _num(r[key]) or 0.0, reverse=desc) + missing
+    present = [r for r in records if as_number(r.get(key)) is not None]
+    missing = [r for r in records if as_number(r.get(key)) is None]
+    return sorted(present, key=lambda r: as_number(r[key]) or 0.0, reverse=desc) + missing
 
 
 # ---- comparison words -----------------------------------------------------------------------
@@ -158,8 +158,8 @@ def change_clause(view: View, metric_id: str, rec: Row) -> str:
     if comp is Comparison.NONE or f"{metric_id}__baseline" not in rec:
         return ""
     zh = view.language == "zh"
-    value, base = _num(rec.get(metric_id)), _num(rec.get(f"{metric_id}__baseline"))
-    ratio, delta = _num(rec.get(f"{metric_id}__ratio")), _num(rec.get(f"{metric_id}__delta"))
+    value, base = as_number(rec.get(metric_id)), as_number(rec.get(f"{metric_id}__baseline"))
+    ratio, delta = as_number(rec.get(f"{metric_id}__ratio")), as_number(rec.get(f"{metric_id}__delta"))
     if comp is Comparison.TARGET:
         if base is None or ratio is None:
             return ",暂无目标数据" if zh else ", with no target set"
@@ -208,7 +208,7 @@ def narrate(
 ) -> str:
     """One to three sentences answering the plan from its result rows."""
     view = make_view(plan, columns, rows, catalog, language)
-    if not view.metrics or all(_num(r.get(m)) is None for r in view.records for m in view.metrics):
+    if not view.metrics or all(as_number(r.get(m)) is None for r in view.records for m in view.metrics):
         return no_data(view)
     if view.has_period and len({r.get("period") for r in view.records}) > 1:
         return narrate_trend(view)
@@ -251,7 +251,7 @@ def funnel_clause(view: View, rec: Row) -> str:
         return ""
     steps = []
     for a, b in zip(counts, counts[1:], strict=False):
-        va, vb = _num(rec.get(a)), _num(rec.get(b))
+        va, vb = as_number(rec.get(a)), as_number(rec.get(b))
         if va and vb is not None:
             steps.append(
                 f"{view.name(b)} {format_percent(vb / va)}"
@@ -295,10 +295,10 @@ def narrate_ranking(view: View) -> str:
 
 def best_sentence(view: View, metric_id: str, rec: Row) -> str:
     key, _ = order_key(view.plan, view.columns, view.catalog)
-    value = rec.get(key)
+    value = as_number(rec.get(key))
     shown = (
         format_percent(value)
-        if key.endswith("__ratio") and _num(value) is not None
+        if key.endswith("__ratio") and value is not None
         else view.fmt(metric_id, rec.get(metric_id))
     )
     if view.language == "zh":
@@ -311,8 +311,8 @@ def narrate_breakdown(view: View) -> str:
     zh = view.language == "zh"
     dim_names = join_words([_dim_name(view, d) for d in view.dims], view.language)
     for i, m in enumerate(view.metrics[:3]):
-        ranked = [r for r in view.records if _num(r.get(m)) is not None]
-        ranked.sort(key=lambda r: _num(r[m]) or 0.0, reverse=True)
+        ranked = [r for r in view.records if as_number(r.get(m)) is not None]
+        ranked.sort(key=lambda r: as_number(r[m]) or 0.0, reverse=True)
         top, bottom = ranked[0], ranked[-1]
         top_txt = view.fmt(m, top.get(m)) + change_clause(view, m, top)
         bottom_txt = view.fmt(m, bottom.get(m)) + change_clause(view, m, bottom)
@@ -342,7 +342,7 @@ def narrate_trend(view: View) -> str:
     sentences = []
     zh = view.language == "zh"
     for m in view.metrics[:2]:
-        points = [(r["period"], _num(r.get(m))) for r in view.records if _num(r.get(m)) is not None]
+        points = [(r["period"], as_number(r.get(m))) for r in view.records if as_number(r.get(m)) is not None]
         points.sort(key=lambda p: str(p[0]))
         if not points:
             continue
@@ -385,10 +385,10 @@ def trend_move(view: View, metric_id: str, v0: float, v1: float) -> str:
 def narrate_trend_by_member(view: View) -> str:
     m = view.metrics[0]
     latest = max(str(r.get("period")) for r in view.records)
-    rows = [r for r in view.records if str(r.get("period")) == latest and _num(r.get(m)) is not None]
+    rows = [r for r in view.records if str(r.get("period")) == latest and as_number(r.get(m)) is not None]
     if not rows:
         return no_data(view)
-    rows.sort(key=lambda r: _num(r[m]) or 0.0, reverse=True)
+    rows.sort(key=lambda r: as_number(r[m]) or 0.0, reverse=True)
     top, bottom = rows[0], rows[-1]
     lbl = point_label(latest, view.plan.grain, view.language)
     zh = view.language == "zh"
@@ -477,8 +477,7 @@ class Stated:
     """A number as a narrative states it: candidate values and the rounding it allows."""
 
     text: str
-    candidates: tuple[float, ...]
-    tolerance: float
+    candidates: tuple[tuple[float, float], ...]  # (value, rounding tolerance)
 
 
 def stated_numbers(text: str) -> list[Stated]:
@@ -488,15 +487,16 @@ def stated_numbers(text: str) -> list[Stated]:
         whole, frac, suffix = match.group(1), match.group(2) or "", (match.group(3) or "").strip()
         base = float(whole.replace(",", "") + ("." + frac if frac else ""))
         step = 0.5 * 10 ** -len(frac)
+        cands: tuple[tuple[float, float], ...]
         if suffix == "%":
-            cands, tol = (base / 100, base), step / 100
+            cands = ((base / 100, step / 100), (base, step))
         elif suffix in ("个百分点", "pts", "pt"):
-            cands, tol = (base / 100,), step / 100
+            cands = ((base / 100, step / 100),)
         elif suffix in SCALES:
-            cands, tol = (base * SCALES[suffix],), step * SCALES[suffix]
+            cands = ((base * SCALES[suffix], step * SCALES[suffix]),)
         else:
-            cands, tol = (base,), step
-        out.append(Stated(match.group(0).strip(), cands, tol))
+            cands = ((base, step),)
+        out.append(Stated(match.group(0).strip(), cands))
     return out
 
 
@@ -508,7 +508,7 @@ def derivable_values(
     values: set[float] = {float(len(rows))}
     cols: dict[int, list[float]] = {}
     for row in rows:
-        nums = [(i, v) for i, cell in enumerate(row) if (v := _num(cell)) is not None]
+        nums = [(i, v) for i, cell in enumerate(row) if (v := as_number(cell)) is not None]
         for i, v in nums:
             values.update({abs(v), abs(v - 1)} if columns[i].endswith("__ratio") else {abs(v)})
             cols.setdefault(i, []).append(v)
@@ -535,10 +535,10 @@ def check_numbers(
     """Numbers in ``text`` that the rows do not support (allowing rounding, %, 万/亿, K/M/B and
     changes between cells). Numbers stated in ``references`` (e.g. the template) are allowed too."""
     known = derivable_values(columns, rows)
-    known = sorted(set(known) | {c for ref in references for s in stated_numbers(ref) for c in s.candidates})
-    return [
-        s.text for s in stated_numbers(text) if not any(_near(known, c, s.tolerance) for c in s.candidates)
-    ]
+    known = sorted(
+        set(known) | {c for ref in references for s in stated_numbers(ref) for c, _ in s.candidates}
+    )
+    return [s.text for s in stated_numbers(text) if not any(_near(known, c, tol) for c, tol in s.candidates)]
 
 
 def _near(known: list[float], value: float, tol: float) -> bool:

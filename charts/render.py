@@ -1,0 +1,270 @@
+"""Draw a ChartSpec to a PNG with matplotlib (Agg, no pyplot, no global rcParams changes).
+
+800×450 px at dpi 100: a title, the period as subtitle, units on the value axis (¥ / % / count),
+tidy tick labels (¥1.2M / ¥120万 / 42%). The file name is a hash of what is drawn, so the same
+answer reuses the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
+
+from assistant.answer import Chart
+from assistant.formatting import axis_label, format_amount, unit_word
+from catalog.models import Unit
+from charts.fonts import font_rc
+from charts.rules import ChartSpec, Series
+
+RENDER_VERSION = "1"
+SIZE_IN = (8.0, 4.5)
+DPI = 100
+BLUE, GREY, RED, GREEN, ORANGE, INK = "#4C78A8", "#BAB0AC", "#E45756", "#54A24B", "#F58518", "#333333"
+PALETTE = (BLUE, ORANGE, GREEN, RED, "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D")
+_draw_lock = threading.Lock()  # rc_context touches matplotlib's global rcParams
+
+
+def chart_path(spec: ChartSpec, out_dir: Path, title: str, language: str) -> Path:
+    """Deterministic, content-addressed file name for this chart."""
+    key = hashlib.sha256(f"{RENDER_VERSION}|{language}|{title}|{spec.to_json()}".encode()).hexdigest()[:16]
+    return Path(out_dir).resolve() / f"chart-{spec.type}-{key}.png"
+
+
+def render_chart(spec: ChartSpec, out_dir: Path, title: str, language: str) -> Chart:
+    """Write the chart as a PNG under ``out_dir`` (reused when already drawn); return its Chart."""
+    path = chart_path(spec, out_dir, title, language)
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.png")
+        with _draw_lock, matplotlib.rc_context(font_rc()):  # type: ignore[arg-type]
+            fig = draw(spec, title, language)
+            fig.savefig(tmp, dpi=DPI, format="png")
+        os.replace(tmp, path)
+    return Chart(type=spec.type, path=str(path))
+
+
+def draw(spec: ChartSpec, title: str, language: str) -> Figure:
+    """The Figure for a spec (call inside ``rc_context(font_rc())`` so CJK text has a font)."""
+    fig = Figure(figsize=SIZE_IN, dpi=DPI)
+    fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=13, fontweight="bold", color=INK)
+    subtitle = " · ".join(t for t in (spec.subtitle, *(() if spec.type == "kpi" else spec.notes)) if t)
+    if subtitle:
+        fig.text(0.02, 0.885, subtitle, ha="left", fontsize=9, color="#666666")
+    DRAWERS[spec.type](fig, spec, language)
+    return fig
+
+
+def _axes(fig: Figure) -> Axes:
+    ax = fig.add_axes((0.1, 0.14, 0.86, 0.69))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=9)
+    return ax
+
+
+def _value_axis(ax: Axes, series: Series, language: str, horizontal: bool = False) -> None:
+    unit, currency = Unit(series.unit), series.currency
+    formatter: Formatter = (
+        PercentFormatter(xmax=1.0)
+        if unit is Unit.RATIO
+        else FuncFormatter(lambda v, _pos: axis_label(v, unit, currency, language))
+    )
+    axis = ax.xaxis if horizontal else ax.yaxis
+    axis.set_major_formatter(formatter)
+    word = unit_word(unit, currency, language)
+    if word and horizontal:
+        ax.set_xlabel(word, fontsize=9, color="#666666")
+    elif word:
+        ax.set_ylabel(word, fontsize=9, color="#666666", rotation=0, ha="center", va="bottom")
+        ax.yaxis.set_label_coords(0.0 if ax.yaxis.get_ticks_position() != "right" else 1.0, 1.02)
+    ax.grid(axis="x" if horizontal else "y", color="#E6E6E6", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _label(series: Series, value: float | None, language: str) -> str:
+    if value is None:
+        return ""
+    return format_amount(value, Unit(series.unit), series.currency, language)
+
+
+def _tick_every(n: int, room: int = 12) -> int:
+    return max(1, -(-n // room))
+
+
+# ---- kinds -----------------------------------------------------------------------------------
+
+
+def draw_line(fig: Figure, spec: ChartSpec, language: str) -> None:
+    ax = _axes(fig)
+    right = ax.twinx() if any(s.axis == 1 for s in spec.series) else None
+    x = list(range(len(spec.categories)))
+    for i, s in enumerate(spec.series):
+        target = right if (s.axis == 1 and right is not None) else ax
+        pts = [(xi, v) for xi, v in zip(x, s.values, strict=False) if v is not None]
+        color = GREY if s.dashed else PALETTE[i % len(PALETTE)]
+        target.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            linestyle="--" if s.dashed else "-",
+            marker="o" if len(x) <= 24 else None,
+            markersize=3.5,
+            linewidth=1.8,
+            color=color,
+            label=s.name,
+        )
+    _value_axis(ax, spec.series[0], language)
+    if right is not None:
+        _value_axis(right, next(s for s in spec.series if s.axis == 1), language)
+        right.grid(False)
+    step = _tick_every(len(x))
+    ax.set_xticks(x[::step], [spec.categories[i] for i in x[::step]], rotation=0 if len(x) <= 8 else 30)
+    if len(spec.series) > 1:
+        handles = ax.get_legend_handles_labels()
+        if right is not None:
+            extra = right.get_legend_handles_labels()
+            handles = (handles[0] + extra[0], handles[1] + extra[1])
+        ax.legend(*handles, fontsize=8, frameon=False, loc="best")
+
+
+def _bar_colors(spec: ChartSpec) -> list[str]:
+    colors = [BLUE] * len(spec.categories)
+    if spec.highlight is not None and spec.highlight < len(colors):
+        colors[spec.highlight] = RED if spec.highlight_kind == "worst" else GREEN
+        colors = [GREY if i != spec.highlight else c for i, c in enumerate(colors)]
+    return colors
+
+
+def draw_bar(fig: Figure, spec: ChartSpec, language: str) -> None:
+    ax = _axes(fig)
+    s = spec.series[0]
+    n = len(spec.categories)
+    pos = list(range(n))
+    values = [v or 0.0 for v in s.values]
+    if spec.horizontal:
+        fig.axes[0].set_position((0.2, 0.12, 0.74, 0.71))
+        bars = ax.barh(pos, values, color=_bar_colors(spec), height=0.7)
+        ax.set_yticks(pos, list(spec.categories))
+        ax.invert_yaxis()  # largest on top
+    else:
+        bars = ax.bar(pos, values, color=_bar_colors(spec), width=0.7)
+        ax.set_xticks(pos, list(spec.categories), rotation=0 if n <= 6 else 30)
+    _value_axis(ax, s, language, spec.horizontal)
+    if n <= 15:
+        labels = [_label(s, v, language) for v in s.values]
+        if spec.targets:
+            labels = [
+                _with_attainment(text, v, t)
+                for text, v, t in zip(labels, s.values, spec.targets, strict=False)
+            ]
+        if spec.targets:  # keep the labels clear of the target ticks
+            ax.bar_label(bars, labels=labels, fontsize=8, label_type="center", color="white")
+        else:
+            ax.bar_label(bars, labels=labels, fontsize=8, padding=3)
+    if spec.targets:
+        _target_markers(ax, spec, pos)
+
+
+def _with_attainment(text: str, value: float | None, target: float | None) -> str:
+    return f"{text} ({value / target * 100:.0f}%)" if value is not None and target else text
+
+
+def _target_markers(ax: Axes, spec: ChartSpec, pos: list[int]) -> None:
+    pts = [(p, t) for p, t in zip(pos, spec.targets, strict=False) if t is not None]
+    if not pts:
+        return
+    xs, ts = [p[0] for p in pts], [p[1] for p in pts]
+    if spec.horizontal:
+        ax.scatter(ts, xs, marker="|", s=500, linewidths=2.5, color=INK, zorder=3, label=spec.target_label)
+    else:
+        ax.scatter(xs, ts, marker="_", s=700, linewidths=2.5, color=INK, zorder=3, label=spec.target_label)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+
+
+def draw_grouped(fig: Figure, spec: ChartSpec, language: str) -> None:
+    ax = _axes(fig)
+    groups = [s for s in spec.series if s.axis == 0]
+    n, k = len(spec.categories), len(groups)
+    width = 0.8 / k
+    for j, s in enumerate(groups):
+        offsets = [i - 0.4 + width * (j + 0.5) for i in range(n)]
+        color = GREY if s.role != "value" else PALETTE[j % len(PALETTE)]
+        values = [v or 0.0 for v in s.values]
+        hatch = "//" if s.role != "value" else None
+        if spec.horizontal:
+            ax.barh(offsets, values, height=width, color=color, label=s.name, hatch=hatch)
+        else:
+            ax.bar(offsets, values, width=width, color=color, label=s.name, hatch=hatch)
+    if spec.horizontal:
+        fig.axes[0].set_position((0.2, 0.12, 0.74, 0.71))
+        ax.set_yticks(range(n), list(spec.categories))
+        ax.invert_yaxis()
+    else:
+        ax.set_xticks(range(n), list(spec.categories), rotation=0 if n <= 6 else 30)
+    _value_axis(ax, groups[0], language, spec.horizontal)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+
+
+def draw_twin(fig: Figure, spec: ChartSpec, language: str) -> None:
+    ax = _axes(fig)
+    fig.axes[0].set_position((0.1, 0.16, 0.8, 0.67))
+    first, second = spec.series[0], spec.series[1]
+    n = len(spec.categories)
+    ax.bar(range(n), [v or 0.0 for v in first.values], color=_bar_colors(spec), width=0.6, label=first.name)
+    ax.set_xticks(range(n), list(spec.categories), rotation=0 if n <= 6 else 30)
+    _value_axis(ax, first, language)
+    right = ax.twinx()
+    pts = [(i, v) for i, v in enumerate(second.values) if v is not None]
+    right.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=ORANGE, linewidth=1.5, label=second.name)
+    _value_axis(right, second, language)
+    right.grid(False)
+    right.spines["top"].set_visible(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = right.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, frameon=False, loc="upper right")
+
+
+def draw_funnel(fig: Figure, spec: ChartSpec, language: str) -> None:
+    ax = _axes(fig)
+    ax.set_position((0.05, 0.06, 0.9, 0.77))
+    s = spec.series[0]
+    values = [v or 0.0 for v in s.values]
+    top = max(values) or 1.0
+    n = len(values)
+    ax.barh(range(n), values, left=[(top - v) / 2 for v in values], color=PALETTE[:n] or BLUE, height=0.75)
+    for i, (name, v) in enumerate(zip(spec.categories, values, strict=False)):
+        text = f"{name}  {_label(s, v, language)}"
+        if i and values[i - 1]:
+            text += f"  ({v / values[i - 1] * 100:.1f}%)"
+        ax.text(top / 2, i, text, ha="center", va="center", fontsize=10, color="white", fontweight="bold")
+    ax.invert_yaxis()
+    ax.axis("off")
+
+
+def draw_kpi(fig: Figure, spec: ChartSpec, language: str) -> None:
+    k = max(1, len(spec.series))
+    for i, (name, s) in enumerate(zip(spec.categories, spec.series, strict=False)):
+        x = (i + 0.5) / k
+        fig.text(x, 0.66, name, ha="center", fontsize=12, color="#666666")
+        fig.text(x, 0.45, _label(s, s.values[0], language) or "—", ha="center", fontsize=30 if k < 3 else 22,
+                 fontweight="bold", color=INK)  # fmt: skip
+        note = spec.notes[i] if i < len(spec.notes) else ""
+        if note:
+            fig.text(x, 0.3, note, ha="center", fontsize=9 if k < 3 else 8, color="#555555", wrap=True)
+
+
+DRAWERS: dict[str, Callable[[Figure, ChartSpec, str], None]] = {
+    "line": draw_line,
+    "bar": draw_bar,
+    "grouped_bar": draw_grouped,
+    "twin_bar": draw_twin,
+    "funnel": draw_funnel,
+    "kpi": draw_kpi,
+}

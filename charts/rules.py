@@ -1,0 +1,287 @@
+"""Choose a chart for a result, by rule (no LLM): what to draw, not how.
+
+- a series (``period`` column) → line; one line per metric, or per member when split by a
+  dimension; the comparison series (baseline/target) dashed;
+- split by a dimension → sorted bars (horizontal when labels are long or there are more than
+  six members); the lagging/leading member highlighted for lagged/rank questions; target markers
+  per bar when compared with target; the baseline as a second bar for period comparisons;
+- two metrics by a dimension → grouped bars (same unit) or bars + points on twin axes;
+- three or more counts asked together as one value → funnel;
+- a single number (or a few) → a KPI card.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from assistant.formatting import period_label, point_label
+from assistant.narrative import View, as_number, change_clause, make_view, ordered_records
+from assistant.plan import Comparison, Intent, QueryPlan
+from catalog.models import Catalog, Unit
+
+MAX_BARS = 25
+MAX_LINES = 8
+HORIZONTAL_AFTER = 6
+LONG_LABEL = 10
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: tuple[float | None, ...]
+    unit: str = Unit.NUMBER.value
+    currency: str | None = None
+    role: str = "value"  # value | baseline | target
+    axis: int = 0  # 0: left axis, 1: right axis
+
+    @property
+    def dashed(self) -> bool:
+        return self.role != "value"
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    type: str  # line | bar | grouped_bar | twin_bar | funnel | kpi
+    categories: tuple[str, ...]
+    series: tuple[Series, ...]
+    subtitle: str = ""
+    horizontal: bool = False
+    highlight: int | None = None  # index into categories
+    highlight_kind: str | None = None  # worst | best
+    targets: tuple[float | None, ...] = ()  # a target marker per category
+    target_label: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)  # KPI comparison lines, truncation notes
+
+    @property
+    def expected_bars(self) -> int:
+        """How many bar rectangles the rendered Axes hold (0 for lines and KPI cards)."""
+        if self.type in ("bar", "funnel", "twin_bar"):
+            return len(self.categories)
+        if self.type == "grouped_bar":
+            return len(self.categories) * sum(1 for s in self.series if s.axis == 0)
+        return 0
+
+    @property
+    def expected_points(self) -> int:
+        return sum(v is not None for s in self.series for v in s.values) if self.type == "line" else 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, default=str)
+
+
+def choose_chart(
+    plan: QueryPlan,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    catalog: Catalog | None = None,
+    language: str = "en",
+) -> ChartSpec | None:
+    """The chart that fits this result, or None (no rows, nothing numeric)."""
+    if catalog is None:
+        from catalog.models import Catalog as _Catalog
+
+        catalog = _Catalog(root="", models={}, measures={}, metrics={}, dimensions={}, roles={})
+    view = make_view(plan, list(columns), [list(r) for r in rows], catalog, language)
+    if not view.records or not view.metrics:
+        return None
+    if all(as_number(r.get(m)) is None for r in view.records for m in view.metrics):
+        return None
+    if view.has_period and len({r.get("period") for r in view.records}) > 1:
+        return line_chart(view)
+    if view.dims and len(view.records) > 1:
+        return bar_chart(view) if len(view.metrics) == 1 else multi_bar_chart(view)
+    if is_funnel(view):
+        return funnel_chart(view)
+    return kpi_card(view)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def series_for(
+    view: View, metric_id: str, values: Sequence[float | None], role: str = "value", axis: int = 0
+) -> Series:
+    metric = view.metric(metric_id)
+    name = baseline_name(view) if role != "value" else view.name(metric_id, start=True)
+    return Series(
+        name=name,
+        values=tuple(values),
+        unit=(metric.unit.value if metric else Unit.NUMBER.value),
+        currency=metric.currency if metric else None,
+        role=role,
+        axis=axis,
+    )
+
+
+def baseline_name(view: View) -> str:
+    zh = view.language == "zh"
+    comp = view.plan.comparison
+    if comp is Comparison.TARGET:
+        return "目标" if zh else "Target"
+    if comp is Comparison.SAME_PERIOD_LAST_YEAR:
+        return "去年同期" if zh else "Same period last year"
+    return "上期" if zh else "Previous period"
+
+
+def _unit(view: View, metric_id: str) -> str:
+    metric = view.metric(metric_id)
+    return metric.unit.value if metric else Unit.NUMBER.value
+
+
+def _wide(labels: Sequence[str]) -> bool:
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    return len(labels) > HORIZONTAL_AFTER or any(width(label) > LONG_LABEL for label in labels)
+
+
+# ---- lines -----------------------------------------------------------------------------------
+
+
+def line_chart(view: View) -> ChartSpec:
+    periods = sorted({str(r["period"]) for r in view.records if r.get("period") is not None})
+    labels = tuple(point_label(p, view.plan.grain, view.language) for p in periods)
+    index = {p: i for i, p in enumerate(periods)}
+    series: list[Series] = []
+    first = view.metrics[0]
+    if view.dims:
+        totals: dict[str, float] = {}
+        by_member: dict[str, list[float | None]] = {}
+        for r in view.records:
+            member = view.member(r)
+            values = by_member.setdefault(member, [None] * len(periods))
+            values[index[str(r["period"])]] = as_number(r.get(first))
+            totals[member] = totals.get(member, 0.0) + (as_number(r.get(first)) or 0.0)
+        keep = sorted(totals, key=lambda m: -totals[m])[:MAX_LINES]
+        for member in keep:
+            s = series_for(view, first, by_member[member])
+            series.append(Series(member, s.values, s.unit, s.currency))
+    else:
+        units = list(dict.fromkeys(_unit(view, m) for m in view.metrics))[:2]
+        for m in view.metrics[:4]:
+            if _unit(view, m) in units:
+                series.append(
+                    series_for(view, m, _column(view, m, periods, index), axis=units.index(_unit(view, m)))
+                )
+        if view.plan.comparison is not Comparison.NONE and f"{first}__baseline" in view.columns:
+            role = "target" if view.plan.comparison is Comparison.TARGET else "baseline"
+            series.append(
+                series_for(view, first, _column(view, f"{first}__baseline", periods, index), role=role)
+            )
+    return ChartSpec("line", labels, tuple(series), subtitle=view.period)
+
+
+def _column(view: View, column: str, periods: list[str], index: dict[str, int]) -> list[float | None]:
+    values: list[float | None] = [None] * len(periods)
+    for r in view.records:
+        if r.get("period") is not None:
+            values[index[str(r["period"])]] = as_number(r.get(column))
+    return values
+
+
+# ---- bars ------------------------------------------------------------------------------------
+
+
+def bar_chart(view: View) -> ChartSpec:
+    m = view.metrics[0]
+    records = [r for r in view.records if as_number(r.get(m)) is not None]
+    records.sort(key=lambda r: as_number(r[m]) or 0.0, reverse=True)
+    notes: tuple[str, ...] = ()
+    if len(records) > MAX_BARS:
+        notes = (f"前{MAX_BARS}名" if view.language == "zh" else f"top {MAX_BARS} of {len(records)}",)
+        records = records[:MAX_BARS]
+    labels = tuple(view.member(r) for r in records)
+    highlight, kind = _highlight(view, records)
+    series = [series_for(view, m, [as_number(r.get(m)) for r in records])]
+    comp = view.plan.comparison
+    targets: tuple[float | None, ...] = ()
+    kind_of_chart = "bar"
+    if comp is Comparison.TARGET and f"{m}__baseline" in view.columns:
+        targets = tuple(as_number(r.get(f"{m}__baseline")) for r in records)
+    elif comp is not Comparison.NONE and f"{m}__baseline" in view.columns:
+        series.append(
+            series_for(view, m, [as_number(r.get(f"{m}__baseline")) for r in records], role="baseline")
+        )
+        kind_of_chart = "grouped_bar"
+    return ChartSpec(
+        kind_of_chart,
+        labels,
+        tuple(series),
+        subtitle=view.period,
+        horizontal=_wide(labels),
+        highlight=highlight,
+        highlight_kind=kind,
+        targets=targets,
+        target_label=baseline_name(view) if targets else "",
+        notes=notes,
+    )
+
+
+def _highlight(view: View, shown: list[dict[str, Any]]) -> tuple[int | None, str | None]:
+    """For lagged/rank questions: the index of the member the answer names, and worst/best."""
+    if view.plan.intent not in (Intent.LAGGED, Intent.RANK):
+        return None, None
+    subject = ordered_records(view.plan, view.columns, view.records, view.catalog)[0]
+    for i, r in enumerate(shown):
+        if r is subject:
+            return i, "worst" if view.plan.intent is Intent.LAGGED else "best"
+    return None, None
+
+
+def multi_bar_chart(view: View) -> ChartSpec:
+    metrics = view.metrics[:3]
+    first = metrics[0]
+    records = [r for r in view.records if as_number(r.get(first)) is not None]
+    records.sort(key=lambda r: as_number(r[first]) or 0.0, reverse=True)
+    records = records[:MAX_BARS]
+    labels = tuple(view.member(r) for r in records)
+    units = [_unit(view, m) for m in metrics]
+    highlight, kind = _highlight(view, records)
+    if len(set(units)) == 1:
+        series = tuple(series_for(view, m, [as_number(r.get(m)) for r in records]) for m in metrics)
+        return ChartSpec(
+            "grouped_bar",
+            labels,
+            series,
+            view.period,
+            _wide(labels),
+            highlight=highlight,
+            highlight_kind=kind,
+        )
+    second = next(m for m in metrics if _unit(view, m) != units[0])
+    series = (
+        series_for(view, first, [as_number(r.get(first)) for r in records]),
+        series_for(view, second, [as_number(r.get(second)) for r in records], axis=1),
+    )
+    return ChartSpec("twin_bar", labels, series, view.period, False, highlight=highlight, highlight_kind=kind)
+
+
+# ---- funnel and KPI --------------------------------------------------------------------------
+
+
+def is_funnel(view: View) -> bool:
+    """Three or more count metrics asked together as one value, with no split: a funnel."""
+    counts = [m for m in view.metrics if _unit(view, m) == Unit.COUNT.value]
+    return view.plan.intent is Intent.VALUE and not view.dims and len(counts) >= 3 and len(view.records) == 1
+
+
+def funnel_chart(view: View) -> ChartSpec:
+    rec = view.records[0]
+    stages = [m for m in view.metrics if _unit(view, m) == Unit.COUNT.value]
+    series = series_for(view, stages[0], [as_number(rec.get(m)) for m in stages])
+    labels = tuple(view.name(m, start=True) for m in stages)
+    return ChartSpec("funnel", labels, (series,), subtitle=view.period)
+
+
+def kpi_card(view: View) -> ChartSpec:
+    rec = view.records[0]
+    metrics = view.metrics[:4]
+    series = tuple(series_for(view, m, [as_number(rec.get(m))]) for m in metrics)
+    notes = tuple(change_clause(view, m, rec).removeprefix(",").removeprefix(",").strip() for m in metrics)
+    subtitle = period_label(view.plan.time, view.language)
+    if view.dims:
+        subtitle = f"{view.member(rec)} · {subtitle}"
+    return ChartSpec("kpi", tuple(view.name(m, start=True) for m in metrics), series, subtitle, notes=notes)
