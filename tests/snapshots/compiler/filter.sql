@@ -1,0 +1,44 @@
+-- test: test_snapshot[filter]
+-- Filter members are bound parameters.
+-- params: ['2026-10-01', '2026-10-31', 'EAST', 'NORTH']
+-- columns: ['channel_id', 'channel', 'revenue']
+WITH order_lines AS (
+  /* model order_lines (table fact_order_line): measures revenue_amount */
+  SELECT
+    o.channel_id AS channel_id,
+    SUM(l.quantity * l.unit_price - l.discount_amount) AS revenue_amount
+  FROM fact_order_line AS l
+  JOIN fact_order AS o
+    ON l.order_id = o.order_id
+  WHERE
+    o.order_date BETWEEN ? AND ? AND o.status = 'completed' AND o.region_id IN (?, ?)
+  GROUP BY
+    o.channel_id
+), channel__labels AS (
+  /* dimension channel: member labels (en) from dim_channel */
+  SELECT
+    channel_id AS member_key,
+    MIN(channel_name) AS label
+  FROM dim_channel
+  WHERE
+    NOT channel_id IS NULL
+  GROUP BY
+    channel_id
+), metric_values AS (
+  /* metrics revenue */
+  SELECT
+    order_lines.channel_id AS channel_id,
+    channel__labels.label AS channel,
+    order_lines.revenue_amount AS revenue
+  FROM order_lines
+  LEFT JOIN channel__labels
+    ON channel__labels.member_key = order_lines.channel_id
+)
+SELECT
+  channel_id,
+  channel,
+  revenue
+FROM metric_values
+ORDER BY
+  revenue DESC,
+  channel_id ASC;

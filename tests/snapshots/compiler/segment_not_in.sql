@@ -1,0 +1,44 @@
+-- test: test_snapshot[segment_not_in]
+-- A NOT IN filter on a joined dimension, lead_source degenerate dimension.
+-- params: ['2026-07-01', '2026-09-30', 'ONLINE']
+-- columns: ['lead_source_id', 'lead_source', 'lead_conversion_rate']
+WITH leads AS (
+  /* model leads (table fact_lead): measures leads_converted, leads_created */
+  SELECT
+    ld.source AS lead_source_id,
+    COUNT(DISTINCT ld.lead_id) FILTER(WHERE
+      NOT ld.converted_date IS NULL) AS leads_converted,
+    COUNT(DISTINCT ld.lead_id) AS leads_created
+  FROM fact_lead AS ld
+  WHERE
+    ld.created_date BETWEEN ? AND ? AND NOT ld.channel_id IN (?)
+  GROUP BY
+    ld.source
+), lead_source__labels AS (
+  /* dimension lead_source: member labels (en) from fact_lead */
+  SELECT
+    source AS member_key,
+    MIN(source) AS label
+  FROM fact_lead
+  WHERE
+    NOT source IS NULL
+  GROUP BY
+    source
+), metric_values AS (
+  /* metrics lead_conversion_rate */
+  SELECT
+    leads.lead_source_id AS lead_source_id,
+    lead_source__labels.label AS lead_source,
+    CAST(leads.leads_converted AS DOUBLE) / NULLIF(leads.leads_created, 0) AS lead_conversion_rate
+  FROM leads
+  LEFT JOIN lead_source__labels
+    ON lead_source__labels.member_key = leads.lead_source_id
+)
+SELECT
+  lead_source_id,
+  lead_source,
+  lead_conversion_rate
+FROM metric_values
+ORDER BY
+  lead_conversion_rate DESC,
+  lead_source_id ASC;

@@ -1,0 +1,45 @@
+-- test: test_snapshot[top_n]
+-- Top 3 products by revenue.
+-- params: ['2026-10-01', '2026-10-31']
+-- columns: ['product_id', 'product', 'revenue']
+WITH order_lines AS (
+  /* model order_lines (table fact_order_line): measures revenue_amount */
+  SELECT
+    l.product_id AS product_id,
+    SUM(l.quantity * l.unit_price - l.discount_amount) AS revenue_amount
+  FROM fact_order_line AS l
+  JOIN fact_order AS o
+    ON l.order_id = o.order_id
+  WHERE
+    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+  GROUP BY
+    l.product_id
+), product__labels AS (
+  /* dimension product: member labels (en) from dim_product */
+  SELECT
+    product_id AS member_key,
+    MIN(product_name) AS label
+  FROM dim_product
+  WHERE
+    NOT product_id IS NULL
+  GROUP BY
+    product_id
+), metric_values AS (
+  /* metrics revenue */
+  SELECT
+    order_lines.product_id AS product_id,
+    product__labels.label AS product,
+    order_lines.revenue_amount AS revenue
+  FROM order_lines
+  LEFT JOIN product__labels
+    ON product__labels.member_key = order_lines.product_id
+)
+SELECT
+  product_id,
+  product,
+  revenue
+FROM metric_values
+ORDER BY
+  revenue DESC,
+  product_id ASC
+LIMIT 3;

@@ -1,0 +1,22 @@
+-- test: test_snapshot[total]
+-- Revenue for one month, no split.
+-- params: ['2026-10-01', '2026-10-31']
+-- columns: ['revenue']
+WITH order_lines AS (
+  /* model order_lines (table fact_order_line): measures revenue_amount */
+  SELECT
+    SUM(l.quantity * l.unit_price - l.discount_amount) AS revenue_amount
+  FROM fact_order_line AS l
+  JOIN fact_order AS o
+    ON l.order_id = o.order_id
+  WHERE
+    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+), metric_values AS (
+  /* metrics revenue */
+  SELECT
+    order_lines.revenue_amount AS revenue
+  FROM order_lines
+)
+SELECT
+  revenue
+FROM metric_values;

@@ -1,0 +1,274 @@
+"""Golden SQL for representative plans, and the compiler's structural promises (assistant/compiler.py).
+
+Each case in SNAPSHOT_CASES compiles to tests/snapshots/compiler/<case>.sql; run
+``pytest tests/test_compiler.py --overwrite-snapshots`` to regenerate and review the diff like code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from assistant.asker import Asker
+from assistant.compiler import CompiledQuery, compile_plan
+from assistant.errors import AccessDeniedError, InvalidPlanError, MetricNotApprovedError
+from assistant.plan import Comparison, Filter, FilterOp, Grain, OrderBy, QueryPlan, TimeRange
+from catalog.models import Catalog
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "compiler"
+NOV_MTD = TimeRange(start=date(2026, 11, 1), end=date(2026, 11, 20), partial=True, label="this month")
+OCT = TimeRange(start=date(2026, 10, 1), end=date(2026, 10, 31), label="last month")
+YTD_MONTHS = TimeRange(start=date(2026, 1, 1), end=date(2026, 11, 20), grain=Grain.MONTH, partial=True)
+Q3 = TimeRange(start=date(2026, 7, 1), end=date(2026, 9, 30), label="Q3")
+EXEC = Asker()
+EAST_MANAGER = Asker(role="regional_manager", scope={"region": "EAST"})
+REP = Asker(role="sales_rep", scope={"rep": "R001"})
+
+SNAPSHOT_CASES: dict[str, tuple[str, QueryPlan, Asker, str]] = {
+    "total": ("Revenue for one month, no split.", QueryPlan(metrics=("revenue",), time=OCT), EXEC, "en"),
+    "by_region": (
+        "Two metrics of one model share a scan, split by region with labels.",
+        QueryPlan(metrics=("revenue", "order_count"), dimensions=("region",), time=OCT),
+        EXEC,
+        "en",
+    ),
+    "by_month": (
+        "A monthly series, partial last month.",
+        QueryPlan(metrics=("revenue",), time=YTD_MONTHS),
+        EXEC,
+        "en",
+    ),
+    "product_line_join": (
+        "product_line's key differs from its join key: the dimension table is joined; zh labels.",
+        QueryPlan(metrics=("gross_profit",), dimensions=("product_line",), time=Q3),
+        EXEC,
+        "zh",
+    ),
+    "filter": (
+        "Filter members are bound parameters.",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("channel",),
+            filters=(Filter(dimension="region", values=("EAST", "NORTH")),),
+            time=OCT,
+        ),
+        EXEC,
+        "en",
+    ),
+    "mom": (
+        "Month to date vs the same days of last month.",
+        QueryPlan(metrics=("revenue",), time=NOV_MTD, comparison=Comparison.PREVIOUS_PERIOD),
+        EXEC,
+        "en",
+    ),
+    "yoy": (
+        "A quarter vs the same quarter last year, by region.",
+        QueryPlan(
+            metrics=("order_count",),
+            dimensions=("region",),
+            time=Q3,
+            comparison=Comparison.SAME_PERIOD_LAST_YEAR,
+        ),
+        EXEC,
+        "en",
+    ),
+    "series_mom": (
+        "Each month vs the month before (baseline buckets moved forward one month).",
+        QueryPlan(metrics=("revenue",), time=YTD_MONTHS, comparison=Comparison.PREVIOUS_PERIOD),
+        EXEC,
+        "en",
+    ),
+    "target": (
+        "Which region lags its target this month: attainment ascending, limit 1.",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("region",),
+            time=NOV_MTD,
+            comparison=Comparison.TARGET,
+            order=(OrderBy(by="revenue__attainment", direction="asc"),),
+            limit=1,
+        ),
+        EXEC,
+        "en",
+    ),
+    "ratio": (
+        "A ratio across two models: ratio of sums, key spine.",
+        QueryPlan(metrics=("collection_rate",), dimensions=("region",), time=OCT),
+        EXEC,
+        "en",
+    ),
+    "derived": (
+        "A ratio of a derived metric: measures inlined.",
+        QueryPlan(metrics=("gross_margin",), time=OCT),
+        EXEC,
+        "en",
+    ),
+    "top_n": (
+        "Top 3 products by revenue.",
+        QueryPlan(
+            metrics=("revenue",), dimensions=("product",), time=OCT, order=(OrderBy(by="revenue"),), limit=3
+        ),
+        EXEC,
+        "en",
+    ),
+    "regional_manager": (
+        "A regional manager's row filter on every model CTE.",
+        QueryPlan(metrics=("revenue", "lead_count"), dimensions=("channel",), time=NOV_MTD),
+        EAST_MANAGER,
+        "en",
+    ),
+    "sales_rep": (
+        "A sales rep's row filter, with a month-over-month comparison on both branches.",
+        QueryPlan(metrics=("win_rate",), time=Q3, comparison=Comparison.PREVIOUS_PERIOD),
+        REP,
+        "en",
+    ),
+    "segment_not_in": (
+        "A NOT IN filter on a joined dimension, lead_source degenerate dimension.",
+        QueryPlan(
+            metrics=("lead_conversion_rate",),
+            dimensions=("lead_source",),
+            filters=(Filter(dimension="channel", op=FilterOp.NOT_IN, values=("ONLINE",)),),
+            time=Q3,
+        ),
+        EXEC,
+        "en",
+    ),
+}
+
+
+def snapshot_text(test_name: str, doc: str, compiled: CompiledQuery) -> str:
+    header = [f"-- test: {test_name}", f"-- {doc}", f"-- params: {[str(p) for p in compiled.params]}"]
+    header.append(f"-- columns: {list(compiled.columns)}")
+    return "\n".join(header) + "\n" + compiled.sql + ";\n"
+
+
+@pytest.mark.parametrize("case", sorted(SNAPSHOT_CASES))
+def test_snapshot(case: str, demo_catalog: Catalog, overwrite_snapshots: bool) -> None:
+    doc, plan, asker, language = SNAPSHOT_CASES[case]
+    compiled = compile_plan(plan, demo_catalog, asker, language=language)
+    text = snapshot_text(f"test_snapshot[{case}]", doc, compiled)
+    path = SNAPSHOTS / f"{case}.sql"
+    if overwrite_snapshots:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing snapshot {path.name}; run pytest with --overwrite-snapshots"
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", sorted(SNAPSHOT_CASES))
+def test_every_case_compiles_for_postgres(case: str, demo_catalog: Catalog) -> None:
+    _, plan, asker, language = SNAPSHOT_CASES[case]
+    compiled = compile_plan(plan, demo_catalog, asker, language=language, dialect="postgres")
+    tree = sqlglot.parse_one(compiled.sql, dialect="postgres")
+    assert isinstance(tree, exp.Select)
+    assert "?" not in compiled.sql
+    assert len(list(tree.find_all(exp.Placeholder))) == len(compiled.params)
+
+
+@pytest.mark.parametrize("case", sorted(SNAPSHOT_CASES))
+def test_one_placeholder_per_param(case: str, demo_catalog: Catalog) -> None:
+    _, plan, asker, language = SNAPSHOT_CASES[case]
+    compiled = compile_plan(plan, demo_catalog, asker, language=language)
+    tree = sqlglot.parse_one(compiled.sql, dialect="duckdb")
+    assert len(list(tree.find_all(exp.Placeholder))) == len(compiled.params)
+    literals = {lit.this for lit in tree.find_all(exp.Literal)}
+    assert not literals & {str(p) for p in compiled.params}
+
+
+def test_user_values_are_params_never_sql(demo_catalog: Catalog) -> None:
+    evil = "EAST' OR 1=1 --"
+    plan = QueryPlan(metrics=("revenue",), filters=(Filter(dimension="region", values=(evil,)),), time=OCT)
+    compiled = compile_plan(plan, demo_catalog, EXEC)
+    assert evil not in compiled.sql and "1=1" not in compiled.sql
+    assert compiled.params == (date(2026, 10, 1), date(2026, 10, 31), evil)
+
+
+def test_params_follow_cte_order(demo_catalog: Catalog) -> None:
+    plan = QueryPlan(
+        metrics=("collection_rate",),
+        filters=(Filter(dimension="channel", values=("ONLINE",)),),
+        time=NOV_MTD,
+        comparison=Comparison.PREVIOUS_PERIOD,
+    )
+    compiled = compile_plan(plan, demo_catalog, EAST_MANAGER)
+    current = (date(2026, 11, 1), date(2026, 11, 20), "ONLINE", "EAST")
+    baseline = (date(2026, 10, 1), date(2026, 10, 20), "ONLINE", "EAST")
+    assert compiled.params == current * 2 + baseline * 2
+
+
+def test_columns_metrics_and_sources(demo_catalog: Catalog) -> None:
+    _, plan, asker, language = SNAPSHOT_CASES["target"]
+    compiled = compile_plan(plan, demo_catalog, asker, language=language)
+    assert compiled.columns == (
+        "region_id", "region", "revenue", "revenue__baseline", "revenue__delta", "revenue__ratio",
+    )  # fmt: skip
+    assert compiled.metrics == ("revenue", "revenue_target")
+    assert {"fact_order_line.unit_price", "fact_target.target_value", "dim_region.region_name"} <= set(
+        compiled.sources
+    )
+    assert all("." in s for s in compiled.sources)
+    with pytest.raises(FrozenInstanceError):
+        compiled.sql = ""  # type: ignore[misc]
+
+
+def test_series_columns_and_default_order(demo_catalog: Catalog) -> None:
+    plan = QueryPlan(metrics=("revenue", "order_count"), dimensions=("channel",), time=YTD_MONTHS)
+    compiled = compile_plan(plan, demo_catalog, EXEC)
+    assert compiled.columns == ("period", "channel_id", "channel", "revenue", "order_count")
+    order = sqlglot.parse_one(compiled.sql).args["order"].sql()
+    assert order.startswith("ORDER BY period") and "channel_id" in order
+
+
+def test_compile_is_pure_and_deterministic(demo_catalog: Catalog) -> None:
+    _, plan, asker, language = SNAPSHOT_CASES["regional_manager"]
+    first = compile_plan(plan, demo_catalog, asker, language=language)
+    assert compile_plan(plan, demo_catalog, asker, language=language) == first
+    assert asker.scope == {"region": "EAST"}
+
+
+def test_compile_refuses_what_governance_refuses(demo_catalog: Catalog) -> None:
+    with pytest.raises(MetricNotApprovedError):
+        compile_plan(QueryPlan(metrics=("nps",), time=OCT), demo_catalog, EXEC)
+    with pytest.raises(AccessDeniedError):
+        compile_plan(QueryPlan(metrics=("gross_margin",), time=OCT), demo_catalog, EAST_MANAGER)
+    with pytest.raises(AccessDeniedError):
+        compile_plan(QueryPlan(metrics=("revenue",), time=OCT), demo_catalog, Asker(role="regional_manager"))
+
+
+def test_dimension_a_metric_cannot_be_split_by(demo_catalog: Catalog) -> None:
+    plan = QueryPlan(metrics=("payment_amount",), dimensions=("product_line",), time=OCT)
+    with pytest.raises(InvalidPlanError) as info:
+        compile_plan(plan, demo_catalog, EXEC)
+    assert "product_line" in info.value.message
+    assert set(info.value.suggestions) == {"region", "channel", "rep", "segment"}
+    assert "region" in info.value.message_zh
+
+
+def test_target_needs_a_target(demo_catalog: Catalog) -> None:
+    plan = QueryPlan(metrics=("order_count",), time=OCT, comparison=Comparison.TARGET)
+    with pytest.raises(InvalidPlanError) as info:
+        compile_plan(plan, demo_catalog, EXEC)
+    assert "target" in info.value.message and "目标" in info.value.message_zh
+    assert info.value.suggestions == ["revenue"]
+
+
+def test_order_by_must_name_a_result_column(demo_catalog: Catalog) -> None:
+    plan = QueryPlan(
+        metrics=("revenue",), dimensions=("region",), time=OCT, order=(OrderBy(by="revenue__delta"),)
+    )
+    with pytest.raises(InvalidPlanError):
+        compile_plan(plan, demo_catalog, EXEC)
+
+
+def test_quotes_identifiers_that_need_it(demo_catalog: Catalog) -> None:
+    from assistant.compiler import ident
+
+    assert ident("order").sql() == '"order"'
+    assert ident("Revenue").sql() == '"Revenue"'
+    assert ident("revenue_amount").sql() == "revenue_amount"
