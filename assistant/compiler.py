@@ -36,6 +36,7 @@ from catalog.refs import base_measures, parse_expr
 Param = object
 
 _SAFE = re.compile(r"[a-z_][a-z0-9_]*")
+_KEYWORDS = frozenset(word for keyword in Tokenizer.KEYWORDS for word in keyword.split())
 _AGGREGATES: dict[Aggregation, type[exp.AggFunc]] = {
     Aggregation.SUM: exp.Sum,
     Aggregation.COUNT: exp.Count,
@@ -43,6 +44,7 @@ _AGGREGATES: dict[Aggregation, type[exp.AggFunc]] = {
     Aggregation.MIN: exp.Min,
     Aggregation.MAX: exp.Max,
 }
+ADDITIVE = (Aggregation.SUM, Aggregation.COUNT, Aggregation.COUNT_DISTINCT)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class Context:
 
 @lru_cache(maxsize=4096)
 def _needs_quotes(name: str) -> bool:
-    return not _SAFE.fullmatch(name) or name.upper() in Tokenizer.KEYWORDS
+    return not _SAFE.fullmatch(name) or name.upper() in _KEYWORDS
 
 
 def ident(name: str) -> exp.Identifier:
@@ -321,7 +323,11 @@ def ref_sql(ctx: Context, ref: str, ctes: dict[str, str]) -> exp.Expr:
     """SQL for a metric or measure over one branch's CTEs (``ctes``: model id → CTE name)."""
     catalog = ctx.catalog
     if ref in catalog.measures:
-        return col(ref, ctes[catalog.measures[ref].model])
+        measure = catalog.measures[ref]
+        value = col(ref, ctes[measure.model])
+        if measure.agg in ADDITIVE:  # no rows in a model for a key means zero, not unknown
+            return exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+        return value
     metric = catalog.metrics[ref]
     if metric.type is MetricType.SIMPLE:
         return ref_sql(ctx, metric.measure or "", ctes)
