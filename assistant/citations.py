@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.answer import Citation
-from assistant.lineage import lineage_chain, measure_columns, metric_formula, metric_sources
+from assistant.lineage import lineage_chain, metric_formula, metric_sources
 from assistant.plan import Comparison, QueryPlan
 from catalog.models import Catalog
 from catalog.refs import base_measures, qualified_columns
@@ -39,7 +39,9 @@ def dimension_sources(plan: QueryPlan, catalog: Catalog, metric_id: str) -> list
 
 
 def _tables(catalog: Catalog, metric_id: str) -> set[str]:
-    return {t for m in base_measures(catalog, metric_id) for t, _ in measure_columns(catalog, m)}
+    """Every table the metric's models read (base table and joins)."""
+    models = [catalog.models[catalog.measures[m].model] for m in base_measures(catalog, metric_id)]
+    return {t for model in models for t in (model.table, *(j.table for j in model.joins))}
 
 
 def cite_metric(

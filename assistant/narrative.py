@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from assistant.errors import UserFacingError
@@ -152,7 +153,7 @@ def baseline_label(plan: QueryPlan, language: str) -> str | None:
     return span_words(start, end, language) if start and end else None
 
 
-def change_clause(view: View, metric_id: str, rec: Row) -> str:
+def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None) -> str:
     """The comparison words: `, down 8.2% vs October 2026 (¥13.45M)` / `,环比下降8.2%(2026年10月:¥1,345万)`."""
     comp = view.plan.comparison
     if comp is Comparison.NONE or f"{metric_id}__baseline" not in rec:
@@ -166,7 +167,7 @@ def change_clause(view: View, metric_id: str, rec: Row) -> str:
         if zh:
             return f",完成目标的{format_percent(ratio)}(目标{view.fmt(metric_id, base)})"
         return f", {format_percent(ratio)} of its {view.fmt(metric_id, base)} target"
-    label = baseline_label(view.plan, view.language)
+    label = label or baseline_label(view.plan, view.language)
     yoy = comp is Comparison.SAME_PERIOD_LAST_YEAR
     if base is None or value is None:
         if zh:
@@ -184,13 +185,7 @@ def change_clause(view: View, metric_id: str, rec: Row) -> str:
     base_txt = view.fmt(metric_id, base)
     if zh:
         word = "同比" if yoy else "环比"
-        move = (
-            "持平"
-            if delta == 0
-            else ("上升" if is_rate else "增长")
-            if delta > 0
-            else ("下降" if is_rate else "减少")
-        )
+        move = "持平" if delta == 0 else ("上升" if is_rate else "增长") if delta > 0 else "下降"
         body = move if delta == 0 or not size else f"{move}{size}"
         ref = f"{label}:{base_txt}" if label else f"{'去年同期' if yoy else '上期'}{base_txt}"
         return f",{word}{body}({ref})"
@@ -286,7 +281,8 @@ def narrate_ranking(view: View) -> str:
                 f"{view.period}{view.name(m)}{'最高' if desc else '最低'}的是{view.member(first)},为{text}。"
             )
         return f"{view.member(first)} ranked {'highest' if desc else 'lowest'} on {view.name(m)} in {view.period}: {text}."
-    listed = [f"{view.member(r)}{'' if zh else ' '}{view.fmt(m, r.get(m))}" for r in records[:5]]
+    shown = records[: min(5, view.plan.limit or 5)]
+    listed = [f"{view.member(r)}{'' if zh else ' '}{view.fmt(m, r.get(m))}" for r in shown]
     which = ("前" if desc else "后") if zh else ("Top" if desc else "Bottom")
     if zh:
         return f"{view.period}{view.name(m)}{which}{len(listed)}名:" + join_words(listed, "zh") + "。"
@@ -353,16 +349,31 @@ def narrate_trend(view: View) -> str:
         move = trend_move(view, m, v0 or 0.0, v1 or 0.0)
         peak_txt = view.fmt(m, peak[1])
         if zh:
-            s = f"{view.name(m)}从{l0}的{view.fmt(m, v0)}变为{l1}的{view.fmt(m, v1)}{move};峰值为{lp}的{peak_txt}。"
+            s = f"{view.name(m)}从{l0}的{view.fmt(m, v0)}变为{l1}的{view.fmt(m, v1)}{move}"
+            s += "。" if peak[0] == p1 else f";峰值为{lp}的{peak_txt}。"
         else:
-            s = f"{view.name(m, start=True)} went from {view.fmt(m, v0)} in {l0} to {view.fmt(m, v1)} in {l1}{move}; the peak was {peak_txt} in {lp}."
+            s = f"{view.name(m, start=True)} went from {view.fmt(m, v0)} in {l0} to {view.fmt(m, v1)} in {l1}{move}"
+            s += "." if peak[0] == p1 else f"; the peak was {peak_txt} in {lp}."
         sentences.append(s)
     last = max(view.records, key=lambda r: str(r.get("period")))
-    tail = change_clause(view, view.metrics[0], last)
+    tail = change_clause(view, view.metrics[0], last, series_baseline_label(view, str(last.get("period"))))
     if tail and sentences:
         lbl = point_label(last["period"], view.plan.grain, view.language)
         sentences.append(f"{lbl}{tail.lstrip(',')}。" if zh else f"{lbl}: {tail.lstrip(', ')}.")
     return ("" if zh else " ").join(sentences[:3]) or no_data(view)
+
+
+def series_baseline_label(view: View, iso: str) -> str | None:
+    """What one point of a series is compared with: the same point a year earlier, or the point before."""
+    try:
+        day = date.fromisoformat(iso[:10])
+    except ValueError:
+        return None
+    if view.plan.comparison is Comparison.SAME_PERIOD_LAST_YEAR:
+        earlier = day.replace(year=day.year - 1, day=min(day.day, 28))
+        return point_label(earlier.isoformat(), view.plan.grain, view.language)
+    before = sorted(p for r in view.records if (p := str(r.get("period"))) < iso)
+    return point_label(before[-1], view.plan.grain, view.language) if before else None
 
 
 def trend_move(view: View, metric_id: str, v0: float, v1: float) -> str:
@@ -376,7 +387,7 @@ def trend_move(view: View, metric_id: str, v0: float, v1: float) -> str:
         word = ("上升" if delta > 0 else "下降") if zh else ("up" if delta > 0 else "down")
     elif v0:
         size = format_percent(abs(delta / v0))
-        word = ("增长" if delta > 0 else "减少") if zh else ("up" if delta > 0 else "down")
+        word = ("增长" if delta > 0 else "下降") if zh else ("up" if delta > 0 else "down")
     else:
         return ""
     return f",{word}{size}" if zh else f", {word} {size}"

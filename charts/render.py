@@ -24,7 +24,7 @@ from catalog.models import Unit
 from charts.fonts import font_rc
 from charts.rules import ChartSpec, Series
 
-RENDER_VERSION = "1"
+RENDER_VERSION = "3"
 SIZE_IN = (8.0, 4.5)
 DPI = 100
 BLUE, GREY, RED, GREEN, ORANGE, INK = "#4C78A8", "#BAB0AC", "#E45756", "#54A24B", "#F58518", "#333333"
@@ -173,7 +173,7 @@ def draw_bar(fig: Figure, spec: ChartSpec, language: str) -> None:
 
 
 def _with_attainment(text: str, value: float | None, target: float | None) -> str:
-    return f"{text} ({value / target * 100:.0f}%)" if value is not None and target else text
+    return f"{text} ({value / target * 100:.1f}%)" if value is not None and target else text
 
 
 def _target_markers(ax: Axes, spec: ChartSpec, pos: list[int]) -> None:
@@ -209,7 +209,18 @@ def draw_grouped(fig: Figure, spec: ChartSpec, language: str) -> None:
     else:
         ax.set_xticks(range(n), list(spec.categories), rotation=0 if n <= 6 else 30)
     _value_axis(ax, groups[0], language, spec.horizontal)
+    _mark_tick(ax, spec)
     ax.legend(fontsize=8, frameon=False, loc="best")
+
+
+def _mark_tick(ax: Axes, spec: ChartSpec) -> None:
+    """Colour the highlighted member's tick label (grouped bars have no single bar to colour)."""
+    if spec.highlight is None:
+        return
+    ticks = ax.get_yticklabels() if spec.horizontal else ax.get_xticklabels()
+    if spec.highlight < len(ticks):
+        ticks[spec.highlight].set_color(RED if spec.highlight_kind == "worst" else GREEN)
+        ticks[spec.highlight].set_fontweight("bold")
 
 
 def draw_twin(fig: Figure, spec: ChartSpec, language: str) -> None:
@@ -238,12 +249,19 @@ def draw_funnel(fig: Figure, spec: ChartSpec, language: str) -> None:
     values = [v or 0.0 for v in s.values]
     top = max(values) or 1.0
     n = len(values)
-    ax.barh(range(n), values, left=[(top - v) / 2 for v in values], color=PALETTE[:n] or BLUE, height=0.75)
+    ax.barh(
+        range(n),
+        values,
+        left=[(top - v) / 2 for v in values],
+        color=PALETTE[:n] or BLUE,
+        height=0.75,
+        alpha=0.45,
+    )
     for i, (name, v) in enumerate(zip(spec.categories, values, strict=False)):
         text = f"{name}  {_label(s, v, language)}"
         if i and values[i - 1]:
             text += f"  ({v / values[i - 1] * 100:.1f}%)"
-        ax.text(top / 2, i, text, ha="center", va="center", fontsize=10, color="white", fontweight="bold")
+        ax.text(top / 2, i, text, ha="center", va="center", fontsize=10, color=INK, fontweight="bold")
     ax.invert_yaxis()
     ax.axis("off")
 

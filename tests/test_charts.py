@@ -1,0 +1,204 @@
+"""Charts: the rule that picks a chart, real PNGs (size, not blank, bars/points drawn), CJK text, file reuse."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from answer_fixtures import NOV, Case, cases, rows_for
+from matplotlib import font_manager
+from matplotlib.image import imread
+from matplotlib.patches import Rectangle
+
+from assistant.narrative import chart_title
+from assistant.plan import QueryPlan
+from catalog.loader import load_catalog
+from catalog.models import Catalog
+from charts.fonts import cjk_font_path, ensure_cjk_font, font_rc
+from charts.render import BLUE, GREEN, RED, draw, render_chart
+from charts.rules import ChartSpec, Series, choose_chart
+
+DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
+CASES = {c[0]: c for c in cases()}
+EXPECTED_TYPE = {
+    "value": "kpi",
+    "value_mom": "kpi",
+    "several": "kpi",
+    "funnel": "funnel",
+    "breakdown": "bar",
+    "breakdown_mom": "grouped_bar",
+    "two_units": "twin_bar",
+    "two_currency": "grouped_bar",
+    "lagged_target": "bar",
+    "rank_top3": "bar",
+    "trend": "line",
+    "trend_yoy": "line",
+    "trend_by_region": "line",
+}
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(DEMO)
+
+
+@pytest.fixture(scope="session")
+def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("charts")
+
+
+def spec_for(catalog: Catalog, name: str, language: str = "en") -> ChartSpec:
+    case = CASES[name]
+    spec = choose_chart(case[1], case[2], rows_for(case, language), catalog, language)
+    assert spec is not None
+    return spec
+
+
+def drawn(spec: ChartSpec, language: str = "en") -> matplotlib.figure.Figure:
+    with matplotlib.rc_context(font_rc()):  # type: ignore[arg-type]
+        fig = draw(spec, "title", language)
+        fig.canvas.draw()
+    return fig
+
+
+def bar_count(fig: matplotlib.figure.Figure) -> int:
+    return sum(isinstance(p, Rectangle) for p in fig.axes[0].patches)
+
+
+# ---- choosing --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "kind"), list(EXPECTED_TYPE.items()))
+def test_chart_type_by_rule(catalog: Catalog, name: str, kind: str) -> None:
+    assert spec_for(catalog, name).type == kind
+
+
+def test_nothing_to_draw(catalog: Catalog) -> None:
+    plan = QueryPlan(metrics=("revenue",), time=NOV)
+    assert choose_chart(plan, ["revenue"], [], catalog, "en") is None
+    assert choose_chart(plan, ["revenue"], [[None]], catalog, "en") is None
+
+
+def test_lagged_highlights_the_worst_and_marks_targets(catalog: Catalog) -> None:
+    spec = spec_for(catalog, "lagged_target")
+    assert spec.highlight is not None and spec.categories[spec.highlight] == "West"
+    assert spec.highlight_kind == "worst"
+    assert spec.targets == (5_000_000.0, 3_300_000.0, 2_600_000.0, 2_100_000.0)  # sorted by revenue, desc
+    fig = drawn(spec)
+    colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in fig.axes[0].patches]
+    assert colours.count(RED.lower()) == 1 and colours[spec.highlight] == RED.lower()
+    assert len(fig.axes[0].collections) == 1  # the target ticks
+
+
+def test_rank_highlights_the_best(catalog: Catalog) -> None:
+    spec = spec_for(catalog, "rank_top3")
+    assert spec.highlight == 0 and spec.highlight_kind == "best"
+    colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in drawn(spec).axes[0].patches]
+    assert colours[0] == GREEN.lower() and BLUE.lower() not in colours
+
+
+def test_many_or_long_members_make_horizontal_bars(catalog: Catalog) -> None:
+    plan = CASES["breakdown"][1]
+    rows = [[f"R{i}", f"Region {i}", 1000.0 * (i + 1)] for i in range(9)]
+    spec = choose_chart(plan, ["region_id", "region", "revenue"], rows, catalog, "en")
+    assert spec is not None and spec.horizontal and spec.categories[0] == "Region 8"
+    assert bar_count(drawn(spec)) == 9
+    short = spec_for(catalog, "breakdown")
+    assert not short.horizontal
+    long_zh = choose_chart(
+        plan,
+        ["region_id", "region", "revenue"],
+        [["A", "华东大区一部", 1.0], ["B", "西部", 2.0]],
+        catalog,
+        "zh",
+    )
+    assert long_zh is not None and long_zh.horizontal
+
+
+def test_trend_lines_and_dashed_comparison(catalog: Catalog) -> None:
+    spec = spec_for(catalog, "trend_yoy")
+    assert [s.role for s in spec.series] == ["value", "baseline"] and spec.series[1].dashed
+    fig = drawn(spec)
+    lines = fig.axes[0].get_lines()
+    assert [ln.get_linestyle() for ln in lines] == ["-", "--"]
+    assert sum(len(ln.get_xdata()) for ln in lines) == spec.expected_points == 26
+    by_region = spec_for(catalog, "trend_by_region")
+    assert len(by_region.series) == 4 and by_region.series[0].name == "South"  # largest total first
+    assert sum(len(ln.get_xdata()) for ln in drawn(by_region).axes[0].get_lines()) == 52
+
+
+def test_two_metrics_by_dimension(catalog: Catalog) -> None:
+    grouped = spec_for(catalog, "two_currency")
+    assert bar_count(drawn(grouped)) == grouped.expected_bars == 8
+    twin = spec_for(catalog, "two_units")
+    fig = drawn(twin)
+    assert [s.axis for s in twin.series] == [0, 1] and len(fig.axes) == 2
+    assert bar_count(fig) == twin.expected_bars == 4
+
+
+def test_funnel_and_kpi(catalog: Catalog) -> None:
+    funnel = spec_for(catalog, "funnel")
+    assert funnel.categories == ("Leads", "Orders", "New customers")
+    assert bar_count(drawn(funnel)) == 3
+    kpi = spec_for(catalog, "value_mom")
+    assert kpi.notes and kpi.notes[0].startswith("down 8.2% vs")
+    texts = [t.get_text() for t in drawn(kpi).texts]
+    assert "¥12.35M" in texts
+
+
+# ---- rendering real PNGs ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["lagged_target", "trend_by_region", "two_units", "funnel", "value_mom"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_render_png_is_sized_and_not_blank(catalog: Catalog, out_dir: Path, name: str, language: str) -> None:
+    spec = spec_for(catalog, name, language)
+    chart = render_chart(spec, out_dir, chart_title(CASES[name][1], catalog, language), language)
+    path = Path(chart.path)
+    assert path.is_absolute() and path.is_file() and chart.type == spec.type
+    pixels = imread(path)
+    assert pixels.shape[:2] == (450, 800)
+    assert float(np.var(pixels[..., :3])) > 0.002  # not a blank canvas
+    assert float(np.mean(pixels[..., :3] < 0.9)) > 0.01  # something is drawn
+
+
+def test_cjk_text_renders_with_a_real_font_and_no_missing_glyphs(catalog: Catalog, out_dir: Path) -> None:
+    path = cjk_font_path()
+    assert path is not None and "mplfonts" in str(path)  # ships with the project, not the OS
+    families = ensure_cjk_font()
+    assert families == ensure_cjk_font() and "CJK" in families[0]
+    found = font_manager.findfont(font_manager.FontProperties(family=families[0]), fallback_to_default=False)
+    assert "CJK" in Path(found).name
+    spec = spec_for(catalog, "lagged_target", "zh")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render_chart(spec, out_dir / "cjk", "哪个区域拖后腿:各区域销售额目标完成率", "zh")
+    bad = [
+        str(w.message) for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)
+    ]
+    assert bad == []
+
+
+def test_file_names_are_deterministic_and_reused(catalog: Catalog, out_dir: Path) -> None:
+    spec = spec_for(catalog, "breakdown")
+    first = render_chart(spec, out_dir / "reuse", "Revenue by region", "en")
+    stamp = Path(first.path).stat().st_mtime_ns
+    again = render_chart(spec_for(catalog, "breakdown"), out_dir / "reuse", "Revenue by region", "en")
+    assert again.path == first.path and Path(again.path).stat().st_mtime_ns == stamp
+    other = render_chart(spec, out_dir / "reuse", "Revenue by region (2)", "en")
+    assert other.path != first.path
+    assert len(list((out_dir / "reuse").iterdir())) == 2
+
+
+def test_spec_without_catalog_still_draws(out_dir: Path) -> None:
+    case: Case = CASES["breakdown"]
+    spec = choose_chart(case[1], case[2], case[3])
+    assert spec is not None and spec.type == "bar" and spec.series[0].unit == "number"
+    assert Path(render_chart(spec, out_dir, "x", "en").path).is_file()
+
+
+def test_series_dash_roles() -> None:
+    assert Series("a", (1.0,), role="target").dashed and not Series("a", (1.0,)).dashed

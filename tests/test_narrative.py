@@ -1,0 +1,247 @@
+"""Narratives: templates per plan shape (en+zh), number formatting, number checks and the LLM rephrase guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from answer_fixtures import NOV, Case, cases, rows_for
+
+from assistant.errors import AccessDeniedError, MetricNotApprovedError
+from assistant.formatting import format_amount, format_points, period_label, point_label, span_words
+from assistant.language import has_cjk
+from assistant.narrative import (
+    chart_title,
+    check_numbers,
+    narrate,
+    narrate_clarify,
+    narrate_refusal,
+    rephrase,
+)
+from assistant.plan import QueryPlan
+from catalog.loader import load_catalog
+from catalog.models import Catalog, Unit
+
+DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
+CASES = {c[0]: c for c in cases()}
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(DEMO)
+
+
+def say(catalog: Catalog, name: str, language: str) -> str:
+    case = CASES[name]
+    return narrate(case[1], case[2], rows_for(case, language), catalog, language)
+
+
+# ---- every shape: numbers come from the rows, one to three sentences, the right language ----------
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_template_numbers_all_come_from_rows(catalog: Catalog, case: Case, language: str) -> None:
+    rows = rows_for(case, language)
+    text = narrate(case[1], case[2], rows, catalog, language)
+    assert text and check_numbers(text, case[2], rows) == []
+    sentences = [s for s in text.replace("。", ".|").replace(". ", ".|").split("|") if s.strip()]
+    assert 1 <= len(sentences) <= 3, text
+    if language == "zh":
+        assert has_cjk(text) and "None" not in text
+    else:
+        assert not has_cjk(text) and "None" not in text
+
+
+# ---- what each template says ---------------------------------------------------------------
+
+
+def test_value_with_previous_period(catalog: Catalog) -> None:
+    en, zh = say(catalog, "value_mom", "en"), say(catalog, "value_mom", "zh")
+    assert en.startswith("Revenue for November 2026 so far (to Nov 20) was ¥12.35M")
+    assert "down 8.2% vs" in en and "(¥13.45M)" in en
+    assert (
+        zh.startswith("2026年11月(截至11月20日)销售额为¥1,234.6万")
+        and "环比下降8.2%" in zh
+        and "¥1,345万" in zh
+    )
+
+
+def test_rate_compares_in_points(catalog: Catalog) -> None:
+    en, zh = say(catalog, "value_yoy_rate", "en"), say(catalog, "value_yoy_rate", "zh")
+    assert "42.3%" in en and "up 1.2 pts" in en and "(41.1%)" in en
+    assert "同比上升1.2个百分点" in zh
+
+
+def test_value_against_target(catalog: Catalog) -> None:
+    assert "63.4% of its ¥19.5M target" in say(catalog, "value_target", "en")
+    assert "完成目标的63.4%(目标¥1,950万)" in say(catalog, "value_target", "zh")
+
+
+def test_missing_baseline_is_said(catalog: Catalog) -> None:
+    assert "no figure for" in say(catalog, "value_no_baseline", "en")
+    assert "上期无可比数据" in say(catalog, "value_no_baseline", "zh")
+
+
+def test_lagged_names_member_with_attainment_and_target(catalog: Catalog) -> None:
+    en, zh = say(catalog, "lagged_target", "en"), say(catalog, "lagged_target", "zh")
+    assert en.startswith("West lagged in November 2026 so far (to Nov 20): revenue ¥808,512")
+    assert "38.5% of its ¥2.1M target" in en and "Best: East (104.2%)" in en
+    assert (
+        zh.startswith("2026年11月(截至11月20日)西部落后") and "完成目标的38.5%" in zh and "目标¥210万" in zh
+    )
+
+
+def test_lagged_lower_is_better_picks_the_biggest_rise(catalog: Catalog) -> None:
+    # return rate is lower-is-better; ordered by delta desc → the member whose rate rose most
+    en = say(catalog, "lagged_rate_mom", "en")
+    assert en.startswith("South lagged") and "up 1.2 pts" in en
+
+
+def test_rank_respects_limit_and_order(catalog: Catalog) -> None:
+    en = say(catalog, "rank_top3", "en")
+    assert en.startswith("Top 3 on revenue") and "East ¥5.21M, North ¥3.1M and South ¥2.45M" in en
+    assert "West" not in en
+    assert "前3名:华东¥521万、华北¥310.4万和华南¥245万" in say(catalog, "rank_top3", "zh")
+
+
+def test_breakdown_names_top_and_bottom(catalog: Catalog) -> None:
+    en = say(catalog, "breakdown", "en")
+    assert "East highest at ¥5.21M" in en and "West lowest at ¥808,512" in en
+    assert "华东最高(¥521万)" in say(catalog, "breakdown", "zh")
+    two = say(catalog, "two_units", "en")
+    assert "North highest at 45.5%" in two and "South lowest at 28.7%" in two
+
+
+def test_trend_first_last_change_and_peak(catalog: Catalog) -> None:
+    en = say(catalog, "trend", "en")
+    assert "from ¥1M in Nov 2025 to ¥1.6M in Nov 2026 (so far), up 60.0%" in en
+    assert "peak was ¥2.05M in Apr 2026" in en
+    zh = say(catalog, "trend_rate", "zh")
+    assert "上升2.4个百分点" in zh and "(截至目前)" in zh
+    yoy = say(catalog, "trend_yoy", "en")
+    assert "Nov 2026: up 11.1% vs Nov 2025" in yoy
+
+
+def test_trend_by_member_names_leader_of_latest_period(catalog: Catalog) -> None:
+    en = say(catalog, "trend_by_region", "en")
+    assert "in Nov 2026, South was highest at ¥412,000 and East lowest at ¥112,000" in en
+
+
+def test_funnel_gives_step_conversion(catalog: Catalog) -> None:
+    assert "Step conversion: orders 30.0%, new customers 25.0%" in say(catalog, "funnel", "en")
+
+
+def test_empty_result_says_no_data(catalog: Catalog) -> None:
+    plan = QueryPlan(metrics=("revenue",), time=NOV)
+    assert (
+        narrate(plan, ["revenue"], [], catalog, "en")
+        == "No data for revenue in November 2026 so far (to Nov 20)."
+    )
+    assert narrate(plan, ["revenue"], [[None]], catalog, "zh") == "2026年11月(截至11月20日)销售额暂无数据。"
+
+
+def test_chart_title(catalog: Catalog) -> None:
+    plan = CASES["two_units"][1]
+    assert chart_title(plan, catalog, "en") == "Revenue and Gross margin by region"
+    assert chart_title(plan, catalog, "zh") == "各区域销售额和毛利率"
+    assert chart_title(CASES["trend"][1], catalog, "zh") == "销售额趋势"
+
+
+# ---- formatting ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "language", "expected"),
+    [
+        (12_345_678.9, Unit.CURRENCY, "en", "¥12.35M"),
+        (12_345_678.9, Unit.CURRENCY, "zh", "¥1,234.6万"),
+        (123_456_789.0, Unit.CURRENCY, "zh", "¥1.23亿"),
+        (2_100_000_000.0, Unit.CURRENCY, "en", "¥2.1B"),
+        (808_512.3, Unit.CURRENCY, "en", "¥808,512"),
+        (80_000.0, Unit.CURRENCY, "zh", "¥80,000"),
+        (950.5, Unit.CURRENCY, "en", "¥950.5"),
+        (-1_500_000.0, Unit.CURRENCY, "en", "-¥1.5M"),
+        (0.4234, Unit.RATIO, "en", "42.3%"),
+        (0.4234, Unit.RATIO, "zh", "42.3%"),
+        (1234, Unit.COUNT, "en", "1,234"),
+        (12_345_678, Unit.COUNT, "zh", "1,234.6万"),
+        (3.25, Unit.NUMBER, "en", "3.25"),
+    ],
+)
+def test_format_amount(value: float, unit: Unit, language: str, expected: str) -> None:
+    assert format_amount(value, unit, "CNY", language) == expected
+
+
+def test_points_and_periods() -> None:
+    assert format_points(-0.0123, "en") == "1.2 pts"
+    assert format_points(0.0123, "zh") == "1.2个百分点"
+    assert period_label(NOV, "zh") == "2026年11月(截至11月20日)"
+    from datetime import date
+
+    assert span_words(date(2026, 7, 1), date(2026, 9, 30), "en") == "Q3 2026"
+    assert span_words(date(2026, 7, 1), date(2026, 9, 30), "zh") == "2026年第三季度"
+    assert span_words(date(2026, 10, 1), date(2026, 10, 31), "en") == "October 2026"
+    assert point_label("2026-04-01", "month", "zh") == "2026年4月"
+    assert point_label("2026-04-01", "quarter", "en") == "Q2 2026"
+
+
+# ---- number checks and the rephrase guard -----------------------------------------------------
+
+
+def test_check_numbers_flags_invented_numbers() -> None:
+    columns = ["revenue", "revenue__baseline", "revenue__delta", "revenue__ratio"]
+    rows = [[12_345_678.9, 13_450_000.0, -1_104_321.1, 12_345_678.9 / 13_450_000.0]]
+    ok = "Revenue for November 2026 so far (to Nov 20) was ¥12.35M, down 8.2% vs October 2026 (¥13.45M); 1,234.6万; ¥1.1M less."
+    assert check_numbers(ok, columns, rows) == []
+    assert check_numbers("Revenue was ¥99.9M, down 8.2%.", columns, rows) == ["¥99.9M"]
+    assert check_numbers("销售额为¥1,234.6万,环比下降15.0%。", columns, rows) == ["15.0%"]
+    assert check_numbers("Revenue was ¥12.5M.", columns, rows) == ["¥12.5M"]  # rounding has limits
+
+
+def test_check_numbers_ignores_dates_and_periods() -> None:
+    text = "2026年11月1日至11月20日, Q3 2026, Nov 3; 2025-10-01; last 12 months, 过去12个月 and week of Oct 5: 42.0%."
+    assert check_numbers(text, ["x"], [[0.42]]) == []
+
+
+def test_rephrase_keeps_faithful_text_and_rejects_invented_numbers() -> None:
+    template = "Revenue for October 2026 was ¥12.35M, down 8.2% vs September 2026 (¥13.45M)."
+    prompts: list[str] = []
+
+    def faithful(prompt: str) -> str:
+        prompts.append(prompt)
+        return "In October 2026 revenue came to ¥12.35M — 8.2% below September 2026's ¥13.45M."
+
+    assert rephrase(template, faithful).startswith("In October 2026 revenue came to")
+    assert template in prompts[0]
+    assert rephrase(template, lambda _p: "Revenue hit ¥15M, a record.") == template
+    assert rephrase(template, lambda _p: "") == template
+
+    def broken(_prompt: str) -> str:
+        raise RuntimeError("provider down")
+
+    assert rephrase(template, broken) == template
+
+
+# ---- refusals and clarifications -----------------------------------------------------------------
+
+
+def test_refusal_reads_well_in_both_languages() -> None:
+    error = MetricNotApprovedError(
+        "Gross sales (legacy) is deprecated; use Revenue",
+        "含税销售额已停用,请使用销售额",
+        suggestions=["revenue"],
+    )
+    assert narrate_refusal(error, "en") == "Gross sales (legacy) is deprecated; use Revenue. Try: revenue."
+    assert narrate_refusal(error, "zh") == "含税销售额已停用,请使用销售额。 可以试试:revenue。"
+    plain = AccessDeniedError("Your role may not see gross margin.", "你的角色无权查看毛利率。")
+    assert narrate_refusal(plain, "zh") == "你的角色无权查看毛利率。"
+
+
+def test_clarify_lists_options() -> None:
+    text = narrate_clarify(["Revenue (net)", "Gross sales (legacy)"], "en")
+    assert text == "Did you mean one of these? 1. Revenue (net); 2. Gross sales (legacy)."
+    assert "1. Revenue (net);2. Gross sales (legacy)" in narrate_clarify(
+        ["Revenue (net)", "Gross sales (legacy)"], "zh"
+    )
+    assert narrate_clarify([], "en")
