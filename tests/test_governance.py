@@ -1,0 +1,229 @@
+"""Governance: what may be asked, by whom, over which rows (assistant/governance.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from assistant.asker import Asker
+from assistant.compiler import compile_plan
+from assistant.errors import (
+    AccessDeniedError,
+    InvalidPlanError,
+    MetricNotApprovedError,
+    UnknownDimensionError,
+    UnknownMemberError,
+    UnknownMetricError,
+    UserFacingError,
+)
+from assistant.executor import execute
+from assistant.governance import allowed_dimensions, check_plan
+from assistant.plan import Comparison, QueryPlan, TimeRange
+from catalog.models import Catalog, Role, RowFilter
+
+OCT = TimeRange(start=date(2026, 10, 1), end=date(2026, 10, 31))
+EXEC = Asker()
+EAST = Asker(role="regional_manager", scope={"region": "EAST"})
+
+
+def plan(*metrics: str, **kw: object) -> QueryPlan:
+    return QueryPlan.model_validate({"metrics": metrics, "time": OCT, **kw})
+
+
+def refused(
+    error: type[UserFacingError],
+    p: QueryPlan,
+    catalog: Catalog,
+    asker: Asker = EXEC,
+    members: dict[str, set[str]] | None = None,
+) -> UserFacingError:
+    with pytest.raises(error) as info:
+        check_plan(p, catalog, asker, members)
+    assert info.value.message and info.value.message_zh and info.value.message != info.value.message_zh
+    return info.value
+
+
+def test_approved_metric_passes(demo_catalog: Catalog) -> None:
+    check_plan(plan("revenue", dimensions=["region"]), demo_catalog, EXEC)
+
+
+def test_unknown_metric_suggests_near_ids_and_names(demo_catalog: Catalog) -> None:
+    err = refused(UnknownMetricError, plan("revenu"), demo_catalog)
+    assert err.suggestions[0] == "revenue" and "revenue" in err.message
+    err = refused(UnknownMetricError, plan("win rat"), demo_catalog)
+    assert "win_rate" in err.suggestions
+
+
+def test_draft_is_refused(demo_catalog: Catalog) -> None:
+    err = refused(MetricNotApprovedError, plan("nps"), demo_catalog)
+    assert "draft and not approved for use" in err.message
+    assert "草稿" in err.message_zh and err.details["status"] == "draft"
+    assert "nps" not in err.suggestions
+
+
+def test_deprecated_is_refused_naming_its_replacement(demo_catalog: Catalog) -> None:
+    err = refused(MetricNotApprovedError, plan("gross_sales_legacy"), demo_catalog)
+    assert "deprecated" in err.message and "revenue" in err.message
+    assert "tax" in err.message  # the deprecation reason
+    assert "已停用" in err.message_zh and "销售额" in err.message_zh and "含税" in err.message_zh
+    assert err.suggestions == ["revenue"]
+
+
+@pytest.mark.parametrize(
+    ("asker", "metric", "allowed"),
+    [
+        (
+            Asker(role="sales_rep", scope={"rep": "R001"}),
+            "gross_margin",
+            {"revenue", "win_rate", "pipeline_amount"},
+        ),
+        (Asker(role="marketing"), "revenue", {"lead_count", "lead_conversion_rate", "new_customers"}),
+        (EAST, "gross_profit", {"revenue", "collection_rate"}),
+    ],
+)
+def test_forbidden_metric_lists_what_the_role_may_ask(
+    asker: Asker, metric: str, allowed: set[str], demo_catalog: Catalog
+) -> None:
+    err = refused(AccessDeniedError, plan(metric), demo_catalog, asker)
+    assert allowed <= set(err.suggestions) and metric not in err.suggestions
+    assert all(a in err.message for a in allowed)
+    assert err.http_status == 403
+
+
+def test_unknown_role_is_denied(demo_catalog: Catalog) -> None:
+    err = refused(AccessDeniedError, plan("revenue"), demo_catalog, Asker(role="ceo"))
+    assert "ceo" in err.message
+
+
+def test_row_filter_needs_a_scope_value(demo_catalog: Catalog) -> None:
+    refused(AccessDeniedError, plan("revenue"), demo_catalog, Asker(role="regional_manager"))
+    refused(
+        AccessDeniedError, plan("revenue"), demo_catalog, Asker(role="sales_rep", scope={"region": "EAST"})
+    )
+
+
+def test_row_filter_a_model_cannot_apply_is_denied_not_dropped(demo_catalog: Catalog) -> None:
+    rep_role = Role(id="rep_all", metrics="*", row_filters=[RowFilter(dimension="rep", scope="rep")])
+    catalog = demo_catalog.model_copy(update={"roles": {**demo_catalog.roles, "rep_all": rep_role}})
+    rep = Asker(role="rep_all", scope={"rep": "R001"})
+    check_plan(plan("payment_amount"), catalog, rep)
+    err = refused(AccessDeniedError, plan("new_customers"), catalog, rep)
+    assert "customers" in err.message and err.details["dimension"] == "rep"
+    err = refused(AccessDeniedError, plan("revenue", comparison=Comparison.TARGET), catalog, rep)
+    assert err.details["models"] == ["targets"]
+    with pytest.raises(AccessDeniedError):
+        compile_plan(plan("new_customers"), catalog, rep)
+    # the demo's sales_rep may not even see the target metric
+    sales_rep = Asker(role="sales_rep", scope={"rep": "R001"})
+    err = refused(AccessDeniedError, plan("revenue", comparison=Comparison.TARGET), demo_catalog, sales_rep)
+    assert "revenue_target" in err.message
+
+
+def test_row_filtered_asker_may_not_filter_to_other_members(demo_catalog: Catalog) -> None:
+    other = plan("revenue", filters=[{"dimension": "region", "values": ["NORTH"]}])
+    err = refused(AccessDeniedError, other, demo_catalog, EAST)
+    assert "NORTH" in err.message
+    check_plan(plan("revenue", filters=[{"dimension": "region", "values": ["EAST"]}]), demo_catalog, EAST)
+
+
+def test_unknown_dimension_suggests(demo_catalog: Catalog) -> None:
+    err = refused(UnknownDimensionError, plan("revenue", dimensions=["regoin"]), demo_catalog)
+    assert err.suggestions[0] == "region"
+    err = refused(
+        UnknownDimensionError,
+        plan("revenue", filters=[{"dimension": "chanel", "values": ["X"]}]),
+        demo_catalog,
+    )
+    assert "channel" in err.suggestions
+
+
+def test_unknown_member(demo_catalog: Catalog) -> None:
+    members = {"region": {"EAST", "NORTH", "SOUTH", "WEST", "CENTRAL"}}
+    p = plan("revenue", filters=[{"dimension": "region", "values": ["EASTT"]}])
+    err = refused(UnknownMemberError, p, demo_catalog, members=members)
+    assert err.suggestions[0] == "EAST"
+    check_plan(
+        plan("revenue", filters=[{"dimension": "region", "values": ["EAST"]}]), demo_catalog, EXEC, members
+    )
+
+
+def test_split_by_a_dimension_the_metric_does_not_have(demo_catalog: Catalog) -> None:
+    err = refused(InvalidPlanError, plan("revenue_target", dimensions=["channel"]), demo_catalog)
+    assert err.suggestions == ["region"]
+    err = refused(
+        InvalidPlanError,
+        plan("lead_count", filters=[{"dimension": "product", "values": ["P1"]}]),
+        demo_catalog,
+    )
+    assert set(err.suggestions) == {"region", "channel", "lead_source"}
+    assert allowed_dimensions(demo_catalog, "collection_rate") == ["region", "channel", "segment", "rep"]
+
+
+def test_start_after_end_is_invalid(demo_catalog: Catalog) -> None:
+    backwards = QueryPlan(
+        metrics=("revenue",), time=TimeRange(start=date(2026, 11, 1), end=date(2026, 10, 1))
+    )
+    refused(InvalidPlanError, backwards, demo_catalog)
+
+
+# --- row filters, executed ------------------------------------------------------------------------
+
+
+def rows(
+    catalog: Catalog, con: duckdb.DuckDBPyConnection, p: QueryPlan, asker: Asker
+) -> list[tuple[object, ...]]:
+    return list(execute(compile_plan(p, catalog, asker), con, row_cap=10_000, timeout_s=30).rows)
+
+
+@pytest.mark.parametrize(
+    "metric", ["revenue", "order_count", "lead_count", "collection_rate", "target_attainment"]
+)
+def test_regional_manager_sees_the_execs_numbers_for_their_region(
+    metric: str, demo_catalog: Catalog, demo_con: duckdb.DuckDBPyConnection
+) -> None:
+    by_channel = "target_attainment" not in metric
+    dims = ["channel"] if by_channel else []
+    p = plan(metric, dimensions=dims)
+    exec_view = plan(metric, dimensions=dims, filters=[{"dimension": "region", "values": ["EAST"]}])
+    mine = rows(demo_catalog, demo_con, p, EAST)
+    assert mine and mine == rows(demo_catalog, demo_con, exec_view, EXEC)
+    everyone = rows(demo_catalog, demo_con, p, EXEC)
+    assert mine != everyone
+
+
+def test_sales_rep_sees_only_own_rows(demo_catalog: Catalog, demo_con: duckdb.DuckDBPyConnection) -> None:
+    rep = Asker(role="sales_rep", scope={"rep": "R001"})
+    p = QueryPlan(
+        metrics=("revenue", "order_count"),
+        time=TimeRange(start=date(2026, 1, 1), end=date(2026, 10, 31)),
+        dimensions=("channel",),
+    )
+    got = {r[0]: (r[2], r[3]) for r in rows(demo_catalog, demo_con, p, rep)}
+    hand = demo_con.execute(
+        """SELECT o.channel_id, SUM(l.quantity * l.unit_price - l.discount_amount), COUNT(DISTINCT o.order_id)
+           FROM fact_order o JOIN fact_order_line l ON l.order_id = o.order_id
+           WHERE o.status = 'completed' AND o.rep_id = ? AND o.order_date BETWEEN ? AND ?
+           GROUP BY 1""",
+        ["R001", date(2026, 1, 1), date(2026, 10, 31)],
+    ).fetchall()
+    assert len(got) == len(hand) > 0
+    for channel, revenue, orders in hand:
+        assert got[channel][0] == pytest.approx(float(revenue)) and got[channel][1] == orders
+    total = rows(demo_catalog, demo_con, p, EXEC)
+    assert sum(r[2] for r in total) > sum(v[0] for v in got.values())
+
+
+def test_filter_values_are_bound_not_spliced(
+    demo_catalog: Catalog, demo_con: duckdb.DuckDBPyConnection
+) -> None:
+    evil = "EAST' OR 1=1 --"
+    p = plan("revenue", dimensions=["region"], filters=[{"dimension": "region", "values": [evil]}])
+    compiled = compile_plan(p, demo_catalog, EXEC)
+    assert evil in compiled.params and evil not in compiled.sql
+    assert rows(demo_catalog, demo_con, p, EXEC) == []
+    members = {"region": {"EAST", "NORTH", "SOUTH", "WEST", "CENTRAL"}}
+    refused(UnknownMemberError, p, demo_catalog, members=members)
+    scoped = Asker(role="regional_manager", scope={"region": evil})
+    assert rows(demo_catalog, demo_con, plan("revenue", dimensions=["region"]), scoped) == []
