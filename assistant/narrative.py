@@ -207,9 +207,10 @@ def narrate(
         return no_data(view)
     if view.has_period and len({r.get("period") for r in view.records}) > 1:
         return narrate_trend(view)
+    ranking = plan.intent in (Intent.LAGGED, Intent.RANK) or bool(plan.order and plan.limit)
+    if view.dims and ranking:
+        return narrate_ranking(view)
     if view.dims and len(view.records) > 1:
-        if plan.intent in (Intent.LAGGED, Intent.RANK) or (plan.order and plan.limit):
-            return narrate_ranking(view)
         return narrate_breakdown(view)
     return narrate_value(view)
 

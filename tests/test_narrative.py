@@ -92,6 +92,18 @@ def test_lagged_names_member_with_attainment_and_target(catalog: Catalog) -> Non
     )
 
 
+def test_lagged_with_limit_one_still_names_the_laggard(catalog: Catalog) -> None:
+    name, plan, columns, rows, rows_zh = CASES["lagged_target"]
+    limited = plan.model_copy(update={"limit": 1})
+    west = [r for r in rows if r[1] == "West"]
+    en = narrate(limited, columns, west, catalog, "en")
+    assert (
+        en == "West lagged in November 2026 so far (to Nov 20): revenue ¥808,512, 38.5% of its ¥2.1M target."
+    )
+    zh = narrate(limited, columns, [r for r in rows_zh if r[1] == "西部"], catalog, "zh")
+    assert zh.startswith("2026年11月(截至11月20日)西部落后:") and "表现最好" not in zh
+
+
 def test_lagged_lower_is_better_picks_the_biggest_rise(catalog: Catalog) -> None:
     # return rate is lower-is-better; ordered by delta desc → the member whose rate rose most
     en = say(catalog, "lagged_rate_mom", "en")
