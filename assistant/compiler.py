@@ -10,7 +10,8 @@ then builds the query with sqlglot's AST and prints it for the dialect asked:
 - with a comparison, the same per-model CTEs over the baseline range (a series' baseline buckets
   are moved forward one grain or one year before bucketing), or the metric's target;
 - a key spine (UNION of every CTE's keys) that each CTE is LEFT JOINed to, plus a label lookup per
-  dimension; ``metric_values`` computes each metric (ratio of sums, derived expressions inlined);
+  dimension; ``metric_values`` computes each metric (ratio of sums, derived expressions inlined;
+  an additive measure a CTE has no row for reads as 0);
 - a final SELECT naming the columns ``period``, ``<dim>_id``, ``<dim>``, ``<metric>`` and, with a
   comparison, ``<metric>__baseline``, ``__delta`` and ``__ratio``, ordered and limited.
 """

@@ -1,6 +1,7 @@
 """Run a compiled query on a read-only connection with a row cap and a timeout (style.md §3).
 
-The statement is parsed with sqlglot first: only one SELECT (``WITH … SELECT``) runs. The timeout
+The statement is parsed with sqlglot first: only one SELECT (``WITH … SELECT``) with no writing
+node anywhere runs; the connection is read-only besides (``assistant.warehouse``). The timeout
 interrupts the connection from a timer thread; each limit's error names its setting.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -44,8 +46,13 @@ class ResultSet:
     elapsed_ms: float
 
 
+@lru_cache(maxsize=512)
 def check_select(sql: str, dialect: str = "duckdb") -> None:
-    """Raise NotASelectError unless ``sql`` is exactly one SELECT with nothing that writes."""
+    """Raise NotASelectError unless ``sql`` is exactly one SELECT with nothing that writes.
+
+    Parsing a long query costs milliseconds, so statements that passed are remembered by text
+    (a failure is never cached: it raises).
+    """
     try:
         statements = [s for s in sqlglot.parse(sql, dialect=dialect) if s is not None]
     except sqlglot.errors.SqlglotError as exc:
