@@ -18,7 +18,7 @@ WITH order_lines AS (
   /* metrics revenue */
   SELECT
     order_lines.period AS period,
-    order_lines.revenue_amount AS revenue
+    COALESCE(order_lines.revenue_amount, 0) AS revenue
   FROM order_lines
 )
 SELECT

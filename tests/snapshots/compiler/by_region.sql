@@ -47,8 +47,8 @@ WITH order_lines AS (
   SELECT
     spine.region_id AS region_id,
     region__labels.label AS region,
-    order_lines.revenue_amount AS revenue,
-    orders.completed_orders AS order_count
+    COALESCE(order_lines.revenue_amount, 0) AS revenue,
+    COALESCE(orders.completed_orders, 0) AS order_count
   FROM spine
   LEFT JOIN order_lines
     ON spine.region_id IS NOT DISTINCT FROM order_lines.region_id

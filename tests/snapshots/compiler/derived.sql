@@ -16,10 +16,10 @@ WITH order_lines AS (
   /* metrics gross_margin */
   SELECT
     CAST((
-      order_lines.revenue_amount
+      COALESCE(order_lines.revenue_amount, 0)
     ) - (
-      order_lines.cogs_amount
-    ) AS DOUBLE) / NULLIF(order_lines.revenue_amount, 0) AS gross_margin
+      COALESCE(order_lines.cogs_amount, 0)
+    ) AS DOUBLE) / NULLIF(COALESCE(order_lines.revenue_amount, 0), 0) AS gross_margin
   FROM order_lines
 )
 SELECT

@@ -29,7 +29,7 @@ WITH order_lines AS (
   SELECT
     order_lines.channel_id AS channel_id,
     channel__labels.label AS channel,
-    order_lines.revenue_amount AS revenue
+    COALESCE(order_lines.revenue_amount, 0) AS revenue
   FROM order_lines
   LEFT JOIN channel__labels
     ON channel__labels.member_key = order_lines.channel_id

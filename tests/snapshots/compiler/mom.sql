@@ -23,8 +23,8 @@ WITH order_lines AS (
 ), metric_values AS (
   /* metrics revenue */
   SELECT
-    order_lines.revenue_amount AS revenue,
-    order_lines__baseline.revenue_amount AS revenue__baseline
+    COALESCE(order_lines.revenue_amount, 0) AS revenue,
+    COALESCE(order_lines__baseline.revenue_amount, 0) AS revenue__baseline
   FROM order_lines
   CROSS JOIN order_lines__baseline
 )

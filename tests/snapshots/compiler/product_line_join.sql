@@ -33,9 +33,9 @@ WITH order_lines AS (
     order_lines.product_line_id AS product_line_id,
     product_line__labels.label AS product_line,
     (
-      order_lines.revenue_amount
+      COALESCE(order_lines.revenue_amount, 0)
     ) - (
-      order_lines.cogs_amount
+      COALESCE(order_lines.cogs_amount, 0)
     ) AS gross_profit
   FROM order_lines
   LEFT JOIN product_line__labels

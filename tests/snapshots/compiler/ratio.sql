@@ -49,7 +49,7 @@ WITH payments AS (
   SELECT
     spine.region_id AS region_id,
     region__labels.label AS region,
-    CAST(payments.payments_received AS DOUBLE) / NULLIF(order_lines.revenue_amount, 0) AS collection_rate
+    CAST(COALESCE(payments.payments_received, 0) AS DOUBLE) / NULLIF(COALESCE(order_lines.revenue_amount, 0), 0) AS collection_rate
   FROM spine
   LEFT JOIN payments
     ON spine.region_id IS NOT DISTINCT FROM payments.region_id

@@ -47,8 +47,8 @@ WITH order_lines AS (
   SELECT
     spine.channel_id AS channel_id,
     channel__labels.label AS channel,
-    order_lines.revenue_amount AS revenue,
-    leads.leads_created AS lead_count
+    COALESCE(order_lines.revenue_amount, 0) AS revenue,
+    COALESCE(leads.leads_created, 0) AS lead_count
   FROM spine
   LEFT JOIN order_lines
     ON spine.channel_id IS NOT DISTINCT FROM order_lines.channel_id

@@ -41,8 +41,8 @@ WITH closed_opportunities AS (
 ), metric_values AS (
   /* metrics win_rate */
   SELECT
-    CAST(closed_opportunities.won_opportunities AS DOUBLE) / NULLIF(closed_opportunities.closed_opportunities, 0) AS win_rate,
-    CAST(closed_opportunities__baseline.won_opportunities AS DOUBLE) / NULLIF(closed_opportunities__baseline.closed_opportunities, 0) AS win_rate__baseline
+    CAST(COALESCE(closed_opportunities.won_opportunities, 0) AS DOUBLE) / NULLIF(COALESCE(closed_opportunities.closed_opportunities, 0), 0) AS win_rate,
+    CAST(COALESCE(closed_opportunities__baseline.won_opportunities, 0) AS DOUBLE) / NULLIF(COALESCE(closed_opportunities__baseline.closed_opportunities, 0), 0) AS win_rate__baseline
   FROM closed_opportunities
   CROSS JOIN closed_opportunities__baseline
 )

@@ -29,7 +29,7 @@ WITH leads AS (
   SELECT
     leads.lead_source_id AS lead_source_id,
     lead_source__labels.label AS lead_source,
-    CAST(leads.leads_converted AS DOUBLE) / NULLIF(leads.leads_created, 0) AS lead_conversion_rate
+    CAST(COALESCE(leads.leads_converted, 0) AS DOUBLE) / NULLIF(COALESCE(leads.leads_created, 0), 0) AS lead_conversion_rate
   FROM leads
   LEFT JOIN lead_source__labels
     ON lead_source__labels.member_key = leads.lead_source_id

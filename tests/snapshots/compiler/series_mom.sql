@@ -38,8 +38,8 @@ WITH order_lines AS (
   /* metrics revenue */
   SELECT
     spine.period AS period,
-    order_lines.revenue_amount AS revenue,
-    order_lines__baseline.revenue_amount AS revenue__baseline
+    COALESCE(order_lines.revenue_amount, 0) AS revenue,
+    COALESCE(order_lines__baseline.revenue_amount, 0) AS revenue__baseline
   FROM spine
   LEFT JOIN order_lines
     ON spine.period IS NOT DISTINCT FROM order_lines.period

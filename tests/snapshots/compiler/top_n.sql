@@ -29,7 +29,7 @@ WITH order_lines AS (
   SELECT
     order_lines.product_id AS product_id,
     product__labels.label AS product,
-    order_lines.revenue_amount AS revenue
+    COALESCE(order_lines.revenue_amount, 0) AS revenue
   FROM order_lines
   LEFT JOIN product__labels
     ON product__labels.member_key = order_lines.product_id

@@ -14,7 +14,7 @@ WITH order_lines AS (
 ), metric_values AS (
   /* metrics revenue */
   SELECT
-    order_lines.revenue_amount AS revenue
+    COALESCE(order_lines.revenue_amount, 0) AS revenue
   FROM order_lines
 )
 SELECT

@@ -45,8 +45,8 @@ WITH orders AS (
   SELECT
     spine.region_id AS region_id,
     region__labels.label AS region,
-    orders.completed_orders AS order_count,
-    orders__baseline.completed_orders AS order_count__baseline
+    COALESCE(orders.completed_orders, 0) AS order_count,
+    COALESCE(orders__baseline.completed_orders, 0) AS order_count__baseline
   FROM spine
   LEFT JOIN orders
     ON spine.region_id IS NOT DISTINCT FROM orders.region_id
