@@ -241,7 +241,7 @@ def real_assistant(base: Path) -> tuple[Any, Settings] | str:
     warehouse = base / "api-real-demo.duckdb"
     with _BUILD_LOCK:
         if not warehouse.exists():
-            build_demo_warehouse(warehouse, scale=0.05, seed=42)
+            build_demo_warehouse(warehouse, scale=0.05, seed=42, progress=False)
     home = base / f"api-real-home-{threading.get_ident()}-{len(_BUILT)}"
     home.mkdir(parents=True, exist_ok=True)
     settings = Settings(home=home, warehouse=warehouse, chart_dir=home / "charts", default_role="exec")
