@@ -108,7 +108,7 @@ def build_plan(args: argparse.Namespace, as_of: date) -> Any:
     match = parse_time(args.period.replace("_", " "), as_of, "en") if args.period else None
     if match is None:
         raise UserFacingError(f"Cannot read the period `{args.period}`; try this_month, last_quarter, 2025-01-01..2025-03-31.")
-    time_range: TimeRange = match.time_range
+    time_range: TimeRange = match.range
     if args.grain:
         time_range = time_range.model_copy(update={"grain": Grain(args.grain)})
     filters = []

@@ -51,9 +51,7 @@ Stage = Callable[["Assistant", Turn], None]
 
 
 def retrieve_stage(assistant: Assistant, turn: Turn) -> None:
-    from retrieval.retrieve import retrieve_candidates
-
-    turn.candidates = retrieve_candidates(turn.question, assistant.index(), k=12)
+    turn.candidates = assistant.index().search(turn.question, k=12)
 
 
 def plan_stage(assistant: Assistant, turn: Turn) -> None:
@@ -94,10 +92,9 @@ def execute_stage(assistant: Assistant, turn: Turn) -> None:
 
 
 def chart_stage(assistant: Assistant, turn: Turn) -> None:
+    from assistant.narrative import chart_title
     from charts.render import render_chart
     from charts.rules import choose_chart
-
-    from assistant.narrative import chart_title
 
     assert turn.plan is not None
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
