@@ -447,13 +447,27 @@ def default_dimension(metric: Metric, ctx: PlanningContext, what_en: str, what_z
     )  # fmt: skip
 
 
-def lagged_order(metric: Metric, reading: Reading) -> tuple[Comparison, OrderBy]:
+def target_splits(catalog: Catalog, metric: Metric, dims: list[str]) -> bool:
+    """Whether the metric's target can be split by every requested dimension."""
+    if metric.target is None:
+        return False
+    target = catalog.metrics.get(metric.target.metric)
+    allowed = target.dimensions if target is not None else None
+    return allowed is None or all(d in allowed for d in dims)
+
+
+def target_owner(catalog: Catalog, metric_id: str) -> Metric | None:
+    """The approved metric whose target is ``metric_id`` ("behind target" means that metric)."""
+    return next((m for m in catalog.approved_metrics() if m.target and m.target.metric == metric_id), None)
+
+
+def lagged_order(metric: Metric, reading: Reading, catalog: Catalog, dims: list[str]) -> tuple[Comparison, OrderBy]:
     """Worst member: lowest attainment when the metric has a target, else the worst change."""
-    if metric.target is not None:
+    if target_splits(catalog, metric, dims):
         return Comparison.TARGET, OrderBy(by=f"{metric.id}__ratio", direction="asc")
     reading.note(
-        f"{metric.name.en} has no target; lagging measured as change vs the previous period",
-        f"{metric.name.get('zh')}没有目标,按环比变化衡量落后",
+        f"{metric.name.en} has no target at this level; lagging measured as change vs the previous period",
+        f"{metric.name.get('zh')}在此维度没有目标,按环比变化衡量落后",
     )
     direction: Literal["asc", "desc"] = "desc" if metric.direction is Direction.LOWER_IS_BETTER else "asc"
     return Comparison.PREVIOUS_PERIOD, OrderBy(by=f"{metric.id}__delta", direction=direction)
@@ -475,6 +489,12 @@ def rank_order(metric: Metric, reading: Reading) -> tuple[OrderBy, int | None]:
 def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     catalog = ctx.catalog
     metric = catalog.metrics[reading.metrics[0]]
+    owner = target_owner(catalog, metric.id) if reading.lagged else None
+    if owner is not None:
+        reading.note(f"behind target read as {owner.name.en} against {metric.name.en}",
+                     f"落后于目标按{owner.name.get('zh')}对比{metric.name.get('zh')}理解")
+        reading.metrics[0] = owner.id
+        metric = owner
     time, default_note = plan_time(reading, ctx.as_of)
     if default_note:
         reading.note(*default_note)
@@ -489,7 +509,7 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     order: tuple[OrderBy, ...] = ()
     if reading.lagged:
         dims = dims or [default_dimension(metric, ctx, "Lagging", "比较落后")]
-        comparison, by = lagged_order(metric, reading)
+        comparison, by = lagged_order(metric, reading, catalog, dims)
         order, limit, intent = (by,), reading.limit or 1, Intent.LAGGED
     elif reading.rank:
         dims = dims or [default_dimension(metric, ctx, "Rank", "排名")]

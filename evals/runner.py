@@ -110,10 +110,27 @@ def gold_rows(con: Any, sql: str) -> list[tuple[Any, ...]]:
     return [tuple(float(v) if hasattr(v, "as_tuple") else v for v in r) for r in rows]
 
 
-def score_case(case: Any, answer: Answer, gold: list[tuple[Any, ...]] | None, latency_ms: float) -> CaseResult:
+def answered_metrics(answer: Answer, catalog: Any) -> set[str]:
+    """Metrics the answer reports. ``m`` compared with its target also reports the ratio metric m / target."""
+    if answer.plan is None:
+        return set()
+    found = set(answer.plan.metrics)
+    if answer.plan.comparison.value == "target" and catalog is not None:
+        for m in answer.plan.metrics:
+            target = catalog.metrics[m].target if m in catalog.metrics else None
+            found |= {r.id for r in catalog.metrics.values()
+                      if target and r.numerator == m and r.denominator == target.metric}
+    return found
+
+
+def score_case(case: Any, answer: Answer, gold: list[tuple[Any, ...]] | None, latency_ms: float,
+               catalog: Any = None) -> CaseResult:
     status_ok = case.accepts(answer.status)
     plan_metrics = list(answer.plan.metrics) if answer.plan else []
-    metrics_ok = bool(plan_metrics) and set(plan_metrics) == set(case.expected_metrics) if case.expected_metrics else None
+    expected = set(case.expected_metrics)
+    reported = answered_metrics(answer, catalog)
+    metrics_ok = bool(plan_metrics) and (expected == set(plan_metrics) or (expected <= reported and len(expected) == 1)) \
+        if case.expected_metrics else None
     if case.expected_metrics and not plan_metrics and case.expected_status != "answered":
         metrics_ok = None  # refused before planning: nothing to compare
     plan_ok = None
@@ -148,7 +165,7 @@ def run_case(assistant: Any, con: Any, case: Any, planner: str) -> CaseResult:
     answer = assistant.ask(case.question, asker, session_id=session, as_of=as_of, planner=planner)
     latency = (time.perf_counter() - t0) * 1000
     gold = gold_rows(con, case.gold_sql) if case.gold_sql else None
-    return score_case(case, answer, gold, latency)
+    return score_case(case, answer, gold, latency, assistant.catalog)
 
 
 # --- reporting --------------------------------------------------------------------------------
