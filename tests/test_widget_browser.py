@@ -30,6 +30,8 @@ KEY = "browser-east-key-0001"
 WAIT_S = 15.0
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if os.environ.get("METRICQA_REQUIRE_BROWSER"):  # CI sets this: a skipped browser test must fail there
+        raise RuntimeError(f"METRICQA_REQUIRE_BROWSER is set but {CHROMIUM} / {CHROMEDRIVER} are missing")
     pytest.skip(
         f"needs {CHROMIUM} and {CHROMEDRIVER} (apt install chromium chromium-driver)", allow_module_level=True
     )
