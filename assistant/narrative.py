@@ -580,3 +580,16 @@ def rephrase(
     if not candidate or check_numbers(candidate, columns, rows, references=[text]):
         return text
     return candidate
+
+
+def filter_phrase(plan: QueryPlan, members: dict[str, list[Any]], language: str) -> str:
+    """Name the members a value is filtered to when they are not a column ("East: …" / "华东:…")."""
+    labels: list[str] = []
+    for flt in plan.filters:
+        if flt.dimension in plan.dimensions or flt.op.value == "not_in":
+            continue
+        by_key = {m.key: (m.label_zh if language == "zh" else m.label_en) for m in members.get(flt.dimension, [])}
+        labels += [by_key.get(v, v) for v in flt.values]
+    if not labels:
+        return ""
+    return ("、".join(labels) + ":") if language == "zh" else (join_words(labels, "en") + ": ")

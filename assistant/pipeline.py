@@ -116,7 +116,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
 
 def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
     from assistant.citations import cite
-    from assistant.narrative import narrate
+    from assistant.narrative import filter_phrase, narrate
 
     assert turn.plan is not None and turn.result is not None
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
@@ -125,7 +125,7 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
         question=turn.question,
         language=lang,  # type: ignore[arg-type]
         status="answered",
-        answer=narrate(turn.plan, columns, rows, assistant.catalog, lang),
+        answer=filter_phrase(turn.plan, assistant.members(), lang) + narrate(turn.plan, columns, rows, assistant.catalog, lang),
         plan=turn.plan,
         sql=turn.compiled.sql,
         params=[str(p) if isinstance(p, date) else p for p in turn.compiled.params],
