@@ -116,7 +116,7 @@ def build_plan(args: argparse.Namespace, as_of: date) -> Any:
         dim, _, values = item.partition("=")
         filters.append(Filter(dimension=dim, values=tuple(values.split(","))))
     comparison = Comparison(COMPARE[args.compare]) if args.compare else Comparison.NONE
-    order = ()
+    order: tuple[OrderBy, ...] = ()
     if args.top or args.bottom:
         order = (OrderBy(by=args.metric[0], direction="desc" if args.top else "asc"),)
     return QueryPlan(

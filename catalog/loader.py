@@ -29,7 +29,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
 LINES_KEY = "__lines__"
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(yaml.SafeLoader):  # type: ignore[misc]
     """SafeLoader that records, for every mapping, the line of each key."""
 
 

@@ -11,7 +11,7 @@ from catalog.models import Catalog, Metric, MetricType
 
 
 @lru_cache(maxsize=4096)
-def parse_expr(sql: str) -> exp.Expression:
+def parse_expr(sql: str) -> exp.Expr:
     """Parse a catalog-authored SQL expression (cached; raises sqlglot.ParseError)."""
     return sqlglot.parse_one(sql, dialect="duckdb")
 

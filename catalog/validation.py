@@ -150,10 +150,10 @@ def check_schema(cat: Catalog, schema: Schema) -> Iterator[CatalogIssue]:
                 if join.table in schema and right not in schema[join.table]:
                     yield _issue(model, f"column `{right}` does not exist in table `{join.table}`", "joins.keys")
     for m in cat.measures.values():
-        model = cat.models.get(m.model)
-        if model is None:
+        measure_model = cat.models.get(m.model)
+        if measure_model is None:
             continue
-        aliases = _model_aliases(model)
+        aliases = _model_aliases(measure_model)
         yield from _check_columns(m, m.expr, aliases, schema, "expr")
         if m.where:
             yield from _check_columns(m, m.where, aliases, schema, "where")

@@ -75,7 +75,7 @@ def row_matches(gold: Sequence[Any], got: Sequence[Any]) -> bool:
     return True
 
 
-def rows_match(gold: list[Sequence[Any]], got: list[Sequence[Any]], ordered: bool) -> tuple[bool, str]:
+def rows_match(gold: Sequence[Sequence[Any]], got: Sequence[Sequence[Any]], ordered: bool) -> tuple[bool, str]:
     if len(gold) != len(got):
         return False, f"row count {len(got)} != gold {len(gold)}"
     if ordered:
