@@ -146,6 +146,17 @@ def quarter_hit(s: int, e: int, year: int, quarter: int, year_given: bool = True
     )  # fmt: skip
 
 
+YEAR_WORDS = {"今年": 0, "本年": 0, "this year": 0, "去年": 1, "上年": 1, "last year": 1, "前年": 2}
+
+
+def half_hit(s: int, e: int, year: int, half: int, year_given: bool = True) -> _Hit:
+    first, last = (date(year, 1, 1), date(year, 6, 30)) if half == 1 else (date(year, 7, 1), date(year, 12, 31))
+    return _Hit(
+        s, e, first, last, f"H{half} {year}", f"{year}年{'上' if half == 1 else '下'}半年", year_given,
+        lambda y: half_hit(s, e, y, half),
+    )  # fmt: skip
+
+
 def year_hit(s: int, e: int, year: int) -> _Hit:
     return _Hit(s, e, date(year, 1, 1), date(year, 12, 31), str(year), f"{year}年")
 
@@ -247,6 +258,20 @@ def _quarter(m: re.Match[str], as_of: date) -> _Hit | None:
     return quarter_hit(m.start(), m.end(), latest_quarter(as_of, quarter), quarter, year_given=False)
 
 
+def _half(m: re.Match[str], as_of: date) -> _Hit | None:
+    half = 1 if m["h"] in ("上", "first", "1") else 2
+    if m["y"]:
+        return half_hit(m.start(), m.end(), int(m["y"]), half)
+    if m["zy"]:
+        return half_hit(m.start(), m.end(), as_of.year - YEAR_WORDS[m["zy"]], half)
+    year = as_of.year if (half == 1 or as_of.month >= 7) else as_of.year - 1
+    return half_hit(m.start(), m.end(), year, half, year_given=False)
+
+
+def _years_ago(m: re.Match[str], as_of: date) -> _Hit | None:
+    return year_hit(m.start(), m.end(), as_of.year - 2)
+
+
 def _year(m: re.Match[str], as_of: date) -> _Hit | None:
     return year_hit(m.start(), m.end(), int(m["y"]))
 
@@ -279,6 +304,15 @@ def _last_n(m: re.Match[str], as_of: date) -> _Hit | None:
 
 
 PATTERNS: list[tuple[re.Pattern[str], Matcher]] = [
+    (re.compile(r"(?:(?P<y>\d{4})\s*年\s*|(?P<zy>今年|本年|去年|上年|前年)\s*)?(?P<h>上|下)半年度?"), _half),
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?P<h>first|second)\s+half\b(?:\s*(?:of\s+)?(?:(?P<y>(?:19|20)\d{2})\b|(?P<zy>this year|last year)))?"
+        ),
+        _half,
+    ),
+    (re.compile(r"\bh(?P<h>[12])\b(?:\s*(?P<y>(?:19|20)\d{2})\b)?(?P<zy>)"), _half),
+    (re.compile(r"前年"), _years_ago),
     (re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"), _iso_day),
     (re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"), _iso_day),
     (re.compile(r"(?P<y>\d{4})[-/](?P<m>\d{1,2})(?![-/\d])(?P<mn>)"), _year_month),

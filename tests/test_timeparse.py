@@ -101,3 +101,22 @@ def test_defaults() -> None:
     window = trend_window(AS_OF, Grain.MONTH)
     assert (window.start, window.end, window.grain) == (date(2025, 11, 1), AS_OF, Grain.MONTH)
     assert trend_window(AS_OF, Grain.WEEK).start == date(2026, 8, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("今年上半年销售额", date(2026, 1, 1), date(2026, 6, 30)),
+        ("去年下半年的订单数", date(2025, 7, 1), date(2025, 12, 31)),
+        ("2025年上半年", date(2025, 1, 1), date(2025, 6, 30)),
+        ("gross profit for the first half of 2025", date(2025, 1, 1), date(2025, 6, 30)),
+        ("revenue H2 2025", date(2025, 7, 1), date(2025, 12, 31)),
+        ("second half of last year", date(2025, 7, 1), date(2025, 12, 31)),
+        ("下半年", date(2026, 7, 1), date(2026, 11, 20)),
+        ("前年的销售额", date(2024, 1, 1), date(2024, 12, 31)),
+    ],
+)
+def test_half_years_and_year_before_last(text: str, start: date, end: date) -> None:
+    match = parse_time(text, date(2026, 11, 20), "zh")
+    assert match is not None
+    assert (match.range.start, match.range.end) == (start, end)
