@@ -121,6 +121,11 @@ def check_input(question: str, vocab: Vocabulary, catalog: Catalog, max_chars: i
     cleaned = " ".join(clean(question).split())
     if any(phrase in cleaned for phrase in vocab.lexicon.phrases["injection"]["injection"]):
         raise unsupported(catalog, "I can't change how I work.", "我无法更改自己的工作方式。", "injection")
+    if any(phrase in cleaned for phrase in vocab.lexicon.phrases["off_topic"]["off_topic"]):
+        raise unsupported(
+            catalog, "I answer questions about the governed metrics; I don't write, translate, forecast or advise.",
+            "我只回答指标目录中的指标问题,不写作、不翻译、不做预测或建议。", "off_topic",
+        )  # fmt: skip
     if any(p.search(folded) for p in vocab.lexicon.patterns["change_data"]):
         raise unsupported(
             catalog, "I can only read metrics, never change data.", "我只能查询指标,不能修改数据。", "change"

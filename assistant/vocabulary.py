@@ -84,7 +84,7 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     phrases: dict[str, dict[str, list[str]]] = {}
     for kind in ("comparison", "rank", "grain"):
         phrases[kind] = {k: v for k, v in raw[kind].items() if k not in ("top_n", "bottom_n")}
-    for kind in ("lagged", "trend", "group", "vague", "followup", "injection"):
+    for kind in ("lagged", "trend", "group", "vague", "followup", "injection", "off_topic"):
         phrases[kind] = {kind: list(raw[kind])}
     patterns = {
         "top_n": raw["rank"]["top_n"],
