@@ -157,17 +157,11 @@ def cmd_demo_build(args: argparse.Namespace) -> int:
 
 def _load_catalog_for(args: argparse.Namespace) -> Any:
     from assistant.pipeline import ensure_warehouse
-    from assistant.warehouse import open_warehouse, read_schema
+    from assistant.warehouse import warehouse_schema
     from catalog.loader import load_catalog
 
     settings = make_settings(args)
-    schema = None
-    if not getattr(args, "no_warehouse", False):
-        con = open_warehouse(ensure_warehouse(settings))
-        try:
-            schema = read_schema(con)
-        finally:
-            con.close()
+    schema = None if getattr(args, "no_warehouse", False) else warehouse_schema(ensure_warehouse(settings))
     return load_catalog(settings.resolved_catalog(), schema)
 
 

@@ -72,8 +72,7 @@ def validate_stage(assistant: Assistant, turn: Turn) -> None:
     from assistant.governance import check_plan
 
     assert turn.plan is not None
-    members = {dim: {m.key for m in ms} for dim, ms in assistant.members().items()}
-    check_plan(turn.plan, assistant.catalog, turn.asker, members)
+    check_plan(turn.plan, assistant.catalog, turn.asker, assistant.member_keys())
 
 
 def compile_stage(assistant: Assistant, turn: Turn) -> None:
@@ -198,6 +197,7 @@ class Assistant:
         self.audit = AuditLog(settings.resolved_audit_log())
         self.sessions = SessionStore(settings.home / "sessions")
         self._members: dict[str, list[Any]] | None = None
+        self._member_keys: dict[str, set[str]] | None = None
         self._index: Any = None
         self._planners: dict[str, Any] = {}
         self._lazy_lock = threading.Lock()
@@ -205,15 +205,10 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
-        from assistant.warehouse import open_warehouse, read_schema
+        from assistant.warehouse import warehouse_schema
 
         warehouse = ensure_warehouse(settings)
-        con = open_warehouse(warehouse)
-        try:
-            schema = read_schema(con)
-        finally:
-            con.close()
-        store = CatalogStore(settings.resolved_catalog(), schema)
+        store = CatalogStore(settings.resolved_catalog(), warehouse_schema(warehouse))
         return cls(settings, store, warehouse)
 
     # --- long-lived parts, built lazily -------------------------------------------------
@@ -224,6 +219,7 @@ class Assistant:
     def _catalog_changed(self, _catalog: Catalog) -> None:
         with self._lazy_lock:
             self._members = None
+            self._member_keys = None
             self._index = None
             self._planners = {}
 
@@ -238,6 +234,14 @@ class Assistant:
                 with self._con_lock:
                     self._members = read_members(self.catalog, self._con)
             return self._members
+
+    def member_keys(self) -> dict[str, set[str]]:
+        """Member keys per dimension, for validating filters (computed once per catalog)."""
+        members = self.members()
+        with self._lazy_lock:
+            if self._member_keys is None:
+                self._member_keys = {dim: {m.key for m in ms} for dim, ms in members.items()}
+            return self._member_keys
 
     def index(self) -> Any:
         from retrieval.embedders import make_embedder

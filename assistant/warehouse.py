@@ -52,6 +52,15 @@ def read_schema(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     return schema
 
 
+def warehouse_schema(path: Path) -> dict[str, dict[str, str]]:
+    """Open the warehouse just long enough to read its schema (for catalog validation)."""
+    con = open_warehouse(path)
+    try:
+        return read_schema(con)
+    finally:
+        con.close()
+
+
 def read_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
     """``meta_warehouse.as_of`` when the warehouse records one, else None."""
     if "as_of" not in read_schema(con).get("meta_warehouse", {}):
