@@ -17,15 +17,15 @@ from typing import Any
 
 import duckdb
 
-from assistant.answer import Answer
-from assistant.asker import Asker
-from assistant.audit import AuditLog
-from assistant.errors import AmbiguousQuestionError, AssistantError, UnknownMetricError, UserFacingError
-from assistant.plan import QueryPlan
-from assistant.sessions import SessionStore
-from assistant.settings import Settings
-from catalog.models import Catalog, Status
-from catalog.store import CatalogStore
+from metricqa.assistant.presentation.answer import Answer
+from metricqa.core.asker import Asker
+from metricqa.assistant.audit import AuditLog
+from metricqa.core.errors import AmbiguousQuestionError, AssistantError, UnknownMetricError, UserFacingError
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.assistant.sessions import SessionStore
+from metricqa.core.settings import Settings
+from metricqa.catalog.models import Catalog, Status
+from metricqa.catalog.store import CatalogStore
 
 
 @dataclass
@@ -55,7 +55,7 @@ def retrieve_stage(assistant: Assistant, turn: Turn) -> None:
 
 
 def plan_stage(assistant: Assistant, turn: Turn) -> None:
-    from assistant.planner import PlanningContext, plan_question
+    from metricqa.assistant.understanding.planner import PlanningContext, plan_question
 
     ctx = PlanningContext(
         catalog=assistant.catalog,
@@ -69,21 +69,21 @@ def plan_stage(assistant: Assistant, turn: Turn) -> None:
 
 
 def validate_stage(assistant: Assistant, turn: Turn) -> None:
-    from assistant.governance import check_plan
+    from metricqa.assistant.semantic.governance import check_plan
 
     assert turn.plan is not None
     check_plan(turn.plan, assistant.catalog, turn.asker, assistant.member_keys())
 
 
 def compile_stage(assistant: Assistant, turn: Turn) -> None:
-    from assistant.compiler import compile_plan
+    from metricqa.assistant.semantic.compiler import compile_plan
 
     assert turn.plan is not None
     turn.compiled = compile_plan(turn.plan, assistant.catalog, turn.asker, language=turn.language)
 
 
 def execute_stage(assistant: Assistant, turn: Turn) -> None:
-    from assistant.executor import execute
+    from metricqa.assistant.semantic.executor import execute
 
     settings = assistant.settings
     with assistant.cursor() as con:
@@ -91,9 +91,9 @@ def execute_stage(assistant: Assistant, turn: Turn) -> None:
 
 
 def chart_stage(assistant: Assistant, turn: Turn) -> None:
-    from assistant.narrative import chart_title
-    from charts.render import render_chart
-    from charts.rules import choose_chart
+    from metricqa.assistant.presentation.narrative import chart_title
+    from metricqa.charts.render import render_chart
+    from metricqa.charts.rules import choose_chart
 
     assert turn.plan is not None
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
@@ -114,8 +114,8 @@ STAGES: tuple[tuple[str, Stage], ...] = (
 
 
 def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
-    from assistant.citations import cite
-    from assistant.narrative import filter_phrase, narrate
+    from metricqa.assistant.presentation.citations import cite
+    from metricqa.assistant.presentation.narrative import filter_phrase, narrate
 
     assert turn.plan is not None and turn.result is not None
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
@@ -140,7 +140,7 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
 
 
 def error_answer(assistant: Assistant, turn: Turn, error: UserFacingError) -> Answer:
-    from assistant.narrative import narrate_clarify, narrate_refusal
+    from metricqa.assistant.presentation.narrative import narrate_clarify, narrate_refusal
 
     lang = turn.language
     options = getattr(error, "options", []) if isinstance(error, AmbiguousQuestionError) else []
@@ -186,7 +186,7 @@ class Assistant:
     """The long-lived assistant behind every surface (implements AskService)."""
 
     def __init__(self, settings: Settings, store: CatalogStore, warehouse: Path) -> None:
-        from assistant.warehouse import open_warehouse, read_as_of
+        from metricqa.assistant.semantic.warehouse import open_warehouse, read_as_of
 
         self.settings = settings
         self.store = store
@@ -205,7 +205,7 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
-        from assistant.warehouse import warehouse_schema
+        from metricqa.assistant.semantic.warehouse import warehouse_schema
 
         warehouse = ensure_warehouse(settings)
         store = CatalogStore(settings.resolved_catalog(), warehouse_schema(warehouse))
@@ -227,7 +227,7 @@ class Assistant:
         return _Cursor(self._con, self._con_lock)
 
     def members(self) -> dict[str, list[Any]]:
-        from retrieval.members import read_members
+        from metricqa.retrieval.members import read_members
 
         with self._lazy_lock:
             if self._members is None:
@@ -244,8 +244,8 @@ class Assistant:
             return self._member_keys
 
     def index(self) -> Any:
-        from retrieval.embedders import make_embedder
-        from retrieval.index import open_index
+        from metricqa.retrieval.embedders import make_embedder
+        from metricqa.retrieval.index import open_index
 
         members = self.members()
         with self._lazy_lock:
@@ -256,7 +256,7 @@ class Assistant:
             return self._index
 
     def planner(self, name: str) -> Any:
-        from assistant.planner import make_planner
+        from metricqa.assistant.understanding.planner import make_planner
 
         with self._lazy_lock:
             if name not in self._planners:
@@ -268,7 +268,7 @@ class Assistant:
 
     # --- AskService ---------------------------------------------------------------------
     def new_turn(self, question: str, asker: Asker, language: str | None = None, **kw: Any) -> Turn:
-        from assistant.language import detect_language
+        from metricqa.core.language import detect_language
 
         return Turn(
             question=question,
@@ -324,8 +324,8 @@ class Assistant:
         ]
 
     def describe_metric(self, metric_id: str, asker: Asker, language: str = "en") -> dict[str, Any]:
-        from assistant.errors import AccessDeniedError
-        from assistant.lineage import lineage_json
+        from metricqa.core.errors import AccessDeniedError
+        from metricqa.assistant.presentation.lineage import lineage_json
 
         metric = self.catalog.metrics.get(metric_id)
         if metric is None:
@@ -401,7 +401,7 @@ def ensure_warehouse(settings: Settings) -> Path:
         return settings.warehouse
     path = settings.resolved_warehouse()
     if not path.exists():
-        from assistant.demo_warehouse import build_demo_warehouse
+        from metricqa.demo import build_demo_warehouse
 
         path.parent.mkdir(parents=True, exist_ok=True)
         build_demo_warehouse(path, scale=1.0, seed=42, progress=True)

@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.answer import Answer
-from assistant.asker import Asker
-from assistant.plan import QueryPlan
-from catalog.models import Catalog
+from metricqa.assistant.presentation.answer import Answer
+from metricqa.core.asker import Asker
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.catalog.models import Catalog
 
 
 class AskService(Protocol):

@@ -8,7 +8,7 @@ import os
 import threading
 from pathlib import Path
 
-from assistant.plan import QueryPlan
+from metricqa.assistant.semantic.plan import QueryPlan
 
 
 class SessionStore:

@@ -43,12 +43,12 @@ def free_port() -> int:
 
 def build_service(fake: bool, home: Path | None) -> tuple[Any, str, Any]:
     """(service, description, settings): the real Assistant unless ``fake`` or it cannot be built."""
-    from assistant.settings import Settings
+    from metricqa.core.settings import Settings
 
     settings = Settings(demo_mode=True) if home is None else Settings(home=home, demo_mode=True)
     if not fake:
         try:
-            from assistant.pipeline import Assistant
+            from metricqa.assistant.pipeline import Assistant
 
             service = Assistant.from_settings(settings)
             service.ask(QUESTIONS[0], _asker(settings), chart_dir=settings.resolved_chart_dir())  # warm up
@@ -64,7 +64,7 @@ def build_service(fake: bool, home: Path | None) -> tuple[Any, str, Any]:
 
 
 def _asker(settings: Any) -> Any:
-    from assistant.asker import Asker
+    from metricqa.core.asker import Asker
 
     return Asker(role=settings.default_role, user="bench")
 
@@ -73,7 +73,7 @@ def serve(port: int, fake: bool, home: Path | None) -> None:
     """Child process: build the service and serve it until killed."""
     import uvicorn
 
-    from integrations.api.app import create_app
+    from metricqa.integrations.api.app import create_app
 
     service, what, settings = build_service(fake, home)
     print(json.dumps({"service": what}), flush=True)

@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.asker import Asker
-from assistant.demo_warehouse import build_demo_warehouse
-from assistant.pipeline import Assistant
-from assistant.settings import Settings
+from metricqa.core.asker import Asker
+from metricqa.demo import build_demo_warehouse
+from metricqa.assistant.pipeline import Assistant
+from metricqa.core.settings import Settings
 
 QUESTIONS = [
     "which region lagged this month?",

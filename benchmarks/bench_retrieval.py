@@ -20,11 +20,11 @@ from pathlib import Path
 
 import duckdb
 
-from catalog.models import Catalog, Dimension, Metric, MetricType, Synonyms, Text
-from retrieval.embedders import Embedder, make_embedder
-from retrieval.index import ChromaMetricIndex, open_index
-from retrieval.members import Member, read_members
-from retrieval.retrieve import retrieve_metrics
+from metricqa.catalog.models import Catalog, Dimension, Metric, MetricType, Synonyms, Text
+from metricqa.retrieval.embedders import Embedder, make_embedder
+from metricqa.retrieval.index import ChromaMetricIndex, open_index
+from metricqa.retrieval.members import Member, read_members
+from metricqa.retrieval.retrieve import retrieve_metrics
 
 QUALIFIERS = [
     ("net", "净"), ("gross", "总"), ("new", "新增"), ("active", "活跃"), ("returned", "退回"),
@@ -136,7 +136,7 @@ def bench(
 
 
 def load_named_catalog(path: Path, warehouse: Path | None) -> tuple[Catalog, dict[str, list[Member]]]:
-    from catalog.loader import load_catalog
+    from metricqa.catalog.loader import load_catalog
 
     catalog = load_catalog(path)
     if warehouse is None:

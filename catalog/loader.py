@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from assistant.errors import CatalogError, CatalogIssue
-from catalog.models import AlertRule, Catalog, Dimension, Measure, Metric, Role, SemanticModel, SourceLocation
+from metricqa.core.errors import CatalogError, CatalogIssue
+from metricqa.catalog.models import AlertRule, Catalog, Dimension, Measure, Metric, Role, SemanticModel, SourceLocation
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "models": SemanticModel,
@@ -186,7 +186,7 @@ def load_catalog(root: Path, schema: dict[str, dict[str, str]] | None = None) ->
 
     Raises ``CatalogError`` listing every error (warnings alone do not fail).
     """
-    from catalog.validation import validate_catalog
+    from metricqa.catalog.validation import validate_catalog
 
     catalog, issues = parse_catalog(Path(root))
     if catalog is not None:

@@ -7,7 +7,7 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 
-from catalog.models import Catalog, Metric, MetricType
+from metricqa.catalog.models import Catalog, Metric, MetricType
 
 
 @lru_cache(maxsize=4096)

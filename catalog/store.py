@@ -6,9 +6,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.errors import CatalogError, CatalogIssue
-from catalog.loader import load_catalog
-from catalog.models import Catalog
+from metricqa.core.errors import CatalogError, CatalogIssue
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Catalog
 
 
 class CatalogStore:

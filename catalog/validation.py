@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 
 import sqlglot
 
-from assistant.errors import CatalogIssue
-from catalog.models import Catalog, Metric, MetricType, SemanticModel, Status
-from catalog.refs import expr_names, metric_inputs, qualified_columns
+from metricqa.core.errors import CatalogIssue
+from metricqa.catalog.models import Catalog, Metric, MetricType, SemanticModel, Status
+from metricqa.catalog.refs import expr_names, metric_inputs, qualified_columns
 
 Schema = dict[str, dict[str, str]]  # table -> column -> type
 

@@ -18,11 +18,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 
-from assistant.answer import Chart
-from assistant.formatting import axis_label, format_amount, unit_word
-from catalog.models import Unit
-from charts.fonts import font_rc
-from charts.rules import ChartSpec, Series
+from metricqa.assistant.presentation.answer import Chart
+from metricqa.assistant.presentation.formatting import axis_label, format_amount, unit_word
+from metricqa.catalog.models import Unit
+from metricqa.charts.fonts import font_rc
+from metricqa.charts.rules import ChartSpec, Series
 
 RENDER_VERSION = "3"
 SIZE_IN = (8.0, 4.5)

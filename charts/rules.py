@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.formatting import period_label, point_label
-from assistant.narrative import View, as_number, change_clause, make_view, ordered_records
-from assistant.plan import Comparison, Intent, QueryPlan
-from catalog.models import Catalog, Unit
+from metricqa.assistant.presentation.formatting import period_label, point_label
+from metricqa.assistant.presentation.narrative import View, as_number, change_clause, make_view, ordered_records
+from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
+from metricqa.catalog.models import Catalog, Unit
 
 MAX_BARS = 25
 MAX_LINES = 8
@@ -81,7 +81,7 @@ def choose_chart(
 ) -> ChartSpec | None:
     """The chart that fits this result, or None (no rows, nothing numeric)."""
     if catalog is None:
-        from catalog.models import Catalog as _Catalog
+        from metricqa.catalog.models import Catalog as _Catalog
 
         catalog = _Catalog(root="", models={}, measures={}, metrics={}, dimensions={}, roles={})
     view = make_view(plan, list(columns), [list(r) for r in rows], catalog, language)

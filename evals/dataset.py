@@ -8,6 +8,8 @@ at the top of ``evals/data/questions.yaml``.
 
 from __future__ import annotations
 
+from importlib import resources
+
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -20,9 +22,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.errors import UserFacingError
+from metricqa.core.errors import UserFacingError
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(str(resources.files(__package__ or __name__).joinpath("data")))
 DEFAULT_AS_OF = date(2026, 11, 20)
 CASE_ID = r"^[a-z][a-z0-9_]*-\d{3}$"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")

@@ -31,13 +31,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import Answer
-from assistant.asker import Asker
-from assistant.errors import InvalidPlanError, UserFacingError
-from assistant.plan import Comparison, Filter, FilterOp, Grain, Intent, QueryPlan, TimeRange
-from assistant.service import AskService
-from assistant.settings import Settings
-from catalog.models import AlertRule, Catalog
+from metricqa.assistant.presentation.answer import Answer
+from metricqa.core.asker import Asker
+from metricqa.core.errors import InvalidPlanError, UserFacingError
+from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, Intent, QueryPlan, TimeRange
+from metricqa.assistant.service import AskService
+from metricqa.core.settings import Settings
+from metricqa.catalog.models import AlertRule, Catalog
 
 STATE_FILE = "alerts_state.jsonl"
 
@@ -481,8 +481,8 @@ def _stamped(firing: AlertFiring) -> AlertFiring:
 
 def slack_poster(client: Any, units: Mapping[str, str] | None = None) -> PostFn:
     """Post a firing to its channel through the one Slack formatter: header, narrative, table, citations, chart."""
-    from integrations.slack_app import post_answer
-    from integrations.slack_blocks import alert_header
+    from metricqa.integrations.slack_app import post_answer
+    from metricqa.integrations.slack_blocks import alert_header
 
     def post(channel: str, answer: Answer, firing: AlertFiring) -> None:
         header = alert_header(f"{firing.rule_id}: {firing.message}")
@@ -500,7 +500,7 @@ def alerts_cli(settings: Settings, as_of: date | None, dry_run: bool) -> int:
     if not dry_run and not settings.slack_bot_token:
         print("Set METRICQA_SLACK_BOT_TOKEN to post alerts, or use --dry-run.", file=sys.stderr)
         return 2
-    from integrations.slack_app import _default_service
+    from metricqa.integrations.slack_app import _default_service
 
     service = _default_service(settings)
     problems: list[str] = []
@@ -513,7 +513,7 @@ def alerts_cli(settings: Settings, as_of: date | None, dry_run: bool) -> int:
     if not dry_run:
         from slack_sdk import WebClient
 
-        from integrations.slack_blocks import metric_units
+        from metricqa.integrations.slack_blocks import metric_units
 
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         post = slack_poster(client, metric_units(service.catalog))

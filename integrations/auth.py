@@ -21,9 +21,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.asker import Asker
-from assistant.errors import UserFacingError
-from catalog.models import Catalog
+from metricqa.core.asker import Asker
+from metricqa.core.errors import UserFacingError
+from metricqa.catalog.models import Catalog
 
 MIN_KEY_CHARS = 16
 

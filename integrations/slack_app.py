@@ -29,11 +29,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from assistant.answer import Answer
-from assistant.errors import UserFacingError
-from assistant.service import AskService
-from assistant.settings import Settings
-from integrations.slack_blocks import (
+from metricqa.assistant.presentation.answer import Answer
+from metricqa.core.errors import UserFacingError
+from metricqa.assistant.service import AskService
+from metricqa.core.settings import Settings
+from metricqa.integrations.slack_blocks import (
     CLARIFY_ACTION_PREFIX,
     SlackMessage,
     answer_message,
@@ -44,7 +44,7 @@ from integrations.slack_blocks import (
     metric_units,
     working_text,
 )
-from integrations.slack_users import SlackUserMap, load_slack_users
+from metricqa.integrations.slack_users import SlackUserMap, load_slack_users
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +308,7 @@ def create_http_app(app: App, path: str = SLACK_EVENTS_PATH) -> Starlette:
 
 
 def _default_service(settings: Settings) -> AskService:
-    from assistant.pipeline import Assistant  # the real pipeline; imported late so tests can pass a fake
+    from metricqa.assistant.pipeline import Assistant  # the real pipeline; imported late so tests can pass a fake
 
     service: AskService = Assistant.from_settings(settings)
     return service

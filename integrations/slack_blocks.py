@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.answer import Answer, Citation
-from assistant.errors import UserFacingError
-from catalog.models import Catalog
+from metricqa.assistant.presentation.answer import Answer, Citation
+from metricqa.core.errors import UserFacingError
+from metricqa.catalog.models import Catalog
 
 CLARIFY_ACTION_PREFIX = "metricqa_clarify_"
 MAX_TABLE_ROWS = 10

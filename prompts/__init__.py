@@ -6,6 +6,8 @@ in a prompt need no escaping. Filling a template with a missing or unknown varia
 
 from __future__ import annotations
 
+from importlib import resources
+
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +15,7 @@ from string import Template
 
 from pydantic import BaseModel, ConfigDict
 
-PROMPTS_DIR = Path(__file__).resolve().parent
+PROMPTS_DIR = Path(str(resources.files(__name__)))
 _PLACEHOLDER = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.embedders import (
+from metricqa.retrieval.embedders import (
     ChromaEmbeddingFunction,
     Embedder,
     HashEmbedder,
@@ -11,9 +11,9 @@ from retrieval.embedders import (
     USEEmbedder,
     make_embedder,
 )
-from retrieval.index import BuildStats, ChromaMetricIndex, Entry, MetricIndex, open_index
-from retrieval.members import Member, read_members
-from retrieval.retrieve import retrieve_metrics
+from metricqa.retrieval.index import BuildStats, ChromaMetricIndex, Entry, MetricIndex, open_index
+from metricqa.retrieval.members import Member, read_members
+from metricqa.retrieval.retrieve import retrieve_metrics
 
 __all__ = [
     "BuildStats",

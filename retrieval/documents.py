@@ -11,8 +11,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from catalog.models import Catalog, Dimension, Metric
-from retrieval.members import Member
+from metricqa.catalog.models import Catalog, Dimension, Metric
+from metricqa.retrieval.members import Member
 
 KINDS = ("metric", "example", "dimension", "member")
 

@@ -21,12 +21,12 @@ from typing import Any, Protocol
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from catalog.models import Catalog
-from retrieval.documents import IndexDoc, catalog_documents, corpus_hash
-from retrieval.embedders import ChromaEmbeddingFunction, Embedder
-from retrieval.fusion import fuse
-from retrieval.lexical import LexicalIndex
-from retrieval.members import Member
+from metricqa.catalog.models import Catalog
+from metricqa.retrieval.documents import IndexDoc, catalog_documents, corpus_hash
+from metricqa.retrieval.embedders import ChromaEmbeddingFunction, Embedder
+from metricqa.retrieval.fusion import fuse
+from metricqa.retrieval.lexical import LexicalIndex
+from metricqa.retrieval.members import Member
 
 CORPUS_HASH_KEY = "metricqa_corpus_hash"
 MAX_BATCH = 512

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 from sqlglot import exp
 
-from catalog.models import Catalog, Dimension
+from metricqa.catalog.models import Catalog, Dimension
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.index import Entry, MetricIndex
+from metricqa.retrieval.index import Entry, MetricIndex
 
 METRIC_KINDS = frozenset({"metric", "example"})
 

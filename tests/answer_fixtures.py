@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from assistant.plan import Comparison, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.semantic.plan import Comparison, Grain, Intent, OrderBy, QueryPlan, TimeRange
 
 NOV = TimeRange(
     start=date(2026, 11, 1),

@@ -16,13 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import Answer, Chart, Citation
-from assistant.asker import Asker
-from assistant.errors import AccessDeniedError, UnknownMetricError
-from assistant.plan import QueryPlan
-from assistant.settings import DEMO_CATALOG, Settings
-from catalog.loader import load_catalog
-from catalog.models import Catalog
+from metricqa.assistant.presentation.answer import Answer, Chart, Citation
+from metricqa.core.asker import Asker
+from metricqa.core.errors import AccessDeniedError, UnknownMetricError
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.core.settings import DEMO_CATALOG, Settings
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Catalog
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 REGIONS = [
@@ -229,13 +229,13 @@ def real_assistant(base: Path) -> tuple[Any, Settings] | str:
     try:
         lazy = ("compiler", "executor", "warehouse", "governance", "narrative", "citations")
         for name in [f"assistant.{m}" for m in lazy] + [
-            "charts.render",
-            "charts.rules",
-            "retrieval.retrieve",
+            "metricqa.charts.render",
+            "metricqa.charts.rules",
+            "metricqa.retrieval.retrieve",
         ]:
             importlib.import_module(name)
-        from assistant.demo_warehouse import build_demo_warehouse
-        from assistant.pipeline import Assistant
+        from metricqa.demo import build_demo_warehouse
+        from metricqa.assistant.pipeline import Assistant
     except ImportError as exc:
         return f"the real pipeline is not complete yet: {exc}"
     warehouse = base / "api-real-demo.duckdb"

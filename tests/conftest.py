@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from catalog.models import Catalog
+from metricqa.catalog.models import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SCALE = 0.05
@@ -34,7 +34,7 @@ def overwrite_snapshots(pytestconfig: pytest.Config) -> bool:
 
 @pytest.fixture(scope="session")
 def demo_catalog() -> Catalog:
-    from catalog.loader import load_catalog
+    from metricqa.catalog.loader import load_catalog
 
     return load_catalog(ROOT / "catalog" / "demo")
 
@@ -42,7 +42,7 @@ def demo_catalog() -> Catalog:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo warehouse at scale 0.05 (seed 42), built once per session."""
-    from assistant.demo_warehouse import build_demo_warehouse
+    from metricqa.demo import build_demo_warehouse
 
     path = tmp_path_factory.mktemp("demo_warehouse") / "demo.duckdb"
     return build_demo_warehouse(path, scale=DEMO_SCALE, seed=DEMO_SEED, progress=False)
@@ -51,7 +51,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_con(demo_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to ``demo_warehouse`` (opened like the assistant opens it)."""
-    from assistant.warehouse import open_warehouse
+    from metricqa.assistant.semantic.warehouse import open_warehouse
 
     con = open_warehouse(demo_warehouse)
     yield con

@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
-from assistant.errors import UserFacingError
-from assistant.plan import QueryPlan
-from assistant.planner import Planner, PlanningContext
-from retrieval.members import Member
+from metricqa.core.errors import UserFacingError
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.assistant.understanding.planner import Planner, PlanningContext
+from metricqa.retrieval.members import Member
 
 CASES_PATH = Path(__file__).with_name("planner_cases.yaml")
 

@@ -12,13 +12,13 @@ import pytest
 from fake_slack import FakeSlack
 from slack_sdk import WebClient
 
-from assistant.answer import Answer, Chart, Citation
-from assistant.asker import Asker
-from assistant.plan import Comparison, FilterOp, Grain, QueryPlan
-from assistant.settings import Settings
-from catalog.models import AlertRule, Catalog, Metric, Role
-from integrations import alerts
-from integrations.alerts import AlertFiring, run_alerts
+from metricqa.assistant.presentation.answer import Answer, Chart, Citation
+from metricqa.core.asker import Asker
+from metricqa.assistant.semantic.plan import Comparison, FilterOp, Grain, QueryPlan
+from metricqa.core.settings import Settings
+from metricqa.catalog.models import AlertRule, Catalog, Metric, Role
+from metricqa.integrations import alerts
+from metricqa.integrations.alerts import AlertFiring, run_alerts
 
 AS_OF = date(2026, 11, 20)
 
@@ -385,11 +385,11 @@ def test_firings_post_to_slack_with_chart(fake_slack: FakeSlack, chart_png: Path
 def test_alerts_cli(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import integrations.slack_app
+    from metricqa.integrations import slack_app
 
     service = FakeService()
     service._catalog = catalog(rule("low", "below", 100))
-    monkeypatch.setattr(integrations.slack_app, "_default_service", lambda s: service)
+    monkeypatch.setattr(slack_app, "_default_service", lambda s: service)
     assert alerts.alerts_cli(settings, None, dry_run=False) == 2  # no bot token
     assert alerts.alerts_cli(settings, None, dry_run=True) == 0
     out = capsys.readouterr().out
@@ -399,8 +399,8 @@ def test_alerts_cli(
 
 
 def test_demo_catalog_rules_build_plans() -> None:
-    from assistant.settings import DEMO_CATALOG
-    from catalog.loader import load_catalog
+    from metricqa.core.settings import DEMO_CATALOG
+    from metricqa.catalog.loader import load_catalog
 
     demo = load_catalog(DEMO_CATALOG)
     assert demo.alerts

@@ -13,10 +13,10 @@ from api_fake_service import FakeAskService
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.settings import Settings
-from integrations.api.app import create_app
-from integrations.api.routers.charts import chart_file
-from integrations.auth import ApiKeysError, load_api_keys, parse_api_keys
+from metricqa.core.settings import Settings
+from metricqa.integrations.api.app import create_app
+from metricqa.integrations.api.routers.charts import chart_file
+from metricqa.integrations.auth import ApiKeysError, load_api_keys, parse_api_keys
 
 EAST_KEY = "east-manager-key-0001"
 EXEC_KEY = "exec-key-hashed-0002"

@@ -8,9 +8,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from assistant.audit import AuditLog
-from assistant.plan import QueryPlan, TimeRange
-from assistant.sessions import SessionStore
+from metricqa.assistant.audit import AuditLog
+from metricqa.assistant.semantic.plan import QueryPlan, TimeRange
+from metricqa.assistant.sessions import SessionStore
 
 
 def test_audit_entries_survive_a_killed_writer(tmp_path: Path) -> None:

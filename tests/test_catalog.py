@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import CatalogError
-from catalog.loader import load_catalog, parse_catalog
-from catalog.models import MetricType, Status
-from catalog.store import CatalogStore
+from metricqa.core.errors import CatalogError
+from metricqa.catalog.loader import load_catalog, parse_catalog
+from metricqa.catalog.models import MetricType, Status
+from metricqa.catalog.store import CatalogStore
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 

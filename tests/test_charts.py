@@ -13,13 +13,13 @@ from matplotlib import font_manager
 from matplotlib.image import imread
 from matplotlib.patches import Rectangle
 
-from assistant.narrative import chart_title
-from assistant.plan import QueryPlan
-from catalog.loader import load_catalog
-from catalog.models import Catalog
-from charts.fonts import cjk_font_path, ensure_cjk_font, font_rc
-from charts.render import BLUE, GREEN, RED, draw, render_chart
-from charts.rules import ChartSpec, Series, choose_chart
+from metricqa.assistant.presentation.narrative import chart_title
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Catalog
+from metricqa.charts.fonts import cjk_font_path, ensure_cjk_font, font_rc
+from metricqa.charts.render import BLUE, GREEN, RED, draw, render_chart
+from metricqa.charts.rules import ChartSpec, Series, choose_chart
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 CASES = {c[0]: c for c in cases()}

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.citations import cite, cited_metrics
-from assistant.plan import Comparison, Filter, QueryPlan, TimeRange
-from catalog.loader import load_catalog
-from catalog.models import Catalog, Measure, Metric, SemanticModel, Text
+from metricqa.assistant.presentation.citations import cite, cited_metrics
+from metricqa.assistant.semantic.plan import Comparison, Filter, QueryPlan, TimeRange
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Catalog, Measure, Metric, SemanticModel, Text
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 TIME = TimeRange(start=date(2026, 10, 1), end=date(2026, 10, 31), label="October 2026")

@@ -14,11 +14,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from assistant.asker import Asker
-from assistant.compiler import CompiledQuery, compile_plan
-from assistant.errors import AccessDeniedError, InvalidPlanError, MetricNotApprovedError
-from assistant.plan import Comparison, Filter, FilterOp, Grain, OrderBy, QueryPlan, TimeRange
-from catalog.models import Catalog
+from metricqa.core.asker import Asker
+from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
+from metricqa.core.errors import AccessDeniedError, InvalidPlanError, MetricNotApprovedError
+from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, OrderBy, QueryPlan, TimeRange
+from metricqa.catalog.models import Catalog
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "compiler"
 NOV_MTD = TimeRange(start=date(2026, 11, 1), end=date(2026, 11, 20), partial=True, label="this month")
@@ -267,7 +267,7 @@ def test_order_by_must_name_a_result_column(demo_catalog: Catalog) -> None:
 
 
 def test_quotes_identifiers_that_need_it(demo_catalog: Catalog) -> None:
-    from assistant.compiler import ident
+    from metricqa.assistant.semantic.compiler import ident
 
     assert ident("order").sql() == '"order"'
     assert ident("Revenue").sql() == '"Revenue"'

@@ -16,11 +16,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from assistant.asker import Asker
-from assistant.compiler import compile_plan
-from assistant.executor import ResultSet, execute
-from assistant.plan import Comparison, Grain, QueryPlan, TimeRange
-from catalog.models import Catalog
+from metricqa.core.asker import Asker
+from metricqa.assistant.semantic.compiler import compile_plan
+from metricqa.assistant.semantic.executor import ResultSet, execute
+from metricqa.assistant.semantic.plan import Comparison, Grain, QueryPlan, TimeRange
+from metricqa.catalog.models import Catalog
 
 REVENUE_LINES = """
     SELECT o.order_date AS d, o.region_id AS r,

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assistant import demo_warehouse
-from assistant.demo_warehouse import build_cli, build_demo_warehouse, table_counts
-from assistant.errors import UserFacingError
+from metricqa import demo as demo_warehouse
+from metricqa.demo import build_cli, build_demo_warehouse, table_counts
+from metricqa.core.errors import UserFacingError
 
 AS_OF = date(2026, 11, 20)
 

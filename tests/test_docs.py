@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from assistant.settings import Settings
-from catalog.loader import SECTIONS
+from metricqa.core.settings import Settings
+from metricqa.catalog.loader import SECTIONS
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
 

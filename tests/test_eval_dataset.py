@@ -15,7 +15,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from evals.dataset import DatasetError, EvalCase, EvalDataset, Tag, load_dataset
+from metricqa.evals.dataset import DatasetError, EvalCase, EvalDataset, Tag, load_dataset
 
 # Tags that need fewer cases than the rest would be listed here with their minimum; none do today.
 MIN_PER_TAG: dict[Tag, int] = {}
@@ -29,12 +29,12 @@ def dataset() -> EvalDataset:
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
-        module = importlib.import_module("assistant.demo_warehouse")
+        module = importlib.import_module("metricqa.demo")
     except ModuleNotFoundError:
-        pytest.skip("assistant.demo_warehouse is not there yet")
+        pytest.skip("metricqa.demo is not there yet")
     build = getattr(module, "build_demo_warehouse", None)
     if build is None:
-        pytest.skip("assistant.demo_warehouse has no build_demo_warehouse yet")
+        pytest.skip("metricqa.demo has no build_demo_warehouse yet")
     path = tmp_path_factory.mktemp("evalwh") / "demo.duckdb"
     quiet = {"progress": False} if "progress" in inspect.signature(build).parameters else {}
     build(path, 0.05, 7, **quiet)

@@ -7,9 +7,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from assistant.asker import Asker
-from assistant.compiler import compile_plan
-from assistant.errors import (
+from metricqa.core.asker import Asker
+from metricqa.assistant.semantic.compiler import compile_plan
+from metricqa.core.errors import (
     AccessDeniedError,
     InvalidPlanError,
     MetricNotApprovedError,
@@ -18,10 +18,10 @@ from assistant.errors import (
     UnknownMetricError,
     UserFacingError,
 )
-from assistant.executor import execute
-from assistant.governance import allowed_dimensions, check_plan
-from assistant.plan import Comparison, QueryPlan, TimeRange
-from catalog.models import Catalog, Role, RowFilter
+from metricqa.assistant.semantic.executor import execute
+from metricqa.assistant.semantic.governance import allowed_dimensions, check_plan
+from metricqa.assistant.semantic.plan import Comparison, QueryPlan, TimeRange
+from metricqa.catalog.models import Catalog, Role, RowFilter
 
 OCT = TimeRange(start=date(2026, 10, 1), end=date(2026, 10, 31))
 EXEC = Asker()

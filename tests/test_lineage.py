@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.lineage import format_tree, lineage_chain, lineage_json, lineage_tree, walk
-from catalog.loader import load_catalog
-from catalog.models import Catalog, Metric, Text
+from metricqa.assistant.presentation.lineage import format_tree, lineage_chain, lineage_json, lineage_tree, walk
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Catalog, Metric, Text
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 

@@ -12,13 +12,13 @@ import pytest
 from fake_openai import FakeOpenAI
 from planner_table import demo_members
 
-from assistant.asker import Asker
-from assistant.errors import UnsupportedQuestionError, UserFacingError
-from assistant.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
-from assistant.plan import Comparison, Intent, QueryPlan
-from assistant.planner import PlanningContext, RulePlanner
-from catalog.loader import load_catalog
-from prompts import PromptTemplate, load_prompt
+from metricqa.core.asker import Asker
+from metricqa.core.errors import UnsupportedQuestionError, UserFacingError
+from metricqa.assistant.understanding.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
+from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
+from metricqa.assistant.understanding.planner import PlanningContext, RulePlanner
+from metricqa.catalog.loader import load_catalog
+from metricqa.prompts import PromptTemplate, load_prompt
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 
@@ -102,8 +102,8 @@ def test_draft_metric_plan_comes_back_and_governance_refuses_it(
     fake.enqueue_tool_call({"metrics": ["nps"], "start": "2026-10-01", "end": "2026-10-31"})
     plan = llm.plan("customer satisfaction last month", ctx)
     assert plan.metrics == ("nps",)
-    if importlib.util.find_spec("assistant.governance") is not None:
-        from assistant.governance import check_plan  # type: ignore[import-not-found]
+    if importlib.util.find_spec("metricqa.assistant.semantic.governance") is not None:
+        from metricqa.assistant.semantic.governance import check_plan  # type: ignore[import-not-found]
 
         members = {dim: {m.key for m in ms} for dim, ms in ctx.members.items()}
         with pytest.raises(UserFacingError) as info:

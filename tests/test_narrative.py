@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from answer_fixtures import NOV, Case, cases, rows_for
 
-from assistant.errors import AccessDeniedError, MetricNotApprovedError
-from assistant.formatting import format_amount, format_points, period_label, point_label, span_words
-from assistant.language import has_cjk
-from assistant.narrative import (
+from metricqa.core.errors import AccessDeniedError, MetricNotApprovedError
+from metricqa.assistant.presentation.formatting import format_amount, format_points, period_label, point_label, span_words
+from metricqa.core.language import has_cjk
+from metricqa.assistant.presentation.narrative import (
     chart_title,
     check_numbers,
     narrate,
@@ -18,9 +18,9 @@ from assistant.narrative import (
     narrate_refusal,
     rephrase,
 )
-from assistant.plan import QueryPlan
-from catalog.loader import load_catalog
-from catalog.models import Catalog, Unit
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Catalog, Unit
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 CASES = {c[0]: c for c in cases()}

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from assistant.periods import Shift, baseline_range, grain_shift, series_baseline_range, shift
-from assistant.plan import Comparison, Grain, TimeRange
+from metricqa.assistant.semantic.periods import Shift, baseline_range, grain_shift, series_baseline_range, shift
+from metricqa.assistant.semantic.plan import Comparison, Grain, TimeRange
 
 PREV, YOY = Comparison.PREVIOUS_PERIOD, Comparison.SAME_PERIOD_LAST_YEAR
 

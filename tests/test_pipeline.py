@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.asker import Asker
-from assistant.pipeline import STAGES, Assistant
-from assistant.settings import Settings
+from metricqa.core.asker import Asker
+from metricqa.assistant.pipeline import STAGES, Assistant
+from metricqa.core.settings import Settings
 
 CONTRACT_FIELDS = {"question", "language", "status", "answer", "plan", "sql", "columns", "rows", "chart", "citations",
                    "options", "reason", "data_as_of", "timings_ms"}

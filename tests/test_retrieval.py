@@ -9,9 +9,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from catalog.models import Catalog, Dimension, Metric, MetricType, Status, Synonyms, Text
-from retrieval.documents import catalog_documents, corpus_hash
-from retrieval.embedders import (
+from metricqa.catalog.models import Catalog, Dimension, Metric, MetricType, Status, Synonyms, Text
+from metricqa.retrieval.documents import catalog_documents, corpus_hash
+from metricqa.retrieval.embedders import (
     ChromaEmbeddingFunction,
     Embedder,
     HashEmbedder,
@@ -20,11 +20,11 @@ from retrieval.embedders import (
     USEEmbedder,
     make_embedder,
 )
-from retrieval.fusion import exact_boost, fuse, reciprocal_rank_fusion
-from retrieval.index import ChromaMetricIndex, Entry, collection_name, open_index
-from retrieval.lexical import PhraseMatcher, stem, tokenize
-from retrieval.members import Member, members_query, read_members
-from retrieval.retrieve import retrieve_metrics
+from metricqa.retrieval.fusion import exact_boost, fuse, reciprocal_rank_fusion
+from metricqa.retrieval.index import ChromaMetricIndex, Entry, collection_name, open_index
+from metricqa.retrieval.lexical import PhraseMatcher, stem, tokenize
+from metricqa.retrieval.members import Member, members_query, read_members
+from metricqa.retrieval.retrieve import retrieve_metrics
 
 
 def _metric(mid: str, en: str, zh: str, syn_en: list[str], syn_zh: list[str], desc: str, **kw: Any) -> Metric:

@@ -25,15 +25,15 @@ import pytest
 import uvicorn
 from fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 
-from assistant.answer import Answer, Chart, Citation
-from assistant.asker import Asker
-from assistant.errors import AccessDeniedError, UnknownMetricError
-from assistant.plan import QueryPlan
-from assistant.settings import Settings
-from catalog.models import Catalog, Metric, Role, RowFilter
-from integrations import slack_blocks
-from integrations.slack_app import SlackConfigError, create_http_app, create_slack_app, strip_mention
-from integrations.slack_users import SlackUsersError, load_slack_users, parse_slack_users
+from metricqa.assistant.presentation.answer import Answer, Chart, Citation
+from metricqa.core.asker import Asker
+from metricqa.core.errors import AccessDeniedError, UnknownMetricError
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.core.settings import Settings
+from metricqa.catalog.models import Catalog, Metric, Role, RowFilter
+from metricqa.integrations import slack_blocks
+from metricqa.integrations.slack_app import SlackConfigError, create_http_app, create_slack_app, strip_mention
+from metricqa.integrations.slack_users import SlackUsersError, load_slack_users, parse_slack_users
 
 SECRET = "test-signing-secret"
 
@@ -701,16 +701,16 @@ def real_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     import importlib
 
     try:
-        for name in ("assistant.compiler", "assistant.warehouse", "assistant.governance"):
+        for name in ("metricqa.assistant.semantic.compiler", "metricqa.assistant.semantic.warehouse", "metricqa.assistant.semantic.governance"):
             importlib.import_module(name)
-        from assistant.pipeline import Assistant
+        from metricqa.assistant.pipeline import Assistant
     except ImportError as exc:
         pytest.skip(f"the real pipeline is not complete yet: {exc}")
     build_demo_warehouse = getattr(
-        importlib.import_module("assistant.demo_warehouse"), "build_demo_warehouse", None
+        importlib.import_module("metricqa.demo"), "build_demo_warehouse", None
     )
     if build_demo_warehouse is None:
-        pytest.skip("assistant.demo_warehouse has no build_demo_warehouse yet")
+        pytest.skip("metricqa.demo has no build_demo_warehouse yet")
     home = tmp_path_factory.mktemp("real_home")
     build_demo_warehouse(home / "demo.duckdb", scale=0.05, seed=42)
     settings = Settings(
@@ -728,7 +728,7 @@ def real_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def test_real_pipeline_answers_a_mention_and_runs_demo_alerts(
     real_service: Any, fake_slack: FakeSlack
 ) -> None:
-    from integrations.alerts import run_alerts
+    from metricqa.integrations.alerts import run_alerts
 
     service, settings = real_service
     settings = settings.model_copy(update={"slack_api_url": fake_slack.api_url})

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from assistant.plan import Grain
-from assistant.timeparse import parse_time, this_month, trend_window
+from metricqa.assistant.semantic.plan import Grain
+from metricqa.assistant.understanding.timeparse import parse_time, this_month, trend_window
 
 AS_OF = date(2026, 11, 20)
 D = date

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from integrations.api.app import create_app, serve
+from metricqa.integrations.api.app import create_app, serve
 
 __all__ = ["create_app", "serve"]

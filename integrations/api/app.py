@@ -1,6 +1,6 @@
 """Build the FastAPI app around an ``AskService``, and run it with uvicorn.
 
-    from integrations.api.app import create_app, serve
+    from metricqa.integrations.api.app import create_app, serve
     app = create_app(service, settings)      # tests pass a fake service
     serve(settings, host="127.0.0.1", port=8000)  # `metricqa serve`
 
@@ -10,6 +10,8 @@ the widget at /static/widget.js (+ widget.css), a demo page at /, OpenAPI docs a
 
 from __future__ import annotations
 
+from importlib import resources
+
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +20,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from assistant.service import AskService
-from assistant.settings import Settings
-from integrations.api.errors import install_error_handlers
-from integrations.api.middleware import BodyLimitMiddleware, body_limit
-from integrations.api.routers import ask, charts, health, metrics
-from integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
+from metricqa.assistant.service import AskService
+from metricqa.core.settings import Settings
+from metricqa.integrations.api.errors import install_error_handlers
+from metricqa.integrations.api.middleware import BodyLimitMiddleware, body_limit
+from metricqa.integrations.api.routers import ask, charts, health, metrics
+from metricqa.integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(str(resources.files("metricqa.integrations").joinpath("static")))
 
 DEMO_PAGE_CSP = (
     "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
@@ -89,7 +91,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """Build the real assistant from ``settings`` and serve the API until interrupted."""
     import uvicorn
 
-    from assistant.pipeline import Assistant
+    from metricqa.assistant.pipeline import Assistant
 
     app = create_app(Assistant.from_settings(settings), settings)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)

@@ -11,12 +11,12 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
 
-from assistant.asker import Asker
-from assistant.service import AskService
-from assistant.settings import Settings
-from integrations.api.errors import ApiError
-from integrations.api.schemas import AskRequest
-from integrations.auth import ApiKeyStore
+from metricqa.core.asker import Asker
+from metricqa.assistant.service import AskService
+from metricqa.core.settings import Settings
+from metricqa.integrations.api.errors import ApiError
+from metricqa.integrations.api.schemas import AskRequest
+from metricqa.integrations.auth import ApiKeyStore
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.errors import UnknownMetricError, UserFacingError
+from metricqa.core.errors import UnknownMetricError, UserFacingError
 
 log = logging.getLogger("metricqa.api")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from integrations.api.errors import error_body
+from metricqa.integrations.api.errors import error_body
 
 MIN_BODY_BYTES = 64 * 1024
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.answer import Answer, Chart
+from metricqa.assistant.presentation.answer import Answer, Chart
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from integrations.api.dependencies import AskerDep, ServiceDep, SettingsDep, checked_ask
-from integrations.api.schemas import AnswerOut, AskRequest, ErrorOut
+from metricqa.integrations.api.dependencies import AskerDep, ServiceDep, SettingsDep, checked_ask
+from metricqa.integrations.api.schemas import AnswerOut, AskRequest, ErrorOut
 
 router = APIRouter(prefix="/api", tags=["ask"])
 

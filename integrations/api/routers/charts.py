@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from integrations.api.dependencies import AskerDep, SettingsDep
-from integrations.api.errors import ApiError
-from integrations.api.schemas import ErrorOut
+from metricqa.integrations.api.dependencies import AskerDep, SettingsDep
+from metricqa.integrations.api.errors import ApiError
+from metricqa.integrations.api.schemas import ErrorOut
 
 router = APIRouter(prefix="/api/charts", tags=["charts"])
 

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from integrations.api.dependencies import ServiceDep
-from integrations.api.schemas import HealthOut
+from metricqa.integrations.api.dependencies import ServiceDep
+from metricqa.integrations.api.schemas import HealthOut
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("metricqa.api")

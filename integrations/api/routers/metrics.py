@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from integrations.api.dependencies import AskerDep, LanguageDep, ServiceDep
-from integrations.api.schemas import ErrorOut, MetricsOut
+from metricqa.integrations.api.dependencies import AskerDep, LanguageDep, ServiceDep
+from metricqa.integrations.api.schemas import ErrorOut, MetricsOut
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog.models import Aggregation, Catalog, Measure, Metric, MetricType
-from catalog.refs import base_measures, metric_inputs, parent_metrics, qualified_columns
+from metricqa.catalog.models import Aggregation, Catalog, Measure, Metric, MetricType
+from metricqa.catalog.refs import base_measures, metric_inputs, parent_metrics, qualified_columns
 
 AGG_SQL = {
     Aggregation.SUM: "SUM({})",

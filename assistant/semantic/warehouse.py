@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
-from assistant.errors import UserFacingError
+from metricqa.core.errors import UserFacingError
 
 READ_ONLY_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "enable_external_access": False,

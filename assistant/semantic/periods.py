@@ -11,7 +11,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from assistant.plan import Comparison, Grain, TimeRange
+from metricqa.assistant.semantic.plan import Comparison, Grain, TimeRange
 
 
 @dataclass(frozen=True)

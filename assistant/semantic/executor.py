@@ -21,8 +21,8 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from assistant.compiler import CompiledQuery
-from assistant.errors import InternalError, QueryTimeoutError, RowCapError
+from metricqa.assistant.semantic.compiler import CompiledQuery
+from metricqa.core.errors import InternalError, QueryTimeoutError, RowCapError
 
 _FORBIDDEN_NAMES = (
     "DML", "DDL", "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command", "Copy",

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from assistant.language import fold
-from assistant.plan import Grain, TimeRange
+from metricqa.core.language import fold
+from metricqa.assistant.semantic.plan import Grain, TimeRange
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,

@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import Answer
-from assistant.asker import Asker
-from assistant.errors import CatalogError, UserFacingError
-from assistant.settings import Settings
+from metricqa.assistant.presentation.answer import Answer
+from metricqa.core.asker import Asker
+from metricqa.core.errors import CatalogError, UserFacingError
+from metricqa.core.settings import Settings
 
 COMPARE = {"mom": "previous_period", "qoq": "previous_period", "pop": "previous_period", "previous": "previous_period",
            "yoy": "same_period_last_year", "target": "target", "none": "none"}
@@ -37,7 +37,7 @@ def make_asker(args: argparse.Namespace, settings: Settings) -> Asker:
 
 
 def open_assistant(settings: Settings) -> Any:
-    from assistant.pipeline import Assistant
+    from metricqa.assistant.pipeline import Assistant
 
     return Assistant.from_settings(settings)
 
@@ -102,8 +102,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def build_plan(args: argparse.Namespace, as_of: date) -> Any:
-    from assistant.plan import Comparison, Filter, Grain, OrderBy, QueryPlan, TimeRange
-    from assistant.timeparse import parse_time
+    from metricqa.assistant.semantic.plan import Comparison, Filter, Grain, OrderBy, QueryPlan, TimeRange
+    from metricqa.assistant.understanding.timeparse import parse_time
 
     match = parse_time(args.period.replace("_", " "), as_of, "en") if args.period else None
     if match is None:
@@ -146,7 +146,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_build(args: argparse.Namespace) -> int:
-    from assistant.demo_warehouse import build_cli
+    from metricqa.demo import build_cli
 
     settings = Settings()
     path = Path(args.path) if args.path else settings.resolved_warehouse()
@@ -156,9 +156,9 @@ def cmd_demo_build(args: argparse.Namespace) -> int:
 
 
 def _load_catalog_for(args: argparse.Namespace) -> Any:
-    from assistant.pipeline import ensure_warehouse
-    from assistant.warehouse import warehouse_schema
-    from catalog.loader import load_catalog
+    from metricqa.assistant.pipeline import ensure_warehouse
+    from metricqa.assistant.semantic.warehouse import warehouse_schema
+    from metricqa.catalog.loader import load_catalog
 
     settings = make_settings(args)
     schema = None if getattr(args, "no_warehouse", False) else warehouse_schema(ensure_warehouse(settings))
@@ -186,7 +186,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     if args.catalog_cmd == "show":
         print(json.dumps(cat.metrics[metric_id].model_dump(mode="json", exclude={"source"}), ensure_ascii=False, indent=2))
         return 0
-    from assistant.lineage import format_tree, lineage_json, lineage_tree
+    from metricqa.assistant.presentation.lineage import format_tree, lineage_json, lineage_tree
 
     if args.format == "json":
         print(json.dumps(lineage_json(cat, metric_id), ensure_ascii=False, indent=2))
@@ -196,7 +196,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from assistant.audit import AuditLog
+    from metricqa.assistant.audit import AuditLog
 
     for entry in AuditLog(Settings().resolved_audit_log()).tail(args.n):
         if args.format == "json":
@@ -208,7 +208,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from integrations.api.app import serve
+    from metricqa.integrations.api.app import serve
 
     settings = make_settings(args)
     if args.demo:
@@ -218,20 +218,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_slack(args: argparse.Namespace) -> int:
-    from integrations.slack_app import run_slack
+    from metricqa.integrations.slack_app import run_slack
 
     run_slack(make_settings(args), mode=args.mode, port=args.port)
     return 0
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from integrations.alerts import alerts_cli
+    from metricqa.integrations.alerts import alerts_cli
 
     return alerts_cli(make_settings(args), date.fromisoformat(args.as_of) if args.as_of else None, args.dry_run)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from evals.runner import eval_cli
+    from metricqa.evals.runner import eval_cli
 
     return eval_cli(args)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from assistant.asker import Asker
-from assistant.errors import (
+from metricqa.core.asker import Asker
+from metricqa.core.errors import (
     AccessDeniedError,
     InvalidPlanError,
     MetricNotApprovedError,
@@ -22,9 +22,9 @@ from assistant.errors import (
     UnknownMemberError,
     UnknownMetricError,
 )
-from assistant.plan import Comparison, QueryPlan
-from catalog.models import Catalog, Metric, Role, Status
-from catalog.refs import base_measures, metric_inputs
+from metricqa.assistant.semantic.plan import Comparison, QueryPlan
+from metricqa.catalog.models import Catalog, Metric, Role, Status
+from metricqa.catalog.refs import base_measures, metric_inputs
 
 COMPARISON_SUFFIXES = ("__baseline", "__delta", "__ratio")
 ORDER_ALIASES = {"__attainment": "__ratio"}  # an alias accepted in ``OrderBy.by`` under comparison=target

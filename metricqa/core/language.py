@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from assistant.errors import Language
+from metricqa.core.errors import Language
 
 CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD_RE = re.compile(r"[a-z]+")

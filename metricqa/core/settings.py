@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,8 +11,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEMO_CATALOG = PACKAGE_ROOT / "catalog" / "demo"
+# Package data, found through importlib.resources (editable install and wheel alike).
+DEMO_CATALOG = Path(str(resources.files("metricqa.catalog").joinpath("demo")))
 
 
 class Settings(BaseSettings):

@@ -12,8 +12,8 @@ import calendar
 import math
 from datetime import date, timedelta
 
-from assistant.plan import Grain, TimeRange
-from catalog.models import Metric, Unit
+from metricqa.assistant.semantic.plan import Grain, TimeRange
+from metricqa.catalog.models import Metric, Unit
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
 EN_SCALES = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
@@ -139,7 +139,7 @@ def span_words(start: date, end: date, language: str) -> str:
             return f"{start.year}年第{ZH_QUARTERS[q - 1]}季度" if language == "zh" else f"Q{q} {start.year}"
         if months == 12:
             return f"{start.year}年" if language == "zh" else str(start.year)
-    from assistant.timeparse import span_label
+    from metricqa.assistant.understanding.timeparse import span_label
 
     return span_label(start, end, language)
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from assistant.errors import AmbiguousQuestionError, Language, UnsupportedQuestionError
-from assistant.language import detect_language, fold
-from assistant.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
-from assistant.timeparse import TimeMatch, parse_time, this_month, trend_window, zh_number
-from assistant.vocabulary import (
+from metricqa.core.errors import AmbiguousQuestionError, Language, UnsupportedQuestionError
+from metricqa.core.language import detect_language, fold
+from metricqa.assistant.semantic.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.understanding.timeparse import TimeMatch, parse_time, this_month, trend_window, zh_number
+from metricqa.assistant.understanding.vocabulary import (
     Match,
     MemberLike,
     Vocabulary,
@@ -26,10 +26,10 @@ from assistant.vocabulary import (
     example_questions,
     tokens,
 )
-from catalog.models import Catalog, Direction, Metric, Role
+from metricqa.catalog.models import Catalog, Direction, Metric, Role
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from metricqa.core.settings import Settings
 
 EXAMPLE_MIN_OVERLAP = 0.6
 CANDIDATE_MIN_SIMILARITY = 0.45
@@ -234,7 +234,7 @@ def _rank_from_patterns(reading: Reading, text: str, vocab: Vocabulary) -> None:
 
 
 def _en_small(word: str) -> int:
-    from assistant.timeparse import EN_NUMBERS
+    from metricqa.assistant.understanding.timeparse import EN_NUMBERS
 
     return EN_NUMBERS.get(word, 0)
 
@@ -435,7 +435,7 @@ def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, tuple[str, str]
 
 
 def _span(rng: TimeRange, language: str) -> str:
-    from assistant.timeparse import span_label
+    from metricqa.assistant.understanding.timeparse import span_label
 
     return span_label(rng.start, rng.end, language)
 
@@ -561,7 +561,7 @@ class RulePlanner:
         return cached[2]
 
     def plan(self, question: str, ctx: PlanningContext) -> QueryPlan:
-        from assistant.followup import apply_followup, is_followup
+        from metricqa.assistant.understanding.followup import apply_followup, is_followup
 
         vocab = self.vocabulary(ctx)
         check_input(question, vocab, ctx.catalog, self.max_chars)
@@ -593,7 +593,7 @@ def make_planner(name: str, settings: Settings) -> Planner:
     rules = RulePlanner(max_chars=settings.max_question_chars)
     if name == "rules":
         return rules
-    from assistant.llm_planner import HybridPlanner, LLMPlanner
+    from metricqa.assistant.understanding.llm_planner import HybridPlanner, LLMPlanner
 
     llm = LLMPlanner.from_settings(settings, fallback=rules)
     if name == "llm":

@@ -9,6 +9,8 @@ edit distance of one allowed for words of five letters or more ("revnue", "regoi
 
 from __future__ import annotations
 
+from importlib import resources
+
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +20,10 @@ from typing import Any, Protocol
 
 import yaml
 
-from assistant.language import fold, has_cjk
-from catalog.models import Catalog
+from metricqa.core.language import fold, has_cjk
+from metricqa.catalog.models import Catalog
 
-LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
+LEXICON_PATH = Path(str(resources.files(__package__ or __name__).joinpath("lexicon.yaml")))
 WORD_RE = re.compile(r"[a-z0-9]+")
 _NON_WORD = re.compile(r"[^\w\u3400-\u4dbf\u4e00-\u9fff]|_")
 FUZZY_MIN = 5

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from assistant.errors import UserFacingError
-from assistant.formatting import (
+from metricqa.core.errors import UserFacingError
+from metricqa.assistant.presentation.formatting import (
     format_percent,
     format_points,
     format_value,
@@ -27,8 +27,8 @@ from assistant.formatting import (
     point_label,
     span_words,
 )
-from assistant.plan import Comparison, Intent, QueryPlan
-from catalog.models import Catalog, Direction, Metric, Unit
+from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
+from metricqa.catalog.models import Catalog, Direction, Metric, Unit
 
 Row = dict[str, Any]
 
@@ -135,7 +135,7 @@ def baseline_label(plan: QueryPlan, language: str) -> str | None:
     if plan.comparison in (Comparison.NONE, Comparison.TARGET):
         return None
     try:
-        from assistant.periods import baseline_range  # type: ignore[import-not-found, unused-ignore]
+        from metricqa.assistant.semantic.periods import baseline_range  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
     try:

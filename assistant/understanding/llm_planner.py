@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from assistant.errors import AmbiguousQuestionError, LLMError, UnsupportedQuestionError
-from assistant.language import detect_language
-from assistant.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
-from assistant.planner import (
+from metricqa.core.errors import AmbiguousQuestionError, LLMError, UnsupportedQuestionError
+from metricqa.core.language import detect_language
+from metricqa.assistant.semantic.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.understanding.planner import (
     Planner,
     PlanningContext,
     RulePlanner,
@@ -27,11 +27,11 @@ from assistant.planner import (
     metric_option,
     unsupported,
 )
-from assistant.timeparse import parse_time, span_label, this_month
-from prompts import load_prompt
+from metricqa.assistant.understanding.timeparse import parse_time, span_label, this_month
+from metricqa.prompts import load_prompt
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from metricqa.core.settings import Settings
 
 log = logging.getLogger(__name__)
 TOOL_NAME = "QueryPlanDraft"

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from sqlglot import exp
 from tqdm import tqdm
 
-from assistant.errors import UserFacingError
+from metricqa.core.errors import UserFacingError
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]

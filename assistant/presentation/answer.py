@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.plan import QueryPlan
+from metricqa.assistant.semantic.plan import QueryPlan
 
 AnswerStatus = Literal["answered", "clarify", "refused"]
 

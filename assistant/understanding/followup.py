@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
-from assistant.timeparse import trend_window
+from metricqa.assistant.semantic.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.understanding.timeparse import trend_window
 
 if TYPE_CHECKING:
-    from assistant.planner import PlanningContext, Reading
+    from metricqa.assistant.understanding.planner import PlanningContext, Reading
 
 
 def is_followup(reading: Reading) -> bool:
@@ -58,7 +58,7 @@ def _intent(previous: QueryPlan, reading: Reading, plan_dims: tuple[str, ...], t
 def apply_followup(previous: QueryPlan, reading: Reading, ctx: PlanningContext) -> QueryPlan:
     """The previous plan with what the follow-up changes: metric swapped, period replaced,
     filter on a dimension replaced, dimension added, comparison or grain changed."""
-    from assistant.planner import build_plan
+    from metricqa.assistant.understanding.planner import build_plan
 
     if reading.rank or reading.lagged:  # a new ranking question over the previous metric
         reading.metrics = reading.metrics or [previous.metrics[0]]

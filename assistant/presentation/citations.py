@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.answer import Citation
-from assistant.lineage import lineage_chain, metric_formula, metric_sources
-from assistant.plan import Comparison, QueryPlan
-from catalog.models import Catalog
-from catalog.refs import base_measures, qualified_columns
+from metricqa.assistant.presentation.answer import Citation
+from metricqa.assistant.presentation.lineage import lineage_chain, metric_formula, metric_sources
+from metricqa.assistant.semantic.plan import Comparison, QueryPlan
+from metricqa.catalog.models import Catalog
+from metricqa.catalog.refs import base_measures, qualified_columns
 
 
 def cited_metrics(plan: QueryPlan, catalog: Catalog) -> list[str]:
