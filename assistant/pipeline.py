@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from metricqa.assistant.presentation.answer import Answer
-from metricqa.core.asker import Asker
 from metricqa.assistant.audit import AuditLog
-from metricqa.core.errors import AmbiguousQuestionError, AssistantError, UnknownMetricError, UserFacingError
+from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.assistant.sessions import SessionStore
-from metricqa.core.settings import Settings
 from metricqa.catalog.models import Catalog, Status
 from metricqa.catalog.store import CatalogStore
+
+from metricqa.core.asker import Asker
+from metricqa.core.errors import AmbiguousQuestionError, AssistantError, UnknownMetricError, UserFacingError
+from metricqa.core.settings import Settings
 
 
 @dataclass
@@ -87,7 +87,9 @@ def execute_stage(assistant: Assistant, turn: Turn) -> None:
 
     settings = assistant.settings
     with assistant.cursor() as con:
-        turn.result = execute(turn.compiled, con, row_cap=settings.row_cap, timeout_s=settings.statement_timeout_s)
+        turn.result = execute(
+            turn.compiled, con, row_cap=settings.row_cap, timeout_s=settings.statement_timeout_s
+        )
 
 
 def chart_stage(assistant: Assistant, turn: Turn) -> None:
@@ -124,7 +126,8 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
         question=turn.question,
         language=lang,  # type: ignore[arg-type]
         status="answered",
-        answer=filter_phrase(turn.plan, assistant.members(), lang) + narrate(turn.plan, columns, rows, assistant.catalog, lang),
+        answer=filter_phrase(turn.plan, assistant.members(), lang)
+        + narrate(turn.plan, columns, rows, assistant.catalog, lang),
         plan=turn.plan,
         sql=turn.compiled.sql,
         params=[str(p) if isinstance(p, date) else p for p in turn.compiled.params],
@@ -132,7 +135,9 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
         rows=rows,
         chart=turn.chart,
         citations=cite(turn.plan, assistant.catalog, lang, list(turn.compiled.sources)),
-        assumptions=list(turn.plan.assumptions_zh if lang == "zh" and turn.plan.assumptions_zh else turn.plan.assumptions),
+        assumptions=list(
+            turn.plan.assumptions_zh if lang == "zh" and turn.plan.assumptions_zh else turn.plan.assumptions
+        ),
         data_as_of=turn.as_of.isoformat(),
         session_id=turn.session_id,
         role=turn.asker.role,
@@ -165,7 +170,7 @@ def answer(assistant: Assistant, turn: Turn, start: str = "retrieve") -> Answer:
     names = [name for name, _ in STAGES]
     began = time.perf_counter()
     try:
-        for name, stage in STAGES[names.index(start):]:
+        for name, stage in STAGES[names.index(start) :]:
             t0 = time.perf_counter()
             stage(assistant, turn)
             turn.timings_ms[name] = round((time.perf_counter() - t0) * 1000, 2)
@@ -193,7 +198,9 @@ class Assistant:
         self.warehouse = warehouse
         self._con = open_warehouse(warehouse)
         self._con_lock = threading.Lock()
-        self._as_of = date.fromisoformat(settings.as_of) if settings.as_of else (read_as_of(self._con) or date.today())
+        self._as_of = (
+            date.fromisoformat(settings.as_of) if settings.as_of else (read_as_of(self._con) or date.today())
+        )
         self.audit = AuditLog(settings.resolved_audit_log())
         self.sessions = SessionStore(settings.home / "sessions")
         self._members: dict[str, list[Any]] | None = None
@@ -250,7 +257,9 @@ class Assistant:
         members = self.members()
         with self._lazy_lock:
             if self._index is None:
-                index = open_index(self.settings.index_dir() / index_key(self), make_embedder(self.settings.embedder))
+                index = open_index(
+                    self.settings.index_dir() / index_key(self), make_embedder(self.settings.embedder)
+                )
                 index.build(self.catalog, members)
                 self._index = index
             return self._index
@@ -290,7 +299,9 @@ class Assistant:
         chart_dir: Path | None = None,
         planner: str | None = None,
     ) -> Answer:
-        turn = self.new_turn(question, asker, session_id=session_id, as_of=as_of, chart_dir=chart_dir, planner=planner)
+        turn = self.new_turn(
+            question, asker, session_id=session_id, as_of=as_of, chart_dir=chart_dir, planner=planner
+        )
         return answer(self, turn)
 
     def run_plan(
@@ -324,8 +335,9 @@ class Assistant:
         ]
 
     def describe_metric(self, metric_id: str, asker: Asker, language: str = "en") -> dict[str, Any]:
-        from metricqa.core.errors import AccessDeniedError
         from metricqa.assistant.presentation.lineage import lineage_json
+
+        from metricqa.core.errors import AccessDeniedError
 
         metric = self.catalog.metrics.get(metric_id)
         if metric is None:
@@ -333,7 +345,8 @@ class Assistant:
         role = self.catalog.roles.get(asker.role)
         if role is None or not role.may_see(metric_id):
             raise AccessDeniedError(
-                f"Role `{asker.role}` may not see `{metric_id}`.", f"角色 `{asker.role}` 无权查看 `{metric_id}`。"
+                f"Role `{asker.role}` may not see `{metric_id}`.",
+                f"角色 `{asker.role}` 无权查看 `{metric_id}`。",
             )
         return {
             **metric.model_dump(mode="json", exclude={"source"}),

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from metricqa.assistant.presentation.answer import Answer
-from metricqa.core.asker import Asker
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.models import Catalog
+
+from metricqa.core.asker import Asker
 
 
 class AskService(Protocol):

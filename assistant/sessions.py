@@ -35,6 +35,10 @@ class SessionStore:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(session_id)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # concurrent writers never share it
-        tmp.write_text(json.dumps({"session": session_id, "plan": plan.model_dump(mode="json")}), encoding="utf-8")
+        tmp = path.with_suffix(
+            f".{os.getpid()}.{threading.get_ident()}.tmp"
+        )  # concurrent writers never share it
+        tmp.write_text(
+            json.dumps({"session": session_id, "plan": plan.model_dump(mode="json")}), encoding="utf-8"
+        )
         os.replace(tmp, path)

@@ -14,10 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from metricqa.core.asker import Asker
-from metricqa.demo import build_demo_warehouse
 from metricqa.assistant.pipeline import Assistant
+
+from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
+from metricqa.demo import build_demo_warehouse
 
 QUESTIONS = [
     "which region lagged this month?",

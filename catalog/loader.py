@@ -12,10 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from metricqa.catalog.models import (
+    AlertRule,
+    Catalog,
+    Dimension,
+    Measure,
+    Metric,
+    Role,
+    SemanticModel,
+    SourceLocation,
+)
 from pydantic import BaseModel, ValidationError
 
 from metricqa.core.errors import CatalogError, CatalogIssue
-from metricqa.catalog.models import AlertRule, Catalog, Dimension, Measure, Metric, Role, SemanticModel, SourceLocation
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "models": SemanticModel,
@@ -79,7 +88,9 @@ def read_yaml(path: Path) -> tuple[Any, list[CatalogIssue]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        return None, [CatalogIssue("error", f"YAML syntax error: {getattr(exc, 'problem', exc)}", str(path), line)]
+        return None, [
+            CatalogIssue("error", f"YAML syntax error: {getattr(exc, 'problem', exc)}", str(path), line)
+        ]
 
 
 def parse_entry(section: str, raw: Any, path: Path) -> tuple[BaseModel | None, list[CatalogIssue]]:
@@ -98,7 +109,9 @@ def parse_entry(section: str, raw: Any, path: Path) -> tuple[BaseModel | None, l
             field = ".".join(str(p) for p in loc) or None
             entry = data.get("id", "?")
             issues.append(
-                CatalogIssue("error", f"{section} `{entry}`: {err['msg']}", str(path), line_of(raw, loc) or line, field)
+                CatalogIssue(
+                    "error", f"{section} `{entry}`: {err['msg']}", str(path), line_of(raw, loc) or line, field
+                )
             )
         return None, issues
 
@@ -116,7 +129,9 @@ def parse_file(path: Path) -> tuple[dict[str, list[BaseModel]], list[CatalogIssu
         line = raw[LINES_KEY].get(str(key))
         if key not in SECTIONS:
             known = ", ".join(SECTIONS)
-            issues.append(CatalogIssue("error", f"unknown section `{key}` (known: {known})", str(path), line, key))
+            issues.append(
+                CatalogIssue("error", f"unknown section `{key}` (known: {known})", str(path), line, key)
+            )
             continue
         if not isinstance(entries, list):
             issues.append(CatalogIssue("error", f"section `{key}` must be a list", str(path), line, key))

@@ -83,7 +83,9 @@ class Join(Frozen):
 
     table: str
     alias: str
-    keys: list[tuple[str, str]]  # (column of the model's base alias or an earlier join alias "a.col", column of this table)
+    keys: list[
+        tuple[str, str]
+    ]  # (column of the model's base alias or an earlier join alias "a.col", column of this table)
     kind: Literal["inner", "left"] = "inner"
 
 
@@ -167,7 +169,9 @@ class Metric(Frozen):
     changelog: list[ChangelogEntry] = Field(default_factory=list)
     lineage: list[LineageStep] = Field(default_factory=list)
     target: TargetBinding | None = None
-    dimensions: list[str] | None = None  # restrict the dimensions it may be split by; None = all its models allow
+    dimensions: list[str] | None = (
+        None  # restrict the dimensions it may be split by; None = all its models allow
+    )
     sensitive: bool = False
     examples: Synonyms = Field(default_factory=Synonyms)  # example questions, en/zh
     source: SourceLocation | None = None

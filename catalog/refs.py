@@ -5,9 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sqlglot
-from sqlglot import exp
-
 from metricqa.catalog.models import Catalog, Metric, MetricType
+from sqlglot import exp
 
 
 @lru_cache(maxsize=4096)

@@ -6,9 +6,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from metricqa.core.errors import CatalogError, CatalogIssue
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog
+
+from metricqa.core.errors import CatalogError, CatalogIssue
 
 
 class CatalogStore:

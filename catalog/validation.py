@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import sqlglot
-
-from metricqa.core.errors import CatalogIssue
 from metricqa.catalog.models import Catalog, Metric, MetricType, SemanticModel, Status
 from metricqa.catalog.refs import expr_names, metric_inputs, qualified_columns
+
+from metricqa.core.errors import CatalogIssue
 
 Schema = dict[str, dict[str, str]]  # table -> column -> type
 
@@ -36,21 +36,30 @@ def check_references(cat: Catalog) -> Iterator[CatalogIssue]:
                 yield _issue(role, f"role `{role.id}` names unknown metric `{mid}`", "metrics")
         for rf in role.row_filters:
             if rf.dimension not in cat.dimensions:
-                yield _issue(role, f"role `{role.id}` filters on unknown dimension `{rf.dimension}`", "row_filters")
+                yield _issue(
+                    role, f"role `{role.id}` filters on unknown dimension `{rf.dimension}`", "row_filters"
+                )
     for alert in cat.alerts.values():
         if alert.metric not in cat.metrics:
             yield _issue(alert, f"alert `{alert.id}` names unknown metric `{alert.metric}`", "metric")
         if alert.dimension and alert.dimension not in cat.dimensions:
-            yield _issue(alert, f"alert `{alert.id}` names unknown dimension `{alert.dimension}`", "dimension")
+            yield _issue(
+                alert, f"alert `{alert.id}` names unknown dimension `{alert.dimension}`", "dimension"
+            )
 
 
 def _check_metric_parts(cat: Catalog, metric: Metric, refs: set[str]) -> Iterator[CatalogIssue]:
-    required = {MetricType.SIMPLE: ("measure",), MetricType.RATIO: ("numerator", "denominator"),
-                MetricType.DERIVED: ("expr",)}[metric.type]
+    required = {
+        MetricType.SIMPLE: ("measure",),
+        MetricType.RATIO: ("numerator", "denominator"),
+        MetricType.DERIVED: ("expr",),
+    }[metric.type]
     level = "error" if metric.status is Status.APPROVED else "warning"
     for field in required:
         if not getattr(metric, field):
-            yield _issue(metric, f"{metric.type.value} metric `{metric.id}` is missing `{field}`", field, level)
+            yield _issue(
+                metric, f"{metric.type.value} metric `{metric.id}` is missing `{field}`", field, level
+            )
     if metric.type is MetricType.SIMPLE and metric.measure and metric.measure not in cat.measures:
         yield _issue(metric, f"metric `{metric.id}` names unknown measure `{metric.measure}`", "measure")
     if metric.type is not MetricType.SIMPLE:
@@ -61,14 +70,18 @@ def _check_metric_parts(cat: Catalog, metric: Metric, refs: set[str]) -> Iterato
             parts = []
         for part in parts:
             if part not in refs:
-                yield _issue(metric, f"metric `{metric.id}` refers to unknown metric or measure `{part}`", "expr")
+                yield _issue(
+                    metric, f"metric `{metric.id}` refers to unknown metric or measure `{part}`", "expr"
+                )
     if metric.status is Status.DEPRECATED:
         if not metric.replaced_by:
             yield _issue(metric, f"deprecated metric `{metric.id}` must name `replaced_by`", "replaced_by")
         elif metric.replaced_by not in cat.metrics:
             yield _issue(metric, f"`replaced_by` names unknown metric `{metric.replaced_by}`", "replaced_by")
     if metric.target and metric.target.metric not in refs:
-        yield _issue(metric, f"target of `{metric.id}` names unknown metric `{metric.target.metric}`", "target")
+        yield _issue(
+            metric, f"target of `{metric.id}` names unknown metric `{metric.target.metric}`", "target"
+        )
     for dim in metric.dimensions or []:
         if dim not in cat.dimensions:
             yield _issue(metric, f"metric `{metric.id}` lists unknown dimension `{dim}`", "dimensions")
@@ -112,15 +125,20 @@ def check_synonyms(cat: Catalog) -> Iterator[CatalogIssue]:
         for word in sorted(w.strip().lower() for w in words if w.strip()):
             other = owner.setdefault(word, metric.id)
             if other != metric.id:
-                yield _issue(metric, f"synonym `{word}` is claimed by both `{other}` and `{metric.id}` (口径冲突)",
-                             "synonyms")
+                yield _issue(
+                    metric,
+                    f"synonym `{word}` is claimed by both `{other}` and `{metric.id}` (口径冲突)",
+                    "synonyms",
+                )
 
 
 def _model_aliases(model: SemanticModel) -> dict[str, str]:
     return {model.alias: model.table, **{j.alias: j.table for j in model.joins}}
 
 
-def _check_columns(entry: object, sql: str, aliases: dict[str, str], schema: Schema, field: str) -> Iterator[CatalogIssue]:
+def _check_columns(
+    entry: object, sql: str, aliases: dict[str, str], schema: Schema, field: str
+) -> Iterator[CatalogIssue]:
     try:
         cols = qualified_columns(sql)
     except sqlglot.ParseError as exc:
@@ -129,7 +147,9 @@ def _check_columns(entry: object, sql: str, aliases: dict[str, str], schema: Sch
     for alias, col in cols:
         table = aliases.get(alias)
         if table is None:
-            yield _issue(entry, f"`{alias}.{col}` uses unknown alias `{alias}` (known: {', '.join(aliases)})", field)
+            yield _issue(
+                entry, f"`{alias}.{col}` uses unknown alias `{alias}` (known: {', '.join(aliases)})", field
+            )
         elif table in schema and col not in schema[table]:
             yield _issue(entry, f"column `{col}` does not exist in table `{table}`", field)
 
@@ -140,7 +160,9 @@ def check_schema(cat: Catalog, schema: Schema) -> Iterator[CatalogIssue]:
         aliases = _model_aliases(model)
         for alias, table in aliases.items():
             if table not in schema:
-                yield _issue(model, f"table `{table}` (alias `{alias}`) does not exist in the warehouse", "table")
+                yield _issue(
+                    model, f"table `{table}` (alias `{alias}`) does not exist in the warehouse", "table"
+                )
         yield from _check_columns(model, model.time, aliases, schema, "time")
         for dim, col in model.dimensions.items():
             yield from _check_columns(model, col, aliases, schema, f"dimensions.{dim}")
@@ -148,7 +170,9 @@ def check_schema(cat: Catalog, schema: Schema) -> Iterator[CatalogIssue]:
             for left, right in join.keys:
                 yield from _check_columns(model, left, aliases, schema, "joins.keys")
                 if join.table in schema and right not in schema[join.table]:
-                    yield _issue(model, f"column `{right}` does not exist in table `{join.table}`", "joins.keys")
+                    yield _issue(
+                        model, f"column `{right}` does not exist in table `{join.table}`", "joins.keys"
+                    )
     for m in cat.measures.values():
         measure_model = cat.models.get(m.model)
         if measure_model is None:

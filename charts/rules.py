@@ -18,7 +18,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from metricqa.assistant.presentation.formatting import period_label, point_label
-from metricqa.assistant.presentation.narrative import View, as_number, change_clause, make_view, ordered_records
+from metricqa.assistant.presentation.narrative import (
+    View,
+    as_number,
+    change_clause,
+    make_view,
+    ordered_records,
+)
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Unit
 

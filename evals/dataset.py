@@ -8,14 +8,13 @@ at the top of ``evals/data/questions.yaml``.
 
 from __future__ import annotations
 
-from importlib import resources
-
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer
+
 from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
 
@@ -49,7 +50,11 @@ class CaseResult:
 
 # --- row comparison ---------------------------------------------------------------------------
 def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))
+    return (
+        isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and not (isinstance(v, float) and math.isnan(v))
+    )
 
 
 def _close(a: float, b: float) -> bool:
@@ -75,7 +80,9 @@ def row_matches(gold: Sequence[Any], got: Sequence[Any]) -> bool:
     return True
 
 
-def rows_match(gold: Sequence[Sequence[Any]], got: Sequence[Sequence[Any]], ordered: bool) -> tuple[bool, str]:
+def rows_match(
+    gold: Sequence[Sequence[Any]], got: Sequence[Sequence[Any]], ordered: bool
+) -> tuple[bool, str]:
     if len(gold) != len(got):
         return False, f"row count {len(got)} != gold {len(gold)}"
     if ordered:
@@ -118,19 +125,27 @@ def answered_metrics(answer: Answer, catalog: Any) -> set[str]:
     if answer.plan.comparison.value == "target" and catalog is not None:
         for m in answer.plan.metrics:
             target = catalog.metrics[m].target if m in catalog.metrics else None
-            found |= {r.id for r in catalog.metrics.values()
-                      if target and r.numerator == m and r.denominator == target.metric}
+            found |= {
+                r.id
+                for r in catalog.metrics.values()
+                if target and r.numerator == m and r.denominator == target.metric
+            }
     return found
 
 
-def score_case(case: Any, answer: Answer, gold: list[tuple[Any, ...]] | None, latency_ms: float,
-               catalog: Any = None) -> CaseResult:
+def score_case(
+    case: Any, answer: Answer, gold: list[tuple[Any, ...]] | None, latency_ms: float, catalog: Any = None
+) -> CaseResult:
     status_ok = case.accepts(answer.status)
     plan_metrics = list(answer.plan.metrics) if answer.plan else []
     expected = set(case.expected_metrics)
     reported = answered_metrics(answer, catalog)
-    metrics_ok = bool(plan_metrics) and (expected == set(plan_metrics) or (expected <= reported and len(expected) == 1)) \
-        if case.expected_metrics else None
+    metrics_ok = (
+        bool(plan_metrics)
+        and (expected == set(plan_metrics) or (expected <= reported and len(expected) == 1))
+        if case.expected_metrics
+        else None
+    )
     if case.expected_metrics and not plan_metrics and case.expected_status != "answered":
         metrics_ok = None  # refused before planning: nothing to compare
     plan_ok = None
@@ -141,17 +156,30 @@ def score_case(case: Any, answer: Answer, gold: list[tuple[Any, ...]] | None, la
         plan_ok = bool(metrics_ok) and dims_ok
     execution_ok, detail = None, ""
     if gold is not None:
-        execution_ok, detail = rows_match(gold, answer.rows, case.ordered) if status_ok else (False, "not answered")
+        execution_ok, detail = (
+            rows_match(gold, answer.rows, case.ordered) if status_ok else (False, "not answered")
+        )
     scope: dict[str, Any] = dict(case.expected_member_scope or case.scope)
     leak = leaked(answer, scope)
     passed = status_ok and metrics_ok is not False and execution_ok is not False and not leak
     if not status_ok:
         detail = f"status {answer.status} != {case.expected_status}: {answer.reason or answer.answer}"[:300]
     return CaseResult(
-        id=case.id, question=case.question, language=case.language, tags=[str(t) for t in case.tags],
-        expected_status=str(case.expected_status), status=answer.status, status_ok=status_ok, metrics_ok=metrics_ok,
-        plan_ok=plan_ok, execution_ok=execution_ok, leakage=leak, passed=passed, latency_ms=latency_ms,
-        detail=("LEAK: row outside scope. " if leak else "") + detail, metrics=plan_metrics,
+        id=case.id,
+        question=case.question,
+        language=case.language,
+        tags=[str(t) for t in case.tags],
+        expected_status=str(case.expected_status),
+        status=answer.status,
+        status_ok=status_ok,
+        metrics_ok=metrics_ok,
+        plan_ok=plan_ok,
+        execution_ok=execution_ok,
+        leakage=leak,
+        passed=passed,
+        latency_ms=latency_ms,
+        detail=("LEAK: row outside scope. " if leak else "") + detail,
+        metrics=plan_metrics,
     )
 
 
@@ -190,8 +218,11 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
             "accuracy": round(_rate(rs), 4),
             "status": round(sum(r.status_ok for r in rs) / len(rs), 4) if rs else 0.0,
             "metric_selection": round(sum(bool(r.metrics_ok) for r in metric_scored) / len(metric_scored), 4)
-            if metric_scored else None,
-            "execution": round(sum(bool(r.execution_ok) for r in scored) / len(scored), 4) if scored else None,
+            if metric_scored
+            else None,
+            "execution": round(sum(bool(r.execution_ok) for r in scored) / len(scored), 4)
+            if scored
+            else None,
             "leaks": sum(r.leakage for r in rs),
         }
 
@@ -199,27 +230,48 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
         "overall": part(results),
         "by_language": {k: part(v) for k, v in sorted(by_lang.items())},
         "by_category": {k: part(v) for k, v in sorted(by_tag.items())},
-        "latency_ms": {"p50": round(statistics.median(lat), 1), "p95": round(lat[int(0.95 * (len(lat) - 1))], 1)},
+        "latency_ms": {
+            "p50": round(statistics.median(lat), 1),
+            "p95": round(lat[int(0.95 * (len(lat) - 1))], 1),
+        },
     }
 
 
 def _table(title: str, rows: dict[str, dict[str, Any]]) -> list[str]:
-    out = [f"### {title}", "", "| | n | accuracy | status | metric | execution | leaks |", "|---|---|---|---|---|---|---|"]
+    out = [
+        f"### {title}",
+        "",
+        "| | n | accuracy | status | metric | execution | leaks |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, p in rows.items():
+
         def pct(v: Any) -> str:
             return "–" if v is None else f"{100 * v:.1f}%"
-        out.append(f"| {name} | {p['n']} | {pct(p['accuracy'])} | {pct(p['status'])} | {pct(p['metric_selection'])} "
-                   f"| {pct(p['execution'])} | {p['leaks']} |")
+
+        out.append(
+            f"| {name} | {p['n']} | {pct(p['accuracy'])} | {pct(p['status'])} | {pct(p['metric_selection'])} "
+            f"| {pct(p['execution'])} | {p['leaks']} |"
+        )
     return [*out, ""]
 
 
 def write_report(out: Path, summary: dict[str, Any], results: list[CaseResult], planner: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(
-        json.dumps({"planner": planner, "summary": summary, "cases": [asdict(r) for r in results]},
-                   ensure_ascii=False, indent=2), encoding="utf-8")
-    lines = [f"# metricqa eval — planner `{planner}`", "",
-             f"Latency p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms.", ""]
+        json.dumps(
+            {"planner": planner, "summary": summary, "cases": [asdict(r) for r in results]},
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    lines = [
+        f"# metricqa eval — planner `{planner}`",
+        "",
+        f"Latency p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms.",
+        "",
+    ]
     lines += _table("Overall", {"all": summary["overall"]})
     lines += _table("By language", summary["by_language"])
     lines += _table("By category", summary["by_category"])
@@ -261,8 +313,9 @@ def eval_warehouse(out: Path, scale: float, settings: Settings) -> Path:
     return path
 
 
-def run_eval(settings: Settings, out: Path, planner: str, tags: set[str] | None, scale: float,
-             limit: int | None = None) -> tuple[dict[str, Any], list[CaseResult]]:
+def run_eval(
+    settings: Settings, out: Path, planner: str, tags: set[str] | None, scale: float, limit: int | None = None
+) -> tuple[dict[str, Any], list[CaseResult]]:
     from metricqa.assistant.pipeline import Assistant
     from metricqa.assistant.semantic.warehouse import open_warehouse
     from metricqa.evals.dataset import load_dataset
@@ -270,7 +323,9 @@ def run_eval(settings: Settings, out: Path, planner: str, tags: set[str] | None,
     cases = [c for c in load_dataset().cases if not tags or tags & {str(t) for t in c.tags}][:limit]
     warehouse = eval_warehouse(out, scale, settings)
     home = out / "home"
-    settings = settings.model_copy(update={"warehouse": warehouse, "home": home, "chart_dir": home / "charts"})
+    settings = settings.model_copy(
+        update={"warehouse": warehouse, "home": home, "chart_dir": home / "charts"}
+    )
     assistant = Assistant.from_settings(settings)
     con = open_warehouse(warehouse)
     try:

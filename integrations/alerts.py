@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer
-from metricqa.core.asker import Asker
-from metricqa.core.errors import InvalidPlanError, UserFacingError
 from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, Intent, QueryPlan, TimeRange
 from metricqa.assistant.service import AskService
-from metricqa.core.settings import Settings
 from metricqa.catalog.models import AlertRule, Catalog
+
+from metricqa.core.asker import Asker
+from metricqa.core.errors import InvalidPlanError, UserFacingError
+from metricqa.core.settings import Settings
 
 STATE_FILE = "alerts_state.jsonl"
 
@@ -511,9 +512,8 @@ def alerts_cli(settings: Settings, as_of: date | None, dry_run: bool) -> int:
 
     post: PostFn = print_poster
     if not dry_run:
-        from slack_sdk import WebClient
-
         from metricqa.integrations.slack_blocks import metric_units
+        from slack_sdk import WebClient
 
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         post = slack_poster(client, metric_units(service.catalog))

@@ -19,11 +19,11 @@ import hmac
 from pathlib import Path
 
 import yaml
+from metricqa.catalog.models import Catalog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from metricqa.core.asker import Asker
 from metricqa.core.errors import UserFacingError
-from metricqa.catalog.models import Catalog
 
 MIN_KEY_CHARS = 16
 

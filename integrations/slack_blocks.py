@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer, Citation
-from metricqa.core.errors import UserFacingError
 from metricqa.catalog.models import Catalog
+
+from metricqa.core.errors import UserFacingError
 
 CLARIFY_ACTION_PREFIX = "metricqa_clarify_"
 MAX_TABLE_ROWS = 10

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from metricqa.catalog.models import Catalog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from metricqa.core.asker import Asker
 from metricqa.core.errors import UserFacingError
-from metricqa.catalog.models import Catalog
 
 
 class SlackUsersError(UserFacingError):

@@ -14,8 +14,15 @@ from metricqa.core.asker import Asker
 from metricqa.core.errors import CatalogError, UserFacingError
 from metricqa.core.settings import Settings
 
-COMPARE = {"mom": "previous_period", "qoq": "previous_period", "pop": "previous_period", "previous": "previous_period",
-           "yoy": "same_period_last_year", "target": "target", "none": "none"}
+COMPARE = {
+    "mom": "previous_period",
+    "qoq": "previous_period",
+    "pop": "previous_period",
+    "previous": "previous_period",
+    "yoy": "same_period_last_year",
+    "target": "target",
+    "none": "none",
+}
 
 
 def make_settings(args: argparse.Namespace) -> Settings:
@@ -107,7 +114,9 @@ def build_plan(args: argparse.Namespace, as_of: date) -> Any:
 
     match = parse_time(args.period.replace("_", " "), as_of, "en") if args.period else None
     if match is None:
-        raise UserFacingError(f"Cannot read the period `{args.period}`; try this_month, last_quarter, 2025-01-01..2025-03-31.")
+        raise UserFacingError(
+            f"Cannot read the period `{args.period}`; try this_month, last_quarter, 2025-01-01..2025-03-31."
+        )
     time_range: TimeRange = match.range
     if args.grain:
         time_range = time_range.model_copy(update={"grain": Grain(args.grain)})
@@ -139,8 +148,12 @@ def cmd_query(args: argparse.Namespace) -> int:
     except UserFacingError as exc:
         print(exc.message, file=sys.stderr)
         return 2
-    result = assistant.run_plan(plan, make_asker(args, settings), language=args.language,
-                                chart_dir=Path(args.chart_dir) if args.chart_dir else None)
+    result = assistant.run_plan(
+        plan,
+        make_asker(args, settings),
+        language=args.language,
+        chart_dir=Path(args.chart_dir) if args.chart_dir else None,
+    )
     print_answer(result, args.format)
     return 0
 
@@ -172,19 +185,29 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         print(exc.message, file=sys.stderr)
         return 1
     if args.catalog_cmd == "validate":
-        print(f"OK: {len(cat.metrics)} metrics, {len(cat.measures)} measures, {len(cat.dimensions)} dimensions, "
-              f"{len(cat.models)} models, {len(cat.roles)} roles ({cat.root})")
+        print(
+            f"OK: {len(cat.metrics)} metrics, {len(cat.measures)} measures, {len(cat.dimensions)} dimensions, "
+            f"{len(cat.models)} models, {len(cat.roles)} roles ({cat.root})"
+        )
         return 0
     if args.catalog_cmd == "list":
         for m in cat.metrics.values():
-            print(f"{m.id:24} {m.status.value:10} v{m.version:<3} {m.name.en} / {m.name.zh or ''}  ({m.owner})")
+            print(
+                f"{m.id:24} {m.status.value:10} v{m.version:<3} {m.name.en} / {m.name.zh or ''}  ({m.owner})"
+            )
         return 0
     metric_id = args.metric_id
     if metric_id not in cat.metrics:
         print(f"Unknown metric `{metric_id}`.", file=sys.stderr)
         return 1
     if args.catalog_cmd == "show":
-        print(json.dumps(cat.metrics[metric_id].model_dump(mode="json", exclude={"source"}), ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                cat.metrics[metric_id].model_dump(mode="json", exclude={"source"}),
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     from metricqa.assistant.presentation.lineage import format_tree, lineage_json, lineage_tree
 
@@ -202,8 +225,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps(entry, ensure_ascii=False))
         else:
-            print(f"{entry.get('ts')} {entry.get('user')}/{entry.get('role')} {entry.get('status'):9} "
-                  f"rows={entry.get('row_count')} {entry.get('timings_ms', {}).get('total')}ms  {entry.get('question')}")
+            print(
+                f"{entry.get('ts')} {entry.get('user')}/{entry.get('role')} {entry.get('status'):9} "
+                f"rows={entry.get('row_count')} {entry.get('timings_ms', {}).get('total')}ms  {entry.get('question')}"
+            )
     return 0
 
 
@@ -227,7 +252,9 @@ def cmd_slack(args: argparse.Namespace) -> int:
 def cmd_alerts(args: argparse.Namespace) -> int:
     from metricqa.integrations.alerts import alerts_cli
 
-    return alerts_cli(make_settings(args), date.fromisoformat(args.as_of) if args.as_of else None, args.dry_run)
+    return alerts_cli(
+        make_settings(args), date.fromisoformat(args.as_of) if args.as_of else None, args.dry_run
+    )
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -281,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path")
     p.set_defaults(func=cmd_demo_build)
 
-    cat = sub.add_parser("catalog", help="inspect and validate the catalog").add_subparsers(dest="catalog_cmd", required=True)
+    cat = sub.add_parser("catalog", help="inspect and validate the catalog").add_subparsers(
+        dest="catalog_cmd", required=True
+    )
     for name in ("list", "validate", "show", "lineage"):
         p = cat.add_parser(name)
         if name in ("show", "lineage"):
@@ -322,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare-planners", action="store_true", help="run rules, llm and hybrid side by side")
     p.add_argument("--tags", help="comma-separated tags to run")
     p.add_argument("--out", default="out/eval")
-    p.add_argument("--floor", type=float, default=0.0, help="exit non-zero when overall accuracy is below this")
+    p.add_argument(
+        "--floor", type=float, default=0.0, help="exit non-zero when overall accuracy is below this"
+    )
     p.add_argument("--scale", type=float, default=0.2, help="demo warehouse scale for the eval")
     p.add_argument("--limit", type=int, help="run only the first N cases")
     p.set_defaults(func=cmd_eval)

@@ -6,10 +6,9 @@ in a prompt need no escaping. Filling a template with a missing or unknown varia
 
 from __future__ import annotations
 
-from importlib import resources
-
 import re
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from string import Template
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-from sqlglot import exp
-
 from metricqa.catalog.models import Catalog, Dimension
+from sqlglot import exp
 
 
 @dataclass(frozen=True)

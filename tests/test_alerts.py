@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 from fake_slack import FakeSlack
-from slack_sdk import WebClient
-
 from metricqa.assistant.presentation.answer import Answer, Chart, Citation
-from metricqa.core.asker import Asker
 from metricqa.assistant.semantic.plan import Comparison, FilterOp, Grain, QueryPlan
-from metricqa.core.settings import Settings
 from metricqa.catalog.models import AlertRule, Catalog, Metric, Role
 from metricqa.integrations import alerts
 from metricqa.integrations.alerts import AlertFiring, run_alerts
+from slack_sdk import WebClient
+
+from metricqa.core.asker import Asker
+from metricqa.core.settings import Settings
 
 AS_OF = date(2026, 11, 20)
 
@@ -399,8 +399,9 @@ def test_alerts_cli(
 
 
 def test_demo_catalog_rules_build_plans() -> None:
-    from metricqa.core.settings import DEMO_CATALOG
     from metricqa.catalog.loader import load_catalog
+
+    from metricqa.core.settings import DEMO_CATALOG
 
     demo = load_catalog(DEMO_CATALOG)
     assert demo.alerts

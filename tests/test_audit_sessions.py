@@ -19,9 +19,11 @@ def test_audit_entries_survive_a_killed_writer(tmp_path: Path) -> None:
     # A process that writes one entry and is killed while writing a second, torn line.
     code = (
         "import os,sys; from assistant.audit import AuditLog; AuditLog(sys.argv[1]).append({'question': 'second'}); "
-        "fd=os.open(sys.argv[1], os.O_WRONLY|os.O_APPEND); os.write(fd, b'{\"question\": \"torn'); os.kill(os.getpid(), 9)"
+        'fd=os.open(sys.argv[1], os.O_WRONLY|os.O_APPEND); os.write(fd, b\'{"question": "torn\'); os.kill(os.getpid(), 9)'
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(log)], cwd=Path(__file__).parent.parent, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(log)], cwd=Path(__file__).parent.parent, check=False
+    )
     assert proc.returncode != 0
     entries = AuditLog(log).tail(10)
     assert [e["question"] for e in entries] == ["first", "second"]

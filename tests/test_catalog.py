@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from metricqa.core.errors import CatalogError
 from metricqa.catalog.loader import load_catalog, parse_catalog
 from metricqa.catalog.models import MetricType, Status
 from metricqa.catalog.store import CatalogStore
+
+from metricqa.core.errors import CatalogError
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 
@@ -25,9 +25,21 @@ def catalog_copy(tmp_path: Path) -> Path:
 def test_demo_catalog_loads_every_spec_metric() -> None:
     cat = load_catalog(DEMO)
     spec_ids = {
-        "revenue", "gross_profit", "gross_margin", "order_count", "avg_order_value", "new_customers", "lead_count",
-        "lead_conversion_rate", "win_rate", "pipeline_amount", "payment_amount", "collection_rate", "revenue_target",
-        "target_attainment", "return_rate",
+        "revenue",
+        "gross_profit",
+        "gross_margin",
+        "order_count",
+        "avg_order_value",
+        "new_customers",
+        "lead_count",
+        "lead_conversion_rate",
+        "win_rate",
+        "pipeline_amount",
+        "payment_amount",
+        "collection_rate",
+        "revenue_target",
+        "target_attainment",
+        "return_rate",
     }
     approved = {m.id for m in cat.approved_metrics()}
     assert spec_ids <= approved
@@ -41,7 +53,9 @@ def test_demo_catalog_loads_every_spec_metric() -> None:
 
 def test_unknown_yaml_key_names_file_line_and_field(catalog_copy: Path) -> None:
     path = catalog_copy / "metrics_pipeline.yaml"
-    text = path.read_text(encoding="utf-8").replace("    unit: count\n", "    unit: count\n    owner_email: x@y\n", 1)
+    text = path.read_text(encoding="utf-8").replace(
+        "    unit: count\n", "    unit: count\n    owner_email: x@y\n", 1
+    )
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogError) as info:
         load_catalog(catalog_copy)
@@ -109,9 +123,21 @@ def test_synonym_claimed_by_two_metrics_is_a_conflict(catalog_copy: Path) -> Non
 
 def test_schema_check_names_unknown_table_and_column(catalog_copy: Path) -> None:
     schema = {
-        "fact_order_line": {"order_id": "VARCHAR", "quantity": "INTEGER", "unit_price": "DECIMAL", "unit_cost": "DECIMAL"},
-        "fact_order": {"order_id": "VARCHAR", "order_date": "DATE", "status": "VARCHAR", "region_id": "VARCHAR",
-                       "channel_id": "VARCHAR", "rep_id": "VARCHAR", "customer_id": "VARCHAR"},
+        "fact_order_line": {
+            "order_id": "VARCHAR",
+            "quantity": "INTEGER",
+            "unit_price": "DECIMAL",
+            "unit_cost": "DECIMAL",
+        },
+        "fact_order": {
+            "order_id": "VARCHAR",
+            "order_date": "DATE",
+            "status": "VARCHAR",
+            "region_id": "VARCHAR",
+            "channel_id": "VARCHAR",
+            "rep_id": "VARCHAR",
+            "customer_id": "VARCHAR",
+        },
     }
     _, _ = parse_catalog(catalog_copy)
     with pytest.raises(CatalogError) as info:

@@ -12,13 +12,21 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
+from metricqa.assistant.semantic.plan import (
+    Comparison,
+    Filter,
+    FilterOp,
+    Grain,
+    OrderBy,
+    QueryPlan,
+    TimeRange,
+)
+from metricqa.catalog.models import Catalog
 from sqlglot import exp
 
 from metricqa.core.asker import Asker
-from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
 from metricqa.core.errors import AccessDeniedError, InvalidPlanError, MetricNotApprovedError
-from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, OrderBy, QueryPlan, TimeRange
-from metricqa.catalog.models import Catalog
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "compiler"
 NOV_MTD = TimeRange(start=date(2026, 11, 1), end=date(2026, 11, 20), partial=True, label="this month")

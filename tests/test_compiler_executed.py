@@ -15,12 +15,12 @@ from typing import Any
 
 import duckdb
 import pytest
-
-from metricqa.core.asker import Asker
 from metricqa.assistant.semantic.compiler import compile_plan
 from metricqa.assistant.semantic.executor import ResultSet, execute
 from metricqa.assistant.semantic.plan import Comparison, Grain, QueryPlan, TimeRange
 from metricqa.catalog.models import Catalog
+
+from metricqa.core.asker import Asker
 
 REVENUE_LINES = """
     SELECT o.order_date AS d, o.region_id AS r,

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from metricqa import demo as demo_warehouse
-from metricqa.demo import build_cli, build_demo_warehouse, table_counts
 from metricqa.core.errors import UserFacingError
+from metricqa.demo import build_cli, build_demo_warehouse, table_counts
 
 AS_OF = date(2026, 11, 20)
 

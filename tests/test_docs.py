@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from metricqa.catalog.loader import SECTIONS
 from pydantic import BaseModel
 
 from metricqa.core.settings import Settings
-from metricqa.catalog.loader import SECTIONS
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
 

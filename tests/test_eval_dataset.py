@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -13,9 +11,10 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
+from metricqa.evals.dataset import DatasetError, EvalCase, EvalDataset, Tag, load_dataset
 from sqlglot import exp
 
-from metricqa.evals.dataset import DatasetError, EvalCase, EvalDataset, Tag, load_dataset
+from metricqa.demo import build_demo_warehouse
 
 # Tags that need fewer cases than the rest would be listed here with their minimum; none do today.
 MIN_PER_TAG: dict[Tag, int] = {}
@@ -28,16 +27,8 @@ def dataset() -> EvalDataset:
 
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    try:
-        module = importlib.import_module("metricqa.demo")
-    except ModuleNotFoundError:
-        pytest.skip("metricqa.demo is not there yet")
-    build = getattr(module, "build_demo_warehouse", None)
-    if build is None:
-        pytest.skip("metricqa.demo has no build_demo_warehouse yet")
     path = tmp_path_factory.mktemp("evalwh") / "demo.duckdb"
-    quiet = {"progress": False} if "progress" in inspect.signature(build).parameters else {}
-    build(path, 0.05, 7, **quiet)
+    build_demo_warehouse(path, 0.05, 7, progress=False)
     con = duckdb.connect(str(path), read_only=True)
     yield con
     con.close()

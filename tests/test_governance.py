@@ -6,9 +6,13 @@ from datetime import date
 
 import duckdb
 import pytest
+from metricqa.assistant.semantic.compiler import compile_plan
+from metricqa.assistant.semantic.executor import execute
+from metricqa.assistant.semantic.governance import allowed_dimensions, check_plan
+from metricqa.assistant.semantic.plan import Comparison, QueryPlan, TimeRange
+from metricqa.catalog.models import Catalog, Role, RowFilter
 
 from metricqa.core.asker import Asker
-from metricqa.assistant.semantic.compiler import compile_plan
 from metricqa.core.errors import (
     AccessDeniedError,
     InvalidPlanError,
@@ -18,10 +22,6 @@ from metricqa.core.errors import (
     UnknownMetricError,
     UserFacingError,
 )
-from metricqa.assistant.semantic.executor import execute
-from metricqa.assistant.semantic.governance import allowed_dimensions, check_plan
-from metricqa.assistant.semantic.plan import Comparison, QueryPlan, TimeRange
-from metricqa.catalog.models import Catalog, Role, RowFilter
 
 OCT = TimeRange(start=date(2026, 10, 1), end=date(2026, 10, 31))
 EXEC = Asker()

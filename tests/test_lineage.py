@@ -6,8 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-
-from metricqa.assistant.presentation.lineage import format_tree, lineage_chain, lineage_json, lineage_tree, walk
+from metricqa.assistant.presentation.lineage import (
+    format_tree,
+    lineage_chain,
+    lineage_json,
+    lineage_tree,
+    walk,
+)
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog, Metric, Text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -10,15 +9,16 @@ from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAI
+from metricqa.assistant.semantic.governance import check_plan
+from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
+from metricqa.assistant.understanding.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
+from metricqa.assistant.understanding.planner import PlanningContext, RulePlanner
+from metricqa.catalog.loader import load_catalog
+from metricqa.prompts import PromptTemplate, load_prompt
 from planner_table import demo_members
 
 from metricqa.core.asker import Asker
 from metricqa.core.errors import UnsupportedQuestionError, UserFacingError
-from metricqa.assistant.understanding.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
-from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
-from metricqa.assistant.understanding.planner import PlanningContext, RulePlanner
-from metricqa.catalog.loader import load_catalog
-from metricqa.prompts import PromptTemplate, load_prompt
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 
@@ -102,13 +102,10 @@ def test_draft_metric_plan_comes_back_and_governance_refuses_it(
     fake.enqueue_tool_call({"metrics": ["nps"], "start": "2026-10-01", "end": "2026-10-31"})
     plan = llm.plan("customer satisfaction last month", ctx)
     assert plan.metrics == ("nps",)
-    if importlib.util.find_spec("metricqa.assistant.semantic.governance") is not None:
-        from metricqa.assistant.semantic.governance import check_plan  # type: ignore[import-not-found]
-
-        members = {dim: {m.key for m in ms} for dim, ms in ctx.members.items()}
-        with pytest.raises(UserFacingError) as info:
-            check_plan(plan, ctx.catalog, Asker(role="exec"), members)
-        assert info.value.status == "refused"
+    members = {dim: {m.key for m in ms} for dim, ms in ctx.members.items()}
+    with pytest.raises(UserFacingError) as info:
+        check_plan(plan, ctx.catalog, Asker(role="exec"), members)
+    assert info.value.status == "refused"
 
 
 def test_timeout_falls_back_to_rules(fake: FakeOpenAI, ctx: PlanningContext) -> None:

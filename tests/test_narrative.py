@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 from answer_fixtures import NOV, Case, cases, rows_for
-
-from metricqa.core.errors import AccessDeniedError, MetricNotApprovedError
-from metricqa.assistant.presentation.formatting import format_amount, format_points, period_label, point_label, span_words
-from metricqa.core.language import has_cjk
+from metricqa.assistant.presentation.formatting import (
+    format_amount,
+    format_points,
+    period_label,
+    point_label,
+    span_words,
+)
 from metricqa.assistant.presentation.narrative import (
     chart_title,
     check_numbers,
@@ -21,6 +24,9 @@ from metricqa.assistant.presentation.narrative import (
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog, Unit
+
+from metricqa.core.errors import AccessDeniedError, MetricNotApprovedError
+from metricqa.core.language import has_cjk
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 CASES = {c[0]: c for c in cases()}

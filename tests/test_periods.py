@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from metricqa.assistant.semantic.periods import Shift, baseline_range, grain_shift, series_baseline_range, shift
+from metricqa.assistant.semantic.periods import (
+    Shift,
+    baseline_range,
+    grain_shift,
+    series_baseline_range,
+    shift,
+)
 from metricqa.assistant.semantic.plan import Comparison, Grain, TimeRange
 
 PREV, YOY = Comparison.PREVIOUS_PERIOD, Comparison.SAME_PERIOD_LAST_YEAR

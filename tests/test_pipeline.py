@@ -5,13 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from metricqa.assistant.pipeline import STAGES, Assistant
 
 from metricqa.core.asker import Asker
-from metricqa.assistant.pipeline import STAGES, Assistant
 from metricqa.core.settings import Settings
 
-CONTRACT_FIELDS = {"question", "language", "status", "answer", "plan", "sql", "columns", "rows", "chart", "citations",
-                   "options", "reason", "data_as_of", "timings_ms"}
+CONTRACT_FIELDS = {
+    "question",
+    "language",
+    "status",
+    "answer",
+    "plan",
+    "sql",
+    "columns",
+    "rows",
+    "chart",
+    "citations",
+    "options",
+    "reason",
+    "data_as_of",
+    "timings_ms",
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +88,9 @@ def test_governed_refusals(assistant: Assistant, question: str, asker: Asker, ne
 
 
 def test_regional_manager_sees_only_their_region(assistant: Assistant) -> None:
-    mine = assistant.ask("revenue by region last month", Asker(role="regional_manager", scope={"region": "EAST"}))
+    mine = assistant.ask(
+        "revenue by region last month", Asker(role="regional_manager", scope={"region": "EAST"})
+    )
     everyone = assistant.ask("revenue by region last month", Asker())
     assert [r[0] for r in mine.rows] == ["EAST"]
     east = next(r for r in everyone.rows if r[0] == "EAST")

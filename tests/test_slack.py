@@ -24,16 +24,18 @@ import httpx
 import pytest
 import uvicorn
 from fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
-
+from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer, Chart, Citation
-from metricqa.core.asker import Asker
-from metricqa.core.errors import AccessDeniedError, UnknownMetricError
 from metricqa.assistant.semantic.plan import QueryPlan
-from metricqa.core.settings import Settings
 from metricqa.catalog.models import Catalog, Metric, Role, RowFilter
 from metricqa.integrations import slack_blocks
 from metricqa.integrations.slack_app import SlackConfigError, create_http_app, create_slack_app, strip_mention
 from metricqa.integrations.slack_users import SlackUsersError, load_slack_users, parse_slack_users
+
+from metricqa.core.asker import Asker
+from metricqa.core.errors import AccessDeniedError, UnknownMetricError
+from metricqa.core.settings import Settings
+from metricqa.demo import build_demo_warehouse
 
 SECRET = "test-signing-secret"
 
@@ -698,19 +700,6 @@ def test_manifest_declares_what_the_app_uses() -> None:
 
 @pytest.fixture(scope="module")
 def real_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    import importlib
-
-    try:
-        for name in ("metricqa.assistant.semantic.compiler", "metricqa.assistant.semantic.warehouse", "metricqa.assistant.semantic.governance"):
-            importlib.import_module(name)
-        from metricqa.assistant.pipeline import Assistant
-    except ImportError as exc:
-        pytest.skip(f"the real pipeline is not complete yet: {exc}")
-    build_demo_warehouse = getattr(
-        importlib.import_module("metricqa.demo"), "build_demo_warehouse", None
-    )
-    if build_demo_warehouse is None:
-        pytest.skip("metricqa.demo has no build_demo_warehouse yet")
     home = tmp_path_factory.mktemp("real_home")
     build_demo_warehouse(home / "demo.duckdb", scale=0.05, seed=42)
     settings = Settings(

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 from api_fake_service import FakeAskService
-
-from metricqa.core.settings import Settings
 from metricqa.integrations.api.app import create_app
 from metricqa.integrations.auth import parse_api_keys
+
+from metricqa.core.settings import Settings
 
 pytestmark = pytest.mark.browser
 
@@ -306,8 +306,6 @@ def real_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     from api_fake_service import real_assistant
 
     built = real_assistant(tmp_path_factory.getbasetemp())
-    if isinstance(built, str):
-        pytest.skip(built)
     service, settings = built
     with ApiServer(create_app(service, settings.model_copy(update={"demo_mode": True}))) as server:
         yield server

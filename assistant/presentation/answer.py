@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from metricqa.assistant.semantic.plan import QueryPlan
+from pydantic import BaseModel, ConfigDict, Field
 
 AnswerStatus = Literal["answered", "clarify", "refused"]
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from metricqa.core.errors import UserFacingError
 from metricqa.assistant.presentation.formatting import (
     format_percent,
     format_points,
@@ -27,8 +26,11 @@ from metricqa.assistant.presentation.formatting import (
     point_label,
     span_words,
 )
+from metricqa.assistant.semantic.periods import baseline_range
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Direction, Metric, Unit
+
+from metricqa.core.errors import UserFacingError
 
 Row = dict[str, Any]
 
@@ -131,26 +133,11 @@ def ordered_records(
 
 
 def baseline_label(plan: QueryPlan, language: str) -> str | None:
-    """The baseline period in words, from ``assistant.periods.baseline_range`` when it exists."""
+    """The baseline period in words (``periods.baseline_range``); None for no comparison or a target."""
     if plan.comparison in (Comparison.NONE, Comparison.TARGET):
         return None
-    try:
-        from metricqa.assistant.semantic.periods import baseline_range  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    try:
-        rng = baseline_range(plan.time, plan.comparison)
-    except Exception:  # noqa: BLE001 - a neighbour's signature may differ; fall back to generic words
-        return None
-    label = getattr(rng, "label_zh" if language == "zh" else "label", "") or ""
-    if label:
-        return str(label)
-    start, end = (
-        (rng[0], rng[1])
-        if isinstance(rng, tuple)
-        else (getattr(rng, "start", None), getattr(rng, "end", None))
-    )
-    return span_words(start, end, language) if start and end else None
+    start, end = baseline_range(plan.time, plan.comparison)
+    return span_words(start, end, language)
 
 
 def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None) -> str:
@@ -588,7 +575,9 @@ def filter_phrase(plan: QueryPlan, members: dict[str, list[Any]], language: str)
     for flt in plan.filters:
         if flt.dimension in plan.dimensions or flt.op.value == "not_in":
             continue
-        by_key = {m.key: (m.label_zh if language == "zh" else m.label_en) for m in members.get(flt.dimension, [])}
+        by_key = {
+            m.key: (m.label_zh if language == "zh" else m.label_en) for m in members.get(flt.dimension, [])
+        }
         labels += [by_key.get(v, v) for v in flt.values]
     if not labels:
         return ""

@@ -19,9 +19,9 @@ from uuid import UUID
 
 import duckdb
 import sqlglot
+from metricqa.assistant.semantic.compiler import CompiledQuery
 from sqlglot import exp
 
-from metricqa.assistant.semantic.compiler import CompiledQuery
 from metricqa.core.errors import InternalError, QueryTimeoutError, RowCapError
 
 _FORBIDDEN_NAMES = (

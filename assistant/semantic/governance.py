@@ -13,6 +13,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from metricqa.assistant.semantic.plan import Comparison, QueryPlan
+from metricqa.catalog.models import Catalog, Metric, Role, Status
+from metricqa.catalog.refs import base_measures, metric_inputs
+
 from metricqa.core.asker import Asker
 from metricqa.core.errors import (
     AccessDeniedError,
@@ -22,9 +26,6 @@ from metricqa.core.errors import (
     UnknownMemberError,
     UnknownMetricError,
 )
-from metricqa.assistant.semantic.plan import Comparison, QueryPlan
-from metricqa.catalog.models import Catalog, Metric, Role, Status
-from metricqa.catalog.refs import base_measures, metric_inputs
 
 COMPARISON_SUFFIXES = ("__baseline", "__delta", "__ratio")
 ORDER_ALIASES = {"__attainment": "__ratio"}  # an alias accepted in ``OrderBy.by`` under comparison=target

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricqa.assistant.semantic.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.semantic.plan import (
+    Comparison,
+    Evidence,
+    Filter,
+    Grain,
+    Intent,
+    OrderBy,
+    QueryPlan,
+    TimeRange,
+)
 from metricqa.assistant.understanding.timeparse import trend_window
 
 if TYPE_CHECKING:

@@ -14,11 +14,16 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
-
-from metricqa.core.errors import AmbiguousQuestionError, LLMError, UnsupportedQuestionError
-from metricqa.core.language import detect_language
-from metricqa.assistant.semantic.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.semantic.plan import (
+    Comparison,
+    Evidence,
+    Filter,
+    Grain,
+    Intent,
+    OrderBy,
+    QueryPlan,
+    TimeRange,
+)
 from metricqa.assistant.understanding.planner import (
     Planner,
     PlanningContext,
@@ -29,6 +34,10 @@ from metricqa.assistant.understanding.planner import (
 )
 from metricqa.assistant.understanding.timeparse import parse_time, span_label, this_month
 from metricqa.prompts import load_prompt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from metricqa.core.errors import AmbiguousQuestionError, LLMError, UnsupportedQuestionError
+from metricqa.core.language import detect_language
 
 if TYPE_CHECKING:
     from metricqa.core.settings import Settings

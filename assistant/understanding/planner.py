@@ -13,10 +13,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from metricqa.core.errors import AmbiguousQuestionError, Language, UnsupportedQuestionError
-from metricqa.core.language import detect_language, fold
-from metricqa.assistant.semantic.plan import Comparison, Evidence, Filter, Grain, Intent, OrderBy, QueryPlan, TimeRange
-from metricqa.assistant.understanding.timeparse import TimeMatch, parse_time, this_month, trend_window, zh_number
+from metricqa.assistant.semantic.plan import (
+    Comparison,
+    Evidence,
+    Filter,
+    Grain,
+    Intent,
+    OrderBy,
+    QueryPlan,
+    TimeRange,
+)
+from metricqa.assistant.understanding.timeparse import (
+    TimeMatch,
+    parse_time,
+    this_month,
+    trend_window,
+    zh_number,
+)
 from metricqa.assistant.understanding.vocabulary import (
     Match,
     MemberLike,
@@ -27,6 +40,9 @@ from metricqa.assistant.understanding.vocabulary import (
     tokens,
 )
 from metricqa.catalog.models import Catalog, Direction, Metric, Role
+
+from metricqa.core.errors import AmbiguousQuestionError, Language, UnsupportedQuestionError
+from metricqa.core.language import detect_language, fold
 
 if TYPE_CHECKING:
     from metricqa.core.settings import Settings
@@ -466,7 +482,9 @@ def target_owner(catalog: Catalog, metric_id: str) -> Metric | None:
     return next((m for m in catalog.approved_metrics() if m.target and m.target.metric == metric_id), None)
 
 
-def lagged_order(metric: Metric, reading: Reading, catalog: Catalog, dims: list[str]) -> tuple[Comparison, OrderBy]:
+def lagged_order(
+    metric: Metric, reading: Reading, catalog: Catalog, dims: list[str]
+) -> tuple[Comparison, OrderBy]:
     """Worst member: lowest attainment when the metric has a target, else the worst change."""
     if target_splits(catalog, metric, dims):
         return Comparison.TARGET, OrderBy(by=f"{metric.id}__ratio", direction="asc")
@@ -496,8 +514,10 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     metric = catalog.metrics[reading.metrics[0]]
     owner = target_owner(catalog, metric.id) if reading.lagged else None
     if owner is not None:
-        reading.note(f"behind target read as {owner.name.en} against {metric.name.en}",
-                     f"落后于目标按{owner.name.get('zh')}对比{metric.name.get('zh')}理解")
+        reading.note(
+            f"behind target read as {owner.name.en} against {metric.name.en}",
+            f"落后于目标按{owner.name.get('zh')}对比{metric.name.get('zh')}理解",
+        )
         reading.metrics[0] = owner.id
         metric = owner
     time, default_note = plan_time(reading, ctx.as_of)

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from metricqa.core.language import fold
 from metricqa.assistant.semantic.plan import Grain, TimeRange
+
+from metricqa.core.language import fold
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -150,7 +151,9 @@ YEAR_WORDS = {"今年": 0, "本年": 0, "this year": 0, "去年": 1, "上年": 1
 
 
 def half_hit(s: int, e: int, year: int, half: int, year_given: bool = True) -> _Hit:
-    first, last = (date(year, 1, 1), date(year, 6, 30)) if half == 1 else (date(year, 7, 1), date(year, 12, 31))
+    first, last = (
+        (date(year, 1, 1), date(year, 6, 30)) if half == 1 else (date(year, 7, 1), date(year, 12, 31))
+    )
     return _Hit(
         s, e, first, last, f"H{half} {year}", f"{year}年{'上' if half == 1 else '下'}半年", year_given,
         lambda y: half_hit(s, e, y, half),

@@ -9,19 +9,18 @@ edit distance of one allowed for words of five letters or more ("revnue", "regoi
 
 from __future__ import annotations
 
-from importlib import resources
-
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
+from metricqa.catalog.models import Catalog
 
 from metricqa.core.language import fold, has_cjk
-from metricqa.catalog.models import Catalog
 
 LEXICON_PATH = Path(str(resources.files(__package__ or __name__).joinpath("lexicon.yaml")))
 WORD_RE = re.compile(r"[a-z0-9]+")

