@@ -2,11 +2,12 @@
 
 The stage order is written down once, in ``STAGES``; only ``answer()`` calls every stage in turn.
 ``Assistant`` owns the long-lived parts (catalog, warehouse connection, index, sessions, audit log)
-and implements ``assistant.service.AskService`` for every surface.
+and implements ``metricqa.assistant.service.AskService`` for every surface.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -16,16 +17,45 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
 from metricqa.assistant.audit import AuditLog
-from metricqa.assistant.presentation.answer import Answer
+from metricqa.assistant.presentation.answer import Answer, Chart
+from metricqa.assistant.presentation.citations import cite
+from metricqa.assistant.presentation.lineage import lineage_json
+from metricqa.assistant.presentation.narrative import (
+    chart_title,
+    filter_phrase,
+    narrate,
+    narrate_clarify,
+    narrate_refusal,
+)
+from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
+from metricqa.assistant.semantic.executor import ResultSet, execute
+from metricqa.assistant.semantic.governance import check_plan
 from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.assistant.semantic.warehouse import open_warehouse, read_as_of, warehouse_schema
 from metricqa.assistant.sessions import SessionStore
+from metricqa.assistant.understanding.context import PlanningContext
+from metricqa.assistant.understanding.planner import plan_question
+from metricqa.assistant.understanding.planners import make_planner
 from metricqa.catalog.models import Catalog, Status
 from metricqa.catalog.store import CatalogStore
-
+from metricqa.charts.render import render_chart
+from metricqa.charts.rules import choose_chart
 from metricqa.core.asker import Asker
-from metricqa.core.errors import AmbiguousQuestionError, AssistantError, UnknownMetricError, UserFacingError
+from metricqa.core.errors import (
+    AccessDeniedError,
+    AmbiguousQuestionError,
+    AssistantError,
+    UnknownMetricError,
+    UserFacingError,
+    WarehouseError,
+)
+from metricqa.core.language import detect_language
 from metricqa.core.settings import Settings
+from metricqa.retrieval.embedders import make_embedder
+from metricqa.retrieval.index import Entry, open_index
+from metricqa.retrieval.members import read_members
 
 
 @dataclass
@@ -39,11 +69,11 @@ class Turn:
     chart_dir: Path
     planner: str
     session_id: str | None = None
-    candidates: list[Any] = field(default_factory=list)
+    candidates: list[Entry] = field(default_factory=list)
     plan: QueryPlan | None = None
-    compiled: Any = None
-    result: Any = None
-    chart: Any = None
+    compiled: CompiledQuery | None = None
+    result: ResultSet | None = None
+    chart: Chart | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -55,8 +85,6 @@ def retrieve_stage(assistant: Assistant, turn: Turn) -> None:
 
 
 def plan_stage(assistant: Assistant, turn: Turn) -> None:
-    from metricqa.assistant.understanding.planner import PlanningContext, plan_question
-
     ctx = PlanningContext(
         catalog=assistant.catalog,
         members=assistant.members(),
@@ -69,23 +97,18 @@ def plan_stage(assistant: Assistant, turn: Turn) -> None:
 
 
 def validate_stage(assistant: Assistant, turn: Turn) -> None:
-    from metricqa.assistant.semantic.governance import check_plan
-
     assert turn.plan is not None
     check_plan(turn.plan, assistant.catalog, turn.asker, assistant.member_keys())
 
 
 def compile_stage(assistant: Assistant, turn: Turn) -> None:
-    from metricqa.assistant.semantic.compiler import compile_plan
-
     assert turn.plan is not None
     turn.compiled = compile_plan(turn.plan, assistant.catalog, turn.asker, language=turn.language)
 
 
 def execute_stage(assistant: Assistant, turn: Turn) -> None:
-    from metricqa.assistant.semantic.executor import execute
-
     settings = assistant.settings
+    assert turn.compiled is not None
     with assistant.cursor() as con:
         turn.result = execute(
             turn.compiled, con, row_cap=settings.row_cap, timeout_s=settings.statement_timeout_s
@@ -93,11 +116,7 @@ def execute_stage(assistant: Assistant, turn: Turn) -> None:
 
 
 def chart_stage(assistant: Assistant, turn: Turn) -> None:
-    from metricqa.assistant.presentation.narrative import chart_title
-    from metricqa.charts.render import render_chart
-    from metricqa.charts.rules import choose_chart
-
-    assert turn.plan is not None
+    assert turn.plan is not None and turn.result is not None
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
     spec = choose_chart(turn.plan, columns, rows, assistant.catalog, turn.language)
     if spec is not None:
@@ -116,10 +135,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
 
 
 def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
-    from metricqa.assistant.presentation.citations import cite
-    from metricqa.assistant.presentation.narrative import filter_phrase, narrate
-
-    assert turn.plan is not None and turn.result is not None
+    assert turn.plan is not None and turn.result is not None and turn.compiled is not None
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
     lang = turn.language
     return Answer(
@@ -145,8 +161,6 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
 
 
 def error_answer(assistant: Assistant, turn: Turn, error: UserFacingError) -> Answer:
-    from metricqa.assistant.presentation.narrative import narrate_clarify, narrate_refusal
-
     lang = turn.language
     options = getattr(error, "options", []) if isinstance(error, AmbiguousQuestionError) else []
     text = narrate_clarify(options, lang) if options else narrate_refusal(error, lang)
@@ -191,8 +205,6 @@ class Assistant:
     """The long-lived assistant behind every surface (implements AskService)."""
 
     def __init__(self, settings: Settings, store: CatalogStore, warehouse: Path) -> None:
-        from metricqa.assistant.semantic.warehouse import open_warehouse, read_as_of
-
         self.settings = settings
         self.store = store
         self.warehouse = warehouse
@@ -212,9 +224,12 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
-        from metricqa.assistant.semantic.warehouse import warehouse_schema
-
-        warehouse = ensure_warehouse(settings)
+        warehouse = settings.resolved_warehouse()
+        if not warehouse.is_file():
+            raise WarehouseError(
+                f"No warehouse at {warehouse}: set METRICQA_WAREHOUSE, or run `metricqa demo build`.",
+                f"找不到数仓文件 {warehouse}:请设置 METRICQA_WAREHOUSE,或运行 `metricqa demo build`。",
+            )
         store = CatalogStore(settings.resolved_catalog(), warehouse_schema(warehouse))
         return cls(settings, store, warehouse)
 
@@ -234,8 +249,6 @@ class Assistant:
         return _Cursor(self._con, self._con_lock)
 
     def members(self) -> dict[str, list[Any]]:
-        from metricqa.retrieval.members import read_members
-
         with self._lazy_lock:
             if self._members is None:
                 with self._con_lock:
@@ -251,9 +264,6 @@ class Assistant:
             return self._member_keys
 
     def index(self) -> Any:
-        from metricqa.retrieval.embedders import make_embedder
-        from metricqa.retrieval.index import open_index
-
         members = self.members()
         with self._lazy_lock:
             if self._index is None:
@@ -265,8 +275,6 @@ class Assistant:
             return self._index
 
     def planner(self, name: str) -> Any:
-        from metricqa.assistant.understanding.planner import make_planner
-
         with self._lazy_lock:
             if name not in self._planners:
                 self._planners[name] = make_planner(name, self.settings)
@@ -277,8 +285,6 @@ class Assistant:
 
     # --- AskService ---------------------------------------------------------------------
     def new_turn(self, question: str, asker: Asker, language: str | None = None, **kw: Any) -> Turn:
-        from metricqa.core.language import detect_language
-
         return Turn(
             question=question,
             asker=asker,
@@ -335,10 +341,6 @@ class Assistant:
         ]
 
     def describe_metric(self, metric_id: str, asker: Asker, language: str = "en") -> dict[str, Any]:
-        from metricqa.assistant.presentation.lineage import lineage_json
-
-        from metricqa.core.errors import AccessDeniedError
-
         metric = self.catalog.metrics.get(metric_id)
         if metric is None:
             raise UnknownMetricError(f"Unknown metric `{metric_id}`.", f"未知指标 `{metric_id}`。")
@@ -402,23 +404,8 @@ def plan_summary(plan: QueryPlan) -> str:
 
 
 def index_key(assistant: Assistant) -> str:
-    import hashlib
-
     raw = f"{assistant.store.root.resolve()}|{assistant.warehouse.resolve()}|{assistant.settings.embedder}"
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
-
-
-def ensure_warehouse(settings: Settings) -> Path:
-    """The configured warehouse; with none configured, the demo one, built on first use."""
-    if settings.warehouse is not None:
-        return settings.warehouse
-    path = settings.resolved_warehouse()
-    if not path.exists():
-        from metricqa.demo import build_demo_warehouse
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        build_demo_warehouse(path, scale=1.0, seed=42, progress=True)
-    return path
 
 
 __all__ = ["Assistant", "AssistantError", "STAGES", "Turn", "answer"]

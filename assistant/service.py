@@ -12,7 +12,6 @@ from typing import Any, Protocol
 from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.models import Catalog
-
 from metricqa.core.asker import Asker
 
 

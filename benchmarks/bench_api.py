@@ -72,6 +72,7 @@ def _asker(settings: Any) -> Any:
 def serve(port: int, fake: bool, home: Path | None) -> None:
     """Child process: build the service and serve it until killed."""
     import uvicorn
+
     from metricqa.integrations.api.app import create_app
 
     service, what, settings = build_service(fake, home)

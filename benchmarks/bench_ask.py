@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from metricqa.assistant.pipeline import Assistant
-
 from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
 from metricqa.demo import build_demo_warehouse

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
 from metricqa.assistant.semantic.compiler import compile_plan
 from metricqa.assistant.semantic.executor import check_select, execute
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.assistant.semantic.warehouse import open_warehouse
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog
-
 from metricqa.core.asker import Asker
 from metricqa.demo import build_demo_warehouse
 

@@ -17,10 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from metricqa.assistant.understanding.planner import PlanningContext, RulePlanner  # noqa: E402
-from metricqa.catalog.loader import load_catalog  # noqa: E402
 from planner_table import demo_members, load_cases, mismatches, run_case  # noqa: E402
 
+from metricqa.assistant.understanding.context import PlanningContext  # noqa: E402
+from metricqa.assistant.understanding.planner import RulePlanner  # noqa: E402
+from metricqa.catalog.loader import load_catalog  # noqa: E402
 from metricqa.core.language import detect_language  # noqa: E402
 
 

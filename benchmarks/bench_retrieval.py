@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import duckdb
+
 from metricqa.catalog.models import Catalog, Dimension, Metric, MetricType, Synonyms, Text
 from metricqa.retrieval.embedders import Embedder, make_embedder
 from metricqa.retrieval.index import ChromaMetricIndex, open_index

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
 from metricqa.catalog.models import (
     AlertRule,
     Catalog,
@@ -22,8 +24,7 @@ from metricqa.catalog.models import (
     SemanticModel,
     SourceLocation,
 )
-from pydantic import BaseModel, ValidationError
-
+from metricqa.catalog.validation import validate_catalog
 from metricqa.core.errors import CatalogError, CatalogIssue
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -201,8 +202,6 @@ def load_catalog(root: Path, schema: dict[str, dict[str, str]] | None = None) ->
 
     Raises ``CatalogError`` listing every error (warnings alone do not fail).
     """
-    from metricqa.catalog.validation import validate_catalog
-
     catalog, issues = parse_catalog(Path(root))
     if catalog is not None:
         issues.extend(validate_catalog(catalog, schema))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sqlglot
-from metricqa.catalog.models import Catalog, Metric, MetricType
 from sqlglot import exp
+
+from metricqa.catalog.models import Catalog, Metric, MetricType
 
 
 @lru_cache(maxsize=4096)

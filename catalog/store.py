@@ -8,7 +8,6 @@ from pathlib import Path
 
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog
-
 from metricqa.core.errors import CatalogError, CatalogIssue
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import sqlglot
+
 from metricqa.catalog.models import Catalog, Metric, MetricType, SemanticModel, Status
 from metricqa.catalog.refs import expr_names, metric_inputs, qualified_columns
-
 from metricqa.core.errors import CatalogIssue
 
 Schema = dict[str, dict[str, str]]  # table -> column -> type

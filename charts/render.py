@@ -17,6 +17,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
+
 from metricqa.assistant.presentation.answer import Chart
 from metricqa.assistant.presentation.formatting import axis_label, format_amount, unit_word
 from metricqa.catalog.models import Unit

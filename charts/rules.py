@@ -87,9 +87,7 @@ def choose_chart(
 ) -> ChartSpec | None:
     """The chart that fits this result, or None (no rows, nothing numeric)."""
     if catalog is None:
-        from metricqa.catalog.models import Catalog as _Catalog
-
-        catalog = _Catalog(root="", models={}, measures={}, metrics={}, dimensions={}, roles={})
+        catalog = Catalog(root="", models={}, measures={}, metrics={}, dimensions={}, roles={})
     view = make_view(plan, list(columns), [list(r) for r in rows], catalog, language)
     if not view.records or not view.metrics:
         return None

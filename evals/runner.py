@@ -20,10 +20,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer
-
+from metricqa.assistant.semantic.warehouse import open_warehouse
 from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
+from metricqa.demo import build_demo_warehouse
+from metricqa.evals.dataset import load_dataset
 
 REL_TOL = 1e-4
 ABS_TOL = 0.01
@@ -304,7 +307,6 @@ def plot_summary(path: Path, summary: dict[str, Any], planner: str) -> None:
 def eval_warehouse(out: Path, scale: float, settings: Settings) -> Path:
     if settings.warehouse is not None:
         return settings.warehouse
-    from metricqa.demo import build_demo_warehouse
 
     path = out / f"eval-warehouse-{scale}.duckdb"
     if not path.exists():
@@ -316,10 +318,6 @@ def eval_warehouse(out: Path, scale: float, settings: Settings) -> Path:
 def run_eval(
     settings: Settings, out: Path, planner: str, tags: set[str] | None, scale: float, limit: int | None = None
 ) -> tuple[dict[str, Any], list[CaseResult]]:
-    from metricqa.assistant.pipeline import Assistant
-    from metricqa.assistant.semantic.warehouse import open_warehouse
-    from metricqa.evals.dataset import load_dataset
-
     cases = [c for c in load_dataset().cases if not tags or tags & {str(t) for t in c.tags}][:limit]
     warehouse = eval_warehouse(out, scale, settings)
     home = out / "home"

@@ -35,10 +35,11 @@ from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, Intent, QueryPlan, TimeRange
 from metricqa.assistant.service import AskService
 from metricqa.catalog.models import AlertRule, Catalog
-
 from metricqa.core.asker import Asker
 from metricqa.core.errors import InvalidPlanError, UserFacingError
 from metricqa.core.settings import Settings
+from metricqa.integrations.slack_app import _default_service, post_answer
+from metricqa.integrations.slack_blocks import alert_header, metric_units
 
 STATE_FILE = "alerts_state.jsonl"
 
@@ -482,8 +483,6 @@ def _stamped(firing: AlertFiring) -> AlertFiring:
 
 def slack_poster(client: Any, units: Mapping[str, str] | None = None) -> PostFn:
     """Post a firing to its channel through the one Slack formatter: header, narrative, table, citations, chart."""
-    from metricqa.integrations.slack_app import post_answer
-    from metricqa.integrations.slack_blocks import alert_header
 
     def post(channel: str, answer: Answer, firing: AlertFiring) -> None:
         header = alert_header(f"{firing.rule_id}: {firing.message}")
@@ -496,14 +495,15 @@ def print_poster(channel: str, answer: Answer, firing: AlertFiring) -> None:
     print(f"[dry run] would post to {channel}: {firing.message}")
 
 
-def alerts_cli(settings: Settings, as_of: date | None, dry_run: bool) -> int:
+def alerts_cli(
+    settings: Settings, as_of: date | None, dry_run: bool, service: AskService | None = None
+) -> int:
     """``metricqa alerts run [--as-of] [--dry-run]``: 0 when every rule ran, 1 when one was skipped, 2 on set-up errors."""
     if not dry_run and not settings.slack_bot_token:
         print("Set METRICQA_SLACK_BOT_TOKEN to post alerts, or use --dry-run.", file=sys.stderr)
         return 2
-    from metricqa.integrations.slack_app import _default_service
 
-    service = _default_service(settings)
+    service = service or _default_service(settings)
     problems: list[str] = []
 
     def report(message: str) -> None:
@@ -512,7 +512,6 @@ def alerts_cli(settings: Settings, as_of: date | None, dry_run: bool) -> int:
 
     post: PostFn = print_poster
     if not dry_run:
-        from metricqa.integrations.slack_blocks import metric_units
         from slack_sdk import WebClient
 
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)

@@ -19,9 +19,9 @@ import hmac
 from pathlib import Path
 
 import yaml
-from metricqa.catalog.models import Catalog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from metricqa.catalog.models import Catalog
 from metricqa.core.asker import Asker
 from metricqa.core.errors import UserFacingError
 

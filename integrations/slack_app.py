@@ -19,8 +19,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from slack_bolt import App, BoltContext
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.service import AskService
+from metricqa.core.errors import UserFacingError
+from metricqa.core.settings import Settings
 from metricqa.integrations.slack_blocks import (
     CLARIFY_ACTION_PREFIX,
     SlackMessage,
@@ -33,18 +46,6 @@ from metricqa.integrations.slack_blocks import (
     working_text,
 )
 from metricqa.integrations.slack_users import SlackUserMap, load_slack_users
-from slack_bolt import App, BoltContext
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-
-from metricqa.core.errors import UserFacingError
-from metricqa.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -308,10 +309,6 @@ def create_http_app(app: App, path: str = SLACK_EVENTS_PATH) -> Starlette:
 
 
 def _default_service(settings: Settings) -> AskService:
-    from metricqa.assistant.pipeline import (
-        Assistant,  # the real pipeline; imported late so tests can pass a fake
-    )
-
     service: AskService = Assistant.from_settings(settings)
     return service
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer, Citation
 from metricqa.catalog.models import Catalog
-
 from metricqa.core.errors import UserFacingError
 
 CLARIFY_ACTION_PREFIX = "metricqa_clarify_"

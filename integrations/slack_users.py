@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from metricqa.catalog.models import Catalog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from metricqa.catalog.models import Catalog
 from metricqa.core.asker import Asker
 from metricqa.core.errors import UserFacingError
 

@@ -1,4 +1,9 @@
-"""`metricqa` command line. Thin: parse arguments, call the assistant, print the result."""
+"""`metricqa` command line. Thin: parse arguments, call the assistant, print the result.
+
+The top of the layers (docs/architecture.md): each command imports the surface it runs when it
+runs, so `metricqa --help` or `catalog list` do not load the HTTP, Slack, eval or chart stacks.
+With no warehouse configured, commands that answer build the demo warehouse on first use.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +50,9 @@ def make_asker(args: argparse.Namespace, settings: Settings) -> Asker:
 
 def open_assistant(settings: Settings) -> Any:
     from metricqa.assistant.pipeline import Assistant
+    from metricqa.demo import ensure_demo_warehouse
 
+    ensure_demo_warehouse(settings)
     return Assistant.from_settings(settings)
 
 
@@ -169,12 +176,14 @@ def cmd_demo_build(args: argparse.Namespace) -> int:
 
 
 def _load_catalog_for(args: argparse.Namespace) -> Any:
-    from metricqa.assistant.pipeline import ensure_warehouse
     from metricqa.assistant.semantic.warehouse import warehouse_schema
     from metricqa.catalog.loader import load_catalog
+    from metricqa.demo import ensure_demo_warehouse
 
     settings = make_settings(args)
-    schema = None if getattr(args, "no_warehouse", False) else warehouse_schema(ensure_warehouse(settings))
+    schema = (
+        None if getattr(args, "no_warehouse", False) else warehouse_schema(ensure_demo_warehouse(settings))
+    )
     return load_catalog(settings.resolved_catalog(), schema)
 
 
@@ -233,9 +242,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from metricqa.demo import ensure_demo_warehouse
     from metricqa.integrations.api.app import serve
 
     settings = make_settings(args)
+    ensure_demo_warehouse(settings)
     if args.demo:
         settings = settings.model_copy(update={"demo_mode": True})
     serve(settings, args.host, args.port)
@@ -243,18 +254,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_slack(args: argparse.Namespace) -> int:
+    from metricqa.demo import ensure_demo_warehouse
     from metricqa.integrations.slack_app import run_slack
 
-    run_slack(make_settings(args), mode=args.mode, port=args.port)
+    settings = make_settings(args)
+    ensure_demo_warehouse(settings)
+    run_slack(settings, mode=args.mode, port=args.port)
     return 0
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
+    from metricqa.demo import ensure_demo_warehouse
     from metricqa.integrations.alerts import alerts_cli
 
-    return alerts_cli(
-        make_settings(args), date.fromisoformat(args.as_of) if args.as_of else None, args.dry_run
-    )
+    settings = make_settings(args)
+    ensure_demo_warehouse(settings)
+    return alerts_cli(settings, date.fromisoformat(args.as_of) if args.as_of else None, args.dry_run)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from sqlglot import exp
 from tqdm import tqdm
 
 from metricqa.core.errors import UserFacingError
+from metricqa.core.settings import Settings
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -793,6 +794,15 @@ def table_counts(path: Path) -> dict[str, int]:
         for table in SCHEMA:
             counts[table] = int(con.table(table).aggregate("count(*)").fetchall()[0][0])
         return counts
+
+
+def ensure_demo_warehouse(settings: Settings) -> Path:
+    """The configured warehouse; with none configured, the demo one under ``home``, built on first use."""
+    path = settings.resolved_warehouse()
+    if settings.warehouse is None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build_demo_warehouse(path, scale=1.0, seed=42, progress=True)
+    return path
 
 
 def build_cli(path: Path, scale: float, seed: int) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+
 from metricqa.catalog.models import Catalog
 from metricqa.retrieval.documents import IndexDoc, catalog_documents, corpus_hash
 from metricqa.retrieval.embedders import ChromaEmbeddingFunction, Embedder

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-from metricqa.catalog.models import Catalog, Dimension
 from sqlglot import exp
+
+from metricqa.catalog.models import Catalog, Dimension
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from metricqa.assistant.presentation.answer import Answer, Chart, Citation
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog
-
 from metricqa.core.asker import Asker
 from metricqa.core.errors import AccessDeniedError, UnknownMetricError
 from metricqa.core.settings import DEMO_CATALOG, Settings

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from metricqa.catalog.models import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent

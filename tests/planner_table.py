@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from metricqa.assistant.semantic.plan import QueryPlan
-from metricqa.assistant.understanding.planner import Planner, PlanningContext
-from metricqa.retrieval.members import Member
 
+from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.assistant.understanding.context import Planner, PlanningContext
 from metricqa.core.errors import UserFacingError
+from metricqa.retrieval.members import Member
 
 CASES_PATH = Path(__file__).with_name("planner_cases.yaml")
 

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 from fake_slack import FakeSlack
+from slack_sdk import WebClient
+
 from metricqa.assistant.presentation.answer import Answer, Chart, Citation
 from metricqa.assistant.semantic.plan import Comparison, FilterOp, Grain, QueryPlan
 from metricqa.catalog.models import AlertRule, Catalog, Metric, Role
-from metricqa.integrations import alerts
-from metricqa.integrations.alerts import AlertFiring, run_alerts
-from slack_sdk import WebClient
-
 from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
+from metricqa.integrations import alerts
+from metricqa.integrations.alerts import AlertFiring, run_alerts
 
 AS_OF = date(2026, 11, 20)
 
@@ -385,13 +385,10 @@ def test_firings_post_to_slack_with_chart(fake_slack: FakeSlack, chart_png: Path
 def test_alerts_cli(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from metricqa.integrations import slack_app
-
     service = FakeService()
     service._catalog = catalog(rule("low", "below", 100))
-    monkeypatch.setattr(slack_app, "_default_service", lambda s: service)
-    assert alerts.alerts_cli(settings, None, dry_run=False) == 2  # no bot token
-    assert alerts.alerts_cli(settings, None, dry_run=True) == 0
+    assert alerts.alerts_cli(settings, None, dry_run=False, service=service) == 2  # no bot token
+    assert alerts.alerts_cli(settings, None, dry_run=True, service=service) == 0
     out = capsys.readouterr().out
     assert "[dry run] would post to #sales-alerts: revenue for region=East: 90 is below 100 in 2026-11" in out
     assert "1 alert(s) fired for 2026-11-20 across 1 rule(s)." in out
@@ -400,7 +397,6 @@ def test_alerts_cli(
 
 def test_demo_catalog_rules_build_plans() -> None:
     from metricqa.catalog.loader import load_catalog
-
     from metricqa.core.settings import DEMO_CATALOG
 
     demo = load_catalog(DEMO_CATALOG)

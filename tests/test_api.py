@@ -12,11 +12,11 @@ import pytest
 from api_fake_service import FakeAskService
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from metricqa.core.settings import Settings
 from metricqa.integrations.api.app import create_app
 from metricqa.integrations.api.routers.charts import chart_file
 from metricqa.integrations.auth import ApiKeysError, load_api_keys, parse_api_keys
-
-from metricqa.core.settings import Settings
 
 EAST_KEY = "east-manager-key-0001"
 EXEC_KEY = "exec-key-hashed-0002"

@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from metricqa.catalog.loader import load_catalog, parse_catalog
 from metricqa.catalog.models import MetricType, Status
 from metricqa.catalog.store import CatalogStore
-
 from metricqa.core.errors import CatalogError
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"

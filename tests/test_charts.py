@@ -12,6 +12,7 @@ from answer_fixtures import NOV, Case, cases, rows_for
 from matplotlib import font_manager
 from matplotlib.image import imread
 from matplotlib.patches import Rectangle
+
 from metricqa.assistant.presentation.narrative import chart_title
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.loader import load_catalog

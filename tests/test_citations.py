@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from metricqa.assistant.presentation.citations import cite, cited_metrics
 from metricqa.assistant.semantic.plan import Comparison, Filter, QueryPlan, TimeRange
 from metricqa.catalog.loader import load_catalog

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from sqlglot import exp
+
 from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
 from metricqa.assistant.semantic.plan import (
     Comparison,
@@ -23,8 +25,6 @@ from metricqa.assistant.semantic.plan import (
     TimeRange,
 )
 from metricqa.catalog.models import Catalog
-from sqlglot import exp
-
 from metricqa.core.asker import Asker
 from metricqa.core.errors import AccessDeniedError, InvalidPlanError, MetricNotApprovedError
 

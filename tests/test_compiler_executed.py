@@ -15,11 +15,11 @@ from typing import Any
 
 import duckdb
 import pytest
+
 from metricqa.assistant.semantic.compiler import compile_plan
 from metricqa.assistant.semantic.executor import ResultSet, execute
 from metricqa.assistant.semantic.plan import Comparison, Grain, QueryPlan, TimeRange
 from metricqa.catalog.models import Catalog
-
 from metricqa.core.asker import Asker
 
 REVENUE_LINES = """

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from metricqa.catalog.loader import SECTIONS
 from pydantic import BaseModel
 
+from metricqa.catalog.loader import SECTIONS
 from metricqa.core.settings import Settings
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")

@@ -11,10 +11,10 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
-from metricqa.evals.dataset import DatasetError, EvalCase, EvalDataset, Tag, load_dataset
 from sqlglot import exp
 
 from metricqa.demo import build_demo_warehouse
+from metricqa.evals.dataset import DatasetError, EvalCase, EvalDataset, Tag, load_dataset
 
 # Tags that need fewer cases than the rest would be listed here with their minimum; none do today.
 MIN_PER_TAG: dict[Tag, int] = {}

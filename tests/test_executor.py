@@ -9,13 +9,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
 from metricqa.assistant.semantic.executor import NotASelectError, check_select, execute, json_value
 from metricqa.assistant.semantic.plan import QueryPlan, TimeRange
 from metricqa.assistant.semantic.warehouse import open_warehouse, read_as_of, read_schema
 from metricqa.catalog.models import Catalog
 from metricqa.catalog.validation import check_schema
-
 from metricqa.core.asker import Asker
 from metricqa.core.errors import InternalError, QueryTimeoutError, RowCapError, UserFacingError
 

@@ -6,12 +6,12 @@ from datetime import date
 
 import duckdb
 import pytest
+
 from metricqa.assistant.semantic.compiler import compile_plan
 from metricqa.assistant.semantic.executor import execute
 from metricqa.assistant.semantic.governance import allowed_dimensions, check_plan
 from metricqa.assistant.semantic.plan import Comparison, QueryPlan, TimeRange
 from metricqa.catalog.models import Catalog, Role, RowFilter
-
 from metricqa.core.asker import Asker
 from metricqa.core.errors import (
     AccessDeniedError,

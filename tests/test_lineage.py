@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from metricqa.assistant.presentation.lineage import (
     format_tree,
     lineage_chain,

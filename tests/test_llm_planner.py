@@ -9,16 +9,17 @@ from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAI
-from metricqa.assistant.semantic.governance import check_plan
-from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
-from metricqa.assistant.understanding.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
-from metricqa.assistant.understanding.planner import PlanningContext, RulePlanner
-from metricqa.catalog.loader import load_catalog
-from metricqa.prompts import PromptTemplate, load_prompt
 from planner_table import demo_members
 
+from metricqa.assistant.semantic.governance import check_plan
+from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
+from metricqa.assistant.understanding.context import PlanningContext
+from metricqa.assistant.understanding.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
+from metricqa.assistant.understanding.planner import RulePlanner
+from metricqa.catalog.loader import load_catalog
 from metricqa.core.asker import Asker
 from metricqa.core.errors import UnsupportedQuestionError, UserFacingError
+from metricqa.prompts import PromptTemplate, load_prompt
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 

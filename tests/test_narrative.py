@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from answer_fixtures import NOV, Case, cases, rows_for
+
 from metricqa.assistant.presentation.formatting import (
     format_amount,
     format_points,
@@ -24,7 +25,6 @@ from metricqa.assistant.presentation.narrative import (
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog, Unit
-
 from metricqa.core.errors import AccessDeniedError, MetricNotApprovedError
 from metricqa.core.language import has_cjk
 

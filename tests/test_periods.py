@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from metricqa.assistant.semantic.periods import (
     Shift,
     baseline_range,

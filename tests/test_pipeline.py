@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from metricqa.assistant.pipeline import STAGES, Assistant
 
+from metricqa.assistant.pipeline import STAGES, Assistant
 from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
 

@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from metricqa.assistant.semantic.plan import Comparison, Intent
-from metricqa.assistant.understanding.planner import PlanningContext, RulePlanner, make_planner, plan_question
-from metricqa.catalog.loader import load_catalog
-from metricqa.catalog.models import Synonyms
-from metricqa.retrieval.members import Member
 from planner_table import demo_members, load_cases, mismatches, run_case
 
+from metricqa.assistant.semantic.plan import Comparison, Intent
+from metricqa.assistant.understanding.context import PlanningContext
+from metricqa.assistant.understanding.planner import RulePlanner, plan_question
+from metricqa.assistant.understanding.planners import make_planner
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Synonyms
 from metricqa.core.errors import AmbiguousQuestionError, UnsupportedQuestionError
 from metricqa.core.language import detect_language, normalize
 from metricqa.core.settings import Settings
+from metricqa.retrieval.members import Member
 
 AS_OF, CASES = load_cases()
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"

@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 import pytest
+
 from metricqa.catalog.models import Catalog, Dimension, Metric, MetricType, Status, Synonyms, Text
 from metricqa.retrieval.documents import catalog_documents, corpus_hash
 from metricqa.retrieval.embedders import (

@@ -24,18 +24,18 @@ import httpx
 import pytest
 import uvicorn
 from fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
+
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer, Chart, Citation
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.models import Catalog, Metric, Role, RowFilter
-from metricqa.integrations import slack_blocks
-from metricqa.integrations.slack_app import SlackConfigError, create_http_app, create_slack_app, strip_mention
-from metricqa.integrations.slack_users import SlackUsersError, load_slack_users, parse_slack_users
-
 from metricqa.core.asker import Asker
 from metricqa.core.errors import AccessDeniedError, UnknownMetricError
 from metricqa.core.settings import Settings
 from metricqa.demo import build_demo_warehouse
+from metricqa.integrations import slack_blocks
+from metricqa.integrations.slack_app import SlackConfigError, create_http_app, create_slack_app, strip_mention
+from metricqa.integrations.slack_users import SlackUsersError, load_slack_users, parse_slack_users
 
 SECRET = "test-signing-secret"
 

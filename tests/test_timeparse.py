@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from metricqa.assistant.semantic.plan import Grain
 from metricqa.assistant.understanding.timeparse import parse_time, this_month, trend_window
 

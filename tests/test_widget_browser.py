@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 from api_fake_service import FakeAskService
-from metricqa.integrations.api.app import create_app
-from metricqa.integrations.auth import parse_api_keys
 
 from metricqa.core.settings import Settings
+from metricqa.integrations.api.app import create_app
+from metricqa.integrations.auth import parse_api_keys
 
 pytestmark = pytest.mark.browser
 

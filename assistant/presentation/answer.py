@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from metricqa.assistant.semantic.plan import QueryPlan
 from pydantic import BaseModel, ConfigDict, Field
+
+from metricqa.assistant.semantic.plan import QueryPlan
 
 AnswerStatus = Literal["answered", "clarify", "refused"]
 

@@ -13,6 +13,7 @@ import math
 from datetime import date, timedelta
 
 from metricqa.assistant.semantic.plan import Grain, TimeRange
+from metricqa.assistant.understanding.timeparse import span_label
 from metricqa.catalog.models import Metric, Unit
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
@@ -139,7 +140,6 @@ def span_words(start: date, end: date, language: str) -> str:
             return f"{start.year}年第{ZH_QUARTERS[q - 1]}季度" if language == "zh" else f"Q{q} {start.year}"
         if months == 12:
             return f"{start.year}年" if language == "zh" else str(start.year)
-    from metricqa.assistant.understanding.timeparse import span_label
 
     return span_label(start, end, language)
 

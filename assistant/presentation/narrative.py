@@ -29,7 +29,6 @@ from metricqa.assistant.presentation.formatting import (
 from metricqa.assistant.semantic.periods import baseline_range
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Direction, Metric, Unit
-
 from metricqa.core.errors import UserFacingError
 
 Row = dict[str, Any]

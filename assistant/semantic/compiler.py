@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from sqlglot import exp
+from sqlglot.tokens import Tokenizer
+
 from metricqa.assistant.semantic.governance import ORDER_ALIASES, check_plan, plan_refs
 from metricqa.assistant.semantic.periods import Shift, baseline_range, grain_shift, series_baseline_range
 from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, QueryPlan
 from metricqa.catalog.models import Aggregation, Catalog, Dimension, Measure, MetricType, SemanticModel
 from metricqa.catalog.refs import base_measures, parse_expr
-from sqlglot import exp
-from sqlglot.tokens import Tokenizer
-
 from metricqa.core.asker import Asker
 
 Param = object

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from metricqa.assistant.semantic.plan import Comparison, QueryPlan
 from metricqa.catalog.models import Catalog, Metric, Role, Status
 from metricqa.catalog.refs import base_measures, metric_inputs
-
 from metricqa.core.asker import Asker
 from metricqa.core.errors import (
     AccessDeniedError,

@@ -7,8 +7,6 @@ modifies the previous plan. A full new question ignores the previous one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from metricqa.assistant.semantic.plan import (
     Comparison,
     Evidence,
@@ -19,10 +17,8 @@ from metricqa.assistant.semantic.plan import (
     QueryPlan,
     TimeRange,
 )
+from metricqa.assistant.understanding.context import PlanningContext, Reading
 from metricqa.assistant.understanding.timeparse import trend_window
-
-if TYPE_CHECKING:
-    from metricqa.assistant.understanding.planner import PlanningContext, Reading
 
 
 def is_followup(reading: Reading) -> bool:
@@ -64,17 +60,17 @@ def _intent(previous: QueryPlan, reading: Reading, plan_dims: tuple[str, ...], t
     return Intent.BREAKDOWN if plan_dims else Intent.VALUE
 
 
+def carry_into(previous: QueryPlan, reading: Reading) -> Reading:
+    """A ranking follow-up ("which was highest?") reads as a new question over the previous
+    metric and members; the planner builds it from scratch."""
+    reading.metrics = reading.metrics or [previous.metrics[0]]
+    reading.filters = {**{f.dimension: list(f.values) for f in previous.filters}, **reading.filters}
+    return reading
+
+
 def apply_followup(previous: QueryPlan, reading: Reading, ctx: PlanningContext) -> QueryPlan:
     """The previous plan with what the follow-up changes: metric swapped, period replaced,
     filter on a dimension replaced, dimension added, comparison or grain changed."""
-    from metricqa.assistant.understanding.planner import build_plan
-
-    if reading.rank or reading.lagged:  # a new ranking question over the previous metric
-        reading.metrics = reading.metrics or [previous.metrics[0]]
-        reading.filters = {**{f.dimension: list(f.values) for f in previous.filters}, **reading.filters}
-        if reading.time is None and not previous.time.partial:
-            reading.time = None
-        return build_plan(reading, ctx)
     metrics = previous.metrics
     order = previous.order
     if reading.metrics:

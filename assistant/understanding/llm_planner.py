@@ -14,6 +14,8 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
 from metricqa.assistant.semantic.plan import (
     Comparison,
     Evidence,
@@ -24,20 +26,17 @@ from metricqa.assistant.semantic.plan import (
     QueryPlan,
     TimeRange,
 )
+from metricqa.assistant.understanding.context import Planner, PlanningContext
 from metricqa.assistant.understanding.planner import (
-    Planner,
-    PlanningContext,
     RulePlanner,
     candidate_scores,
     metric_option,
     unsupported,
 )
 from metricqa.assistant.understanding.timeparse import parse_time, span_label, this_month
-from metricqa.prompts import load_prompt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
-
 from metricqa.core.errors import AmbiguousQuestionError, LLMError, UnsupportedQuestionError
 from metricqa.core.language import detect_language
+from metricqa.prompts import load_prompt
 
 if TYPE_CHECKING:
     from metricqa.core.settings import Settings

@@ -9,9 +9,8 @@ metric, role) is not checked here: the validator does that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal
 
 from metricqa.assistant.semantic.plan import (
     Comparison,
@@ -23,9 +22,13 @@ from metricqa.assistant.semantic.plan import (
     QueryPlan,
     TimeRange,
 )
+from metricqa.assistant.understanding.context import Planner, PlanningContext, Reading
+from metricqa.assistant.understanding.followup import apply_followup, carry_into, is_followup
 from metricqa.assistant.understanding.timeparse import (
+    EN_NUMBERS,
     TimeMatch,
     parse_time,
+    span_label,
     this_month,
     trend_window,
     zh_number,
@@ -39,67 +42,14 @@ from metricqa.assistant.understanding.vocabulary import (
     example_questions,
     tokens,
 )
-from metricqa.catalog.models import Catalog, Direction, Metric, Role
-
-from metricqa.core.errors import AmbiguousQuestionError, Language, UnsupportedQuestionError
+from metricqa.catalog.models import Catalog, Direction, Metric
+from metricqa.core.errors import AmbiguousQuestionError, UnsupportedQuestionError
 from metricqa.core.language import detect_language, fold
-
-if TYPE_CHECKING:
-    from metricqa.core.settings import Settings
 
 EXAMPLE_MIN_OVERLAP = 0.6
 CANDIDATE_MIN_SIMILARITY = 0.45
 CANDIDATE_MARGIN = 0.03
 RANK_ONLY = {"rank", "ranking", "ranked", "排名", "排行"}
-
-
-@dataclass(frozen=True)
-class PlanningContext:
-    catalog: Catalog
-    members: dict[str, list[Any]]  # dimension id → retrieval.members.Member
-    as_of: date
-    candidates: list[Any] = field(default_factory=list)  # retrieval.index.Entry
-    previous: QueryPlan | None = None
-    role: Role | None = None
-
-
-class Planner(Protocol):
-    def plan(self, question: str, ctx: PlanningContext) -> QueryPlan: ...
-
-
-@dataclass
-class Reading:
-    """What the rules understood from one question, before it becomes a plan."""
-
-    language: Language
-    metrics: list[str] = field(default_factory=list)
-    ambiguous: list[list[str]] = field(default_factory=list)  # spans naming several metrics
-    dimensions: list[str] = field(default_factory=list)
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    time: TimeMatch | None = None
-    comparison: Comparison | None = None
-    grain: Grain | None = None
-    trend: bool = False
-    rank: str | None = None  # desc | asc | best | worst | rank
-    limit: int | None = None
-    lagged: bool = False
-    vague: bool = False
-    followup: bool = False
-    leftover: str = ""  # words no pass recognised (decides clarify vs refuse for vague questions)
-    fuzzy: int = 0
-    evidence: list[Evidence] = field(default_factory=list)
-    assumptions: list[tuple[str, str]] = field(default_factory=list)
-    confidence: float = 0.95
-
-    def changes_something(self) -> bool:
-        return bool(
-            self.metrics or self.dimensions or self.filters or self.time or self.comparison or self.grain
-            or self.trend or self.rank or self.lagged
-        )  # fmt: skip
-
-    def note(self, en: str, zh: str) -> None:
-        if (en, zh) not in self.assumptions:
-            self.assumptions.append((en, zh))
 
 
 # ---- safety --------------------------------------------------------------------------------
@@ -250,8 +200,6 @@ def _rank_from_patterns(reading: Reading, text: str, vocab: Vocabulary) -> None:
 
 
 def _en_small(word: str) -> int:
-    from metricqa.assistant.understanding.timeparse import EN_NUMBERS
-
     return EN_NUMBERS.get(word, 0)
 
 
@@ -451,8 +399,6 @@ def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, tuple[str, str]
 
 
 def _span(rng: TimeRange, language: str) -> str:
-    from metricqa.assistant.understanding.timeparse import span_label
-
     return span_label(rng.start, rng.end, language)
 
 
@@ -581,12 +527,12 @@ class RulePlanner:
         return cached[2]
 
     def plan(self, question: str, ctx: PlanningContext) -> QueryPlan:
-        from metricqa.assistant.understanding.followup import apply_followup, is_followup
-
         vocab = self.vocabulary(ctx)
         check_input(question, vocab, ctx.catalog, self.max_chars)
         reading = self.read(question, ctx)
         if ctx.previous is not None and is_followup(reading):
+            if reading.rank or reading.lagged:  # a new ranking question over the previous metric
+                return build_plan(carry_into(ctx.previous, reading), ctx)
             return apply_followup(ctx.previous, reading, ctx)
         if not reading.metrics:
             choose_metric(question, reading, ctx, vocab)
@@ -608,28 +554,12 @@ def plan_question(question: str, ctx: PlanningContext, planner: Planner | None =
     return (planner or RulePlanner()).plan(question.strip(), ctx)
 
 
-def make_planner(name: str, settings: Settings) -> Planner:
-    """``rules`` | ``llm`` | ``hybrid``, configured from ``settings``."""
-    rules = RulePlanner(max_chars=settings.max_question_chars)
-    if name == "rules":
-        return rules
-    from metricqa.assistant.understanding.llm_planner import HybridPlanner, LLMPlanner
-
-    llm = LLMPlanner.from_settings(settings, fallback=rules)
-    if name == "llm":
-        return llm
-    if name == "hybrid":
-        return HybridPlanner(rules, llm, threshold=settings.hybrid_threshold)
-    raise ValueError(f"unknown planner {name!r} (known: rules, llm, hybrid)")
-
-
 __all__ = [
     "PlanningContext",
     "Planner",
     "RulePlanner",
     "Reading",
     "build_plan",
-    "make_planner",
     "plan_question",
     "read_question",
 ]

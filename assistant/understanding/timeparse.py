@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from metricqa.assistant.semantic.plan import Grain, TimeRange
-
 from metricqa.core.language import fold
 
 MONTHS = {

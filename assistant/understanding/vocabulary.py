@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
-from metricqa.catalog.models import Catalog
 
+from metricqa.catalog.models import Catalog
 from metricqa.core.language import fold, has_cjk
 
 LEXICON_PATH = Path(str(resources.files(__package__ or __name__).joinpath("lexicon.yaml")))

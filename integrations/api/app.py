@@ -18,13 +18,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+
+from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.service import AskService
+from metricqa.core.settings import Settings
 from metricqa.integrations.api.errors import install_error_handlers
 from metricqa.integrations.api.middleware import BodyLimitMiddleware, body_limit
 from metricqa.integrations.api.routers import ask, charts, health, metrics
 from metricqa.integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
-
-from metricqa.core.settings import Settings
 
 STATIC_DIR = Path(str(resources.files("metricqa.integrations").joinpath("static")))
 
@@ -89,7 +90,6 @@ def demo_page() -> Any:
 def serve(settings: Settings, host: str, port: int) -> None:
     """Build the real assistant from ``settings`` and serve the API until interrupted."""
     import uvicorn
-    from metricqa.assistant.pipeline import Assistant
 
     app = create_app(Assistant.from_settings(settings), settings)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)

@@ -10,13 +10,13 @@ import re
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
+
 from metricqa.assistant.service import AskService
+from metricqa.core.asker import Asker
+from metricqa.core.settings import Settings
 from metricqa.integrations.api.errors import ApiError
 from metricqa.integrations.api.schemas import AskRequest
 from metricqa.integrations.auth import ApiKeyStore
-
-from metricqa.core.asker import Asker
-from metricqa.core.settings import Settings
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 

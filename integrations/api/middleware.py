@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi.responses import JSONResponse
-from metricqa.integrations.api.errors import error_body
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from metricqa.integrations.api.errors import error_body
 
 MIN_BODY_BYTES = 64 * 1024
 

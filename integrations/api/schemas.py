@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from metricqa.assistant.presentation.answer import Answer, Chart
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from metricqa.assistant.presentation.answer import Answer, Chart
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 

@@ -111,6 +111,13 @@ class InvalidPlanError(UserFacingError):
     kind = "invalid_plan"
 
 
+class WarehouseError(UserFacingError):
+    """The warehouse is missing or cannot be opened."""
+
+    kind = "warehouse_unavailable"
+    http_status = 503
+
+
 class QueryTimeoutError(UserFacingError):
     kind = "timeout"
     http_status = 504

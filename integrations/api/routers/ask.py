@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+
 from metricqa.integrations.api.dependencies import AskerDep, ServiceDep, SettingsDep, checked_ask
 from metricqa.integrations.api.schemas import AnswerOut, AskRequest, ErrorOut
 

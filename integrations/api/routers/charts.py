@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
+
 from metricqa.integrations.api.dependencies import AskerDep, SettingsDep
 from metricqa.integrations.api.errors import ApiError
 from metricqa.integrations.api.schemas import ErrorOut

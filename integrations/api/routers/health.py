@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+
 from metricqa.integrations.api.dependencies import ServiceDep
 from metricqa.integrations.api.schemas import HealthOut
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+
 from metricqa.integrations.api.dependencies import AskerDep, LanguageDep, ServiceDep
 from metricqa.integrations.api.schemas import ErrorOut, MetricsOut
 
