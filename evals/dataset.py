@@ -52,6 +52,19 @@ class Tag(StrEnum):
     TYPO = "typo"
     MIXED_LANGUAGE = "mixed_language"
     PARAPHRASE = "paraphrase"
+    # question shapes of issue 10 (evals/data/questions_shapes.yaml, holdout_shapes.yaml)
+    EXCLUSION = "exclusion"
+    PERIOD_RANGE = "period_range"
+    COMPOSED_PERIOD = "composed_period"
+    PERIOD_COMPARE = "period_compare"
+    SHARE = "share"
+    RANK_CHANGE = "rank_change"
+    THRESHOLD = "threshold"
+    MULTI_METRIC = "multi_metric"
+    UNKNOWN_METRIC = "unknown_metric"
+    BAD_BREAKDOWN = "bad_breakdown"
+    SCOPE_HONESTY = "scope_honesty"
+    SHORTHAND = "shorthand"
 
 
 class _Strict(BaseModel):
