@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install demo test lint fix snap eval bench serve system-deps
+.PHONY: install demo test lint typecheck layers fix snap eval bench serve system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,16 @@ system-deps:
 test: install system-deps
 	$(BIN)/pytest
 
-lint: install
+## ruff check + format, the import-linter layers, mypy --strict on the package: each one fails the target.
+lint: install layers typecheck
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
+
+layers: install
+	BIN=$(abspath $(BIN)) bash scripts/check-layers.sh
+
+typecheck: install
+	BIN=$(abspath $(BIN)) bash scripts/typecheck.sh
 
 fix: install
 	$(BIN)/ruff check --fix .
@@ -40,8 +47,9 @@ fix: install
 snap: install
 	$(BIN)/pytest tests/test_compiler.py --overwrite-snapshots
 
+## The eval with its gates (evals/gates.yaml): overall and per-category floors, a wrong-answer ceiling, no leaks.
 eval: install
-	$(BIN)/metricqa eval --out out/eval --floor 0.75
+	$(BIN)/metricqa eval --out out/eval --gates evals/gates.yaml
 
 bench: install
 	$(PY) benchmarks/bench_compile.py --scale 10

@@ -2,7 +2,11 @@
 
 Scores per case: status, metric selection, plan match, execution accuracy (result rows vs
 hand-written gold SQL rows), and leakage (a row outside the asker's scope is its own failure).
-Writes report.json, report.md and accuracy.png; exits non-zero below ``--floor``.
+"Answered with wrong numbers" counts every case the product answered (status answered) that does
+not pass: wrong rows, a wrong metric, or a number where a refusal or a question back was expected.
+Confidence bands report calibration (accuracy per band of the plan's confidence). Writes report.json,
+report.md and accuracy.png; exits non-zero below ``--floor`` or when a gate in ``--gates`` fails
+(evals/gates.py).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
 from metricqa.demo import build_demo_warehouse
 from metricqa.evals.dataset import load_dataset
+from metricqa.evals.gates import check_gates, load_gates
 
 REL_TOL = 1e-4
 ABS_TOL = 0.01
@@ -49,6 +54,12 @@ class CaseResult:
     latency_ms: float
     detail: str = ""
     metrics: list[str] = field(default_factory=list)
+    confidence: float | None = None
+
+    @property
+    def wrong_answer(self) -> bool:
+        """Answered, and not correct: the worst outcome (a confident wrong number)."""
+        return self.status == "answered" and not self.passed
 
 
 # --- row comparison ---------------------------------------------------------------------------
@@ -183,6 +194,7 @@ def score_case(
         latency_ms=latency_ms,
         detail=("LEAK: row outside scope. " if leak else "") + detail,
         metrics=plan_metrics,
+        confidence=answer.plan.confidence if answer.plan is not None else None,
     )
 
 
@@ -227,12 +239,14 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
             if scored
             else None,
             "leaks": sum(r.leakage for r in rs),
+            "wrong_answers": sum(r.wrong_answer for r in rs),
         }
 
     return {
         "overall": part(results),
         "by_language": {k: part(v) for k, v in sorted(by_lang.items())},
         "by_category": {k: part(v) for k, v in sorted(by_tag.items())},
+        "calibration": calibration(results),
         "latency_ms": {
             "p50": round(statistics.median(lat), 1),
             "p95": round(lat[int(0.95 * (len(lat) - 1))], 1),
@@ -240,12 +254,28 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
     }
 
 
+CONFIDENCE_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
+
+
+def calibration(results: list[CaseResult]) -> dict[str, dict[str, Any]]:
+    """Accuracy and wrong answers per band of plan confidence (cases with a plan)."""
+    out: dict[str, dict[str, Any]] = {}
+    for low, high in CONFIDENCE_BANDS:
+        rs = [r for r in results if r.confidence is not None and low <= r.confidence < high]
+        out[f"{low:.1f}–{min(high, 1.0):.1f}"] = {
+            "n": len(rs),
+            "accuracy": round(_rate(rs), 4) if rs else None,
+            "wrong_answers": sum(r.wrong_answer for r in rs),
+        }
+    return out
+
+
 def _table(title: str, rows: dict[str, dict[str, Any]]) -> list[str]:
     out = [
         f"### {title}",
         "",
-        "| | n | accuracy | status | metric | execution | leaks |",
-        "|---|---|---|---|---|---|---|",
+        "| | n | accuracy | status | metric | execution | leaks | wrong answers |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, p in rows.items():
 
@@ -254,8 +284,21 @@ def _table(title: str, rows: dict[str, dict[str, Any]]) -> list[str]:
 
         out.append(
             f"| {name} | {p['n']} | {pct(p['accuracy'])} | {pct(p['status'])} | {pct(p['metric_selection'])} "
-            f"| {pct(p['execution'])} | {p['leaks']} |"
+            f"| {pct(p['execution'])} | {p['leaks']} | {p['wrong_answers']} |"
         )
+    return [*out, ""]
+
+
+def _calibration_table(bands: dict[str, dict[str, Any]]) -> list[str]:
+    out = [
+        "### Calibration (plan confidence)",
+        "",
+        "| band | n | accuracy | wrong answers |",
+        "|---|---|---|---|",
+    ]
+    for name, b in bands.items():
+        acc = "–" if b["accuracy"] is None else f"{100 * b['accuracy']:.1f}%"
+        out.append(f"| {name} | {b['n']} | {acc} | {b['wrong_answers']} |")
     return [*out, ""]
 
 
@@ -263,7 +306,11 @@ def write_report(out: Path, summary: dict[str, Any], results: list[CaseResult], 
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(
         json.dumps(
-            {"planner": planner, "summary": summary, "cases": [asdict(r) for r in results]},
+            {
+                "planner": planner,
+                "summary": summary,
+                "cases": [{**asdict(r), "wrong_answer": r.wrong_answer} for r in results],
+            },
             ensure_ascii=False,
             indent=2,
         ),
@@ -278,9 +325,14 @@ def write_report(out: Path, summary: dict[str, Any], results: list[CaseResult], 
     lines += _table("Overall", {"all": summary["overall"]})
     lines += _table("By language", summary["by_language"])
     lines += _table("By category", summary["by_category"])
+    lines += _calibration_table(summary["calibration"])
     failures = [r for r in results if not r.passed]
     lines += [f"## Failures ({len(failures)})", ""]
-    lines += [f"- `{r.id}` [{', '.join(r.tags)}] {r.question[:120]!r} → {r.detail[:300]}" for r in failures]
+    lines += [
+        f"- {'**WRONG ANSWER** ' if r.wrong_answer else ''}`{r.id}` [{', '.join(r.tags)}] {r.question[:120]!r}"
+        f" → {r.detail[:300]}"
+        for r in failures
+    ]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     plot_summary(out / "accuracy.png", summary, planner)
 
@@ -342,7 +394,9 @@ def eval_cli(args: argparse.Namespace) -> int:
     if args.compare_planners and not settings.llm_base_url:
         print("No LLM endpoint configured (METRICQA_LLM_BASE_URL); comparing rules only.")
         planners = ["rules"]
+    gates = load_gates(Path(args.gates)) if getattr(args, "gates", None) else None
     worst = 1.0
+    failed_gates: list[str] = []
     side_by_side: dict[str, dict[str, Any]] = {}
     for planner in planners:
         summary, results = run_eval(settings, out, planner, tags, args.scale, args.limit)
@@ -351,10 +405,18 @@ def eval_cli(args: argparse.Namespace) -> int:
         side_by_side[planner] = summary["overall"]
         worst = min(worst, summary["overall"]["accuracy"])
         print((target / "report.md").read_text(encoding="utf-8").split("## Failures")[0])
+        if gates is not None:
+            failed_gates += [f"{planner}: {f}" for f in check_gates(summary, gates)]
     if len(planners) > 1:
         print("\n".join(_table("Planners side by side", side_by_side)))
     if worst < args.floor:
-        print(f"FAIL: accuracy {100 * worst:.1f}% is below the floor {100 * args.floor:.1f}%")
+        failed_gates.append(f"accuracy {100 * worst:.1f}% is below the floor {100 * args.floor:.1f}%")
+    for failure in failed_gates:
+        print(f"FAIL: {failure}")
+    if failed_gates:
         return 1
-    print(f"OK: accuracy {100 * worst:.1f}% ≥ floor {100 * args.floor:.1f}%")
+    print(
+        f"OK: accuracy {100 * worst:.1f}% ≥ floor {100 * args.floor:.1f}%"
+        + ("; every gate holds" if gates else "")
+    )
     return 0

@@ -370,6 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--floor", type=float, default=0.0, help="exit non-zero when overall accuracy is below this"
     )
     p.add_argument("--scale", type=float, default=0.2, help="demo warehouse scale for the eval")
+    p.add_argument(
+        "--gates",
+        default=None,
+        help="YAML of eval gates (floors, wrong-answer ceiling), e.g. evals/gates.yaml",
+    )
     p.add_argument("--limit", type=int, help="run only the first N cases")
     p.set_defaults(func=cmd_eval)
     return parser

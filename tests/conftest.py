@@ -1,6 +1,9 @@
 """Shared session fixtures: the demo catalog, a small demo warehouse and a read-only connection to it.
 
 Options: ``--overwrite-snapshots`` rewrites golden files (tests/snapshots/...) instead of comparing.
+
+A skipped test fails the run unless its file is in ``ALLOWED_SKIPS`` (with the reason it may skip):
+a check that skips itself to stay green is not a check.
 """
 
 from __future__ import annotations
@@ -16,6 +19,31 @@ from metricqa.catalog.models import Catalog
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SCALE = 0.05
 DEMO_SEED = 42
+
+
+# file → why a skip there is legitimate. Everything else that skips turns the run red.
+ALLOWED_SKIPS: dict[str, str] = {
+    "tests/test_widget_browser.py": "needs Debian chromium + chromedriver; CI sets METRICQA_REQUIRE_BROWSER, "
+    "which turns a missing browser into an error instead of a skip",
+}
+
+
+def unexpected_skips(nodeids: list[str]) -> list[str]:
+    return [n for n in nodeids if n.split("::")[0] not in ALLOWED_SKIPS]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = [r.nodeid for r in (reporter.stats.get("skipped", []) if reporter else [])]
+    bad = unexpected_skips(skipped)
+    if bad:
+        if reporter:
+            reporter.write_line(
+                f"FAILED: {len(bad)} test(s) skipped outside tests/conftest.py ALLOWED_SKIPS:", red=True
+            )
+            for nodeid in bad:
+                reporter.write_line(f"  {nodeid}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
