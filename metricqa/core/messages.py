@@ -14,7 +14,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -38,7 +38,7 @@ class Message:
         return render(self, language)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(language: str) -> Mapping[str, str]:
     """The messages of one language (empty for a language without a file)."""
     path = resources.files(__package__ or "metricqa.core").joinpath("messages", f"{language}.yaml")
