@@ -52,6 +52,7 @@ from metricqa.core.errors import (
     WarehouseError,
 )
 from metricqa.core.language import detect_language
+from metricqa.core.messages import Message, render
 from metricqa.core.settings import Settings
 from metricqa.retrieval.embedders import make_embedder
 from metricqa.retrieval.index import Entry, open_index
@@ -117,8 +118,8 @@ def execute_stage(assistant: Assistant, turn: Turn) -> None:
 
 def chart_stage(assistant: Assistant, turn: Turn) -> None:
     assert turn.plan is not None and turn.result is not None
-    columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
-    spec = choose_chart(turn.plan, columns, rows, assistant.catalog, turn.language)
+    fields, rows = list(turn.result.fields), [list(r) for r in turn.result.rows]
+    spec = choose_chart(turn.plan, fields, rows, assistant.catalog, turn.language)
     if spec is not None:
         title = chart_title(turn.plan, assistant.catalog, turn.language)
         turn.chart = render_chart(spec, turn.chart_dir, title, turn.language)
@@ -137,27 +138,34 @@ STAGES: tuple[tuple[str, Stage], ...] = (
 def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
     assert turn.plan is not None and turn.result is not None and turn.compiled is not None
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
+    fields = list(turn.result.fields)
     lang = turn.language
     return Answer(
         question=turn.question,
         language=lang,  # type: ignore[arg-type]
         status="answered",
         answer=filter_phrase(turn.plan, assistant.members(), lang)
-        + narrate(turn.plan, columns, rows, assistant.catalog, lang),
+        + narrate(turn.plan, fields, rows, assistant.catalog, lang),
         plan=turn.plan,
         sql=turn.compiled.sql,
         params=[str(p) if isinstance(p, date) else p for p in turn.compiled.params],
         columns=columns,
+        fields=fields,
         rows=rows,
         chart=turn.chart,
         citations=cite(turn.plan, assistant.catalog, lang, list(turn.compiled.sources)),
-        assumptions=list(
-            turn.plan.assumptions_zh if lang == "zh" and turn.plan.assumptions_zh else turn.plan.assumptions
-        ),
+        assumptions=plan_assumptions(turn.plan, lang),
         data_as_of=turn.as_of.isoformat(),
         session_id=turn.session_id,
         role=turn.asker.role,
     )
+
+
+def plan_assumptions(plan: QueryPlan, language: str) -> list[str]:
+    """How the plan was read, in ``language``: its notes rendered, else its stored en/zh texts."""
+    if plan.notes:
+        return [render(note, language) for note in plan.notes]
+    return list(plan.assumptions_zh if language == "zh" and plan.assumptions_zh else plan.assumptions)
 
 
 def error_answer(assistant: Assistant, turn: Turn, error: UserFacingError) -> Answer:
@@ -172,6 +180,7 @@ def error_answer(assistant: Assistant, turn: Turn, error: UserFacingError) -> An
         plan=turn.plan,
         options=options,
         reason=None if options else error.message_for(lang),
+        reason_code=error.reason,
         suggestions=error.suggestions,
         data_as_of=turn.as_of.isoformat(),
         session_id=turn.session_id,
@@ -226,10 +235,7 @@ class Assistant:
     def from_settings(cls, settings: Settings) -> Assistant:
         warehouse = settings.resolved_warehouse()
         if not warehouse.is_file():
-            raise WarehouseError(
-                f"No warehouse at {warehouse}: set METRICQA_WAREHOUSE, or run `metricqa demo build`.",
-                f"找不到数仓文件 {warehouse}:请设置 METRICQA_WAREHOUSE,或运行 `metricqa demo build`。",
-            )
+            raise WarehouseError(Message("error.warehouse_missing", {"path": str(warehouse)}))
         store = CatalogStore(settings.resolved_catalog(), warehouse_schema(warehouse))
         return cls(settings, store, warehouse)
 
@@ -343,12 +349,11 @@ class Assistant:
     def describe_metric(self, metric_id: str, asker: Asker, language: str = "en") -> dict[str, Any]:
         metric = self.catalog.metrics.get(metric_id)
         if metric is None:
-            raise UnknownMetricError(f"Unknown metric `{metric_id}`.", f"未知指标 `{metric_id}`。")
+            raise UnknownMetricError(Message("error.unknown_metric", {"metric": metric_id}))
         role = self.catalog.roles.get(asker.role)
         if role is None or not role.may_see(metric_id):
             raise AccessDeniedError(
-                f"Role `{asker.role}` may not see `{metric_id}`.",
-                f"角色 `{asker.role}` 无权查看 `{metric_id}`。",
+                Message("error.access_denied_metric", {"role": asker.role, "metric": metric_id})
             )
         return {
             **metric.model_dump(mode="json", exclude={"source"}),

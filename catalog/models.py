@@ -36,6 +36,10 @@ class Text(Frozen):
     def get(self, language: str) -> str:
         return (self.zh or self.en) if language == "zh" else self.en
 
+    def by_language(self) -> dict[str, str]:
+        """``{"en": …, "zh": …}``: a message parameter that survives a JSON round trip (plan notes)."""
+        return {"en": self.en, "zh": self.get("zh")}
+
 
 class Synonyms(Frozen):
     en: list[str] = Field(default_factory=list)

@@ -25,6 +25,7 @@ from metricqa.assistant.presentation.narrative import (
     make_view,
     ordered_records,
 )
+from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, Columns
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Unit
 
@@ -80,7 +81,7 @@ class ChartSpec:
 
 def choose_chart(
     plan: QueryPlan,
-    columns: Sequence[str],
+    columns: Columns,
     rows: Sequence[Sequence[Any]],
     catalog: Catalog | None = None,
     language: str = "en",
@@ -88,12 +89,12 @@ def choose_chart(
     """The chart that fits this result, or None (no rows, nothing numeric)."""
     if catalog is None:
         catalog = Catalog(root="", models={}, measures={}, metrics={}, dimensions={}, roles={})
-    view = make_view(plan, list(columns), [list(r) for r in rows], catalog, language)
+    view = make_view(plan, columns, [list(r) for r in rows], catalog, language)
     if not view.records or not view.metrics:
         return None
-    if all(as_number(r.get(m)) is None for r in view.records for m in view.metrics):
+    if all(view.value(r, m) is None for r in view.records for m in view.metrics):
         return None
-    if view.has_period and len({r.get("period") for r in view.records}) > 1:
+    if view.has_period and len({view.bucket(r) for r in view.records}) > 1:
         return line_chart(view)
     if view.dims and len(view.records) > 1:
         return bar_chart(view) if len(view.metrics) == 1 else multi_bar_chart(view)
@@ -146,7 +147,7 @@ def _wide(labels: Sequence[str]) -> bool:
 
 
 def line_chart(view: View) -> ChartSpec:
-    periods = sorted({str(r["period"]) for r in view.records if r.get("period") is not None})
+    periods = sorted({str(p) for r in view.records if (p := view.bucket(r)) is not None})
     labels = tuple(point_label(p, view.plan.grain, view.language) for p in periods)
     index = {p: i for i, p in enumerate(periods)}
     series: list[Series] = []
@@ -157,8 +158,8 @@ def line_chart(view: View) -> ChartSpec:
         for r in view.records:
             member = view.member(r)
             values = by_member.setdefault(member, [None] * len(periods))
-            values[index[str(r["period"])]] = as_number(r.get(first))
-            totals[member] = totals.get(member, 0.0) + (as_number(r.get(first)) or 0.0)
+            values[index[str(view.bucket(r))]] = view.value(r, first)
+            totals[member] = totals.get(member, 0.0) + (view.value(r, first) or 0.0)
         keep = sorted(totals, key=lambda m: -totals[m])[:MAX_LINES]
         for member in keep:
             s = series_for(view, first, by_member[member])
@@ -168,21 +169,25 @@ def line_chart(view: View) -> ChartSpec:
         for m in view.metrics[:4]:
             if _unit(view, m) in units:
                 series.append(
-                    series_for(view, m, _column(view, m, periods, index), axis=units.index(_unit(view, m)))
+                    series_for(
+                        view,
+                        m,
+                        _column(view, view.column(m, ColumnRole.VALUE) or m, periods, index),
+                        axis=units.index(_unit(view, m)),
+                    )
                 )
-        if view.plan.comparison is not Comparison.NONE and f"{first}__baseline" in view.columns:
-            role = "target" if view.plan.comparison is Comparison.TARGET else "baseline"
-            series.append(
-                series_for(view, first, _column(view, f"{first}__baseline", periods, index), role=role)
-            )
+        base = view.column(first, *COMPARED_ROLES)
+        if view.plan.comparison is not Comparison.NONE and base is not None:
+            role = "target" if view.column(first, ColumnRole.TARGET) else "baseline"
+            series.append(series_for(view, first, _column(view, base, periods, index), role=role))
     return ChartSpec("line", labels, tuple(series), subtitle=view.period)
 
 
 def _column(view: View, column: str, periods: list[str], index: dict[str, int]) -> list[float | None]:
     values: list[float | None] = [None] * len(periods)
     for r in view.records:
-        if r.get("period") is not None:
-            values[index[str(r["period"])]] = as_number(r.get(column))
+        if view.bucket(r) is not None:
+            values[index[str(view.bucket(r))]] = as_number(r.get(column))
     return values
 
 
@@ -191,23 +196,23 @@ def _column(view: View, column: str, periods: list[str], index: dict[str, int]) 
 
 def bar_chart(view: View) -> ChartSpec:
     m = view.metrics[0]
-    records = [r for r in view.records if as_number(r.get(m)) is not None]
-    records.sort(key=lambda r: as_number(r[m]) or 0.0, reverse=True)
+    records = [r for r in view.records if view.value(r, m) is not None]
+    records.sort(key=lambda r: view.value(r, m) or 0.0, reverse=True)
     notes: tuple[str, ...] = ()
     if len(records) > MAX_BARS:
         notes = (f"前{MAX_BARS}名" if view.language == "zh" else f"top {MAX_BARS} of {len(records)}",)
         records = records[:MAX_BARS]
     labels = tuple(view.member(r) for r in records)
     highlight, kind = _highlight(view, records)
-    series = [series_for(view, m, [as_number(r.get(m)) for r in records])]
+    series = [series_for(view, m, [view.value(r, m) for r in records])]
     comp = view.plan.comparison
     targets: tuple[float | None, ...] = ()
     kind_of_chart = "bar"
-    if comp is Comparison.TARGET and f"{m}__baseline" in view.columns:
-        targets = tuple(as_number(r.get(f"{m}__baseline")) for r in records)
-    elif comp is not Comparison.NONE and f"{m}__baseline" in view.columns:
+    if comp is Comparison.TARGET and view.column(m, *COMPARED_ROLES):
+        targets = tuple(view.get(r, m, *COMPARED_ROLES) for r in records)
+    elif comp is not Comparison.NONE and view.column(m, *COMPARED_ROLES):
         series.append(
-            series_for(view, m, [as_number(r.get(f"{m}__baseline")) for r in records], role="baseline")
+            series_for(view, m, [view.get(r, m, *COMPARED_ROLES) for r in records], role="baseline")
         )
         kind_of_chart = "grouped_bar"
     return ChartSpec(
@@ -228,7 +233,7 @@ def _highlight(view: View, shown: list[dict[str, Any]]) -> tuple[int | None, str
     """For lagged/rank questions: the index of the member the answer names, and worst/best."""
     if view.plan.intent not in (Intent.LAGGED, Intent.RANK):
         return None, None
-    subject = ordered_records(view.plan, view.columns, view.records, view.catalog)[0]
+    subject = ordered_records(view.plan, view.fields, view.records, view.catalog)[0]
     for i, r in enumerate(shown):
         if r is subject:
             return i, "worst" if view.plan.intent is Intent.LAGGED else "best"
@@ -238,14 +243,14 @@ def _highlight(view: View, shown: list[dict[str, Any]]) -> tuple[int | None, str
 def multi_bar_chart(view: View) -> ChartSpec:
     metrics = view.metrics[:3]
     first = metrics[0]
-    records = [r for r in view.records if as_number(r.get(first)) is not None]
-    records.sort(key=lambda r: as_number(r[first]) or 0.0, reverse=True)
+    records = [r for r in view.records if view.value(r, first) is not None]
+    records.sort(key=lambda r: view.value(r, first) or 0.0, reverse=True)
     records = records[:MAX_BARS]
     labels = tuple(view.member(r) for r in records)
     units = [_unit(view, m) for m in metrics]
     highlight, kind = _highlight(view, records)
     if len(set(units)) == 1:
-        series = tuple(series_for(view, m, [as_number(r.get(m)) for r in records]) for m in metrics)
+        series = tuple(series_for(view, m, [view.value(r, m) for r in records]) for m in metrics)
         return ChartSpec(
             "grouped_bar",
             labels,
@@ -257,8 +262,8 @@ def multi_bar_chart(view: View) -> ChartSpec:
         )
     second = next(m for m in metrics if _unit(view, m) != units[0])
     series = (
-        series_for(view, first, [as_number(r.get(first)) for r in records]),
-        series_for(view, second, [as_number(r.get(second)) for r in records], axis=1),
+        series_for(view, first, [view.value(r, first) for r in records]),
+        series_for(view, second, [view.value(r, second) for r in records], axis=1),
     )
     return ChartSpec("twin_bar", labels, series, view.period, False, highlight=highlight, highlight_kind=kind)
 
@@ -275,7 +280,7 @@ def is_funnel(view: View) -> bool:
 def funnel_chart(view: View) -> ChartSpec:
     rec = view.records[0]
     stages = [m for m in view.metrics if _unit(view, m) == Unit.COUNT.value]
-    series = series_for(view, stages[0], [as_number(rec.get(m)) for m in stages])
+    series = series_for(view, stages[0], [view.value(rec, m) for m in stages])
     labels = tuple(view.name(m, start=True) for m in stages)
     return ChartSpec("funnel", labels, (series,), subtitle=view.period)
 
@@ -283,7 +288,7 @@ def funnel_chart(view: View) -> ChartSpec:
 def kpi_card(view: View) -> ChartSpec:
     rec = view.records[0]
     metrics = view.metrics[:4]
-    series = tuple(series_for(view, m, [as_number(rec.get(m))]) for m in metrics)
+    series = tuple(series_for(view, m, [view.value(rec, m)]) for m in metrics)
     notes = tuple(change_clause(view, m, rec).removeprefix(",").removeprefix(",").strip() for m in metrics)
     subtitle = period_label(view.plan.time, view.language)
     if view.dims:

@@ -21,7 +21,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from metricqa.core.errors import UserFacingError
+from metricqa.core.errors import RefusalReason, UserFacingError
+from metricqa.core.messages import Message
 
 DATA_DIR = Path(str(resources.files(__package__ or __name__).joinpath("data")))
 DEFAULT_AS_OF = date(2026, 11, 20)
@@ -176,9 +177,9 @@ class DatasetError(UserFacingError):
         self.issues = issues
         lines = "\n".join(i.context_str() for i in issues)
         super().__init__(
-            f"The eval dataset has {len(issues)} problem(s):\n{lines}",
-            f"评测数据集有 {len(issues)} 个问题:\n{lines}",
+            Message("error.eval_dataset_invalid", {"count": len(issues), "issues": lines}),
             kind="eval_dataset_invalid",
+            reason=RefusalReason.INVALID_CONFIG,
         )
 
 

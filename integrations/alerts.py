@@ -10,10 +10,10 @@ For each ``AlertRule`` a governed ``QueryPlan`` is built (never SQL) and run thr
 - ``change_sigma``: the latest complete period deviates from the mean of the ``trailing_periods``
   before it by more than ``threshold`` standard deviations.
 
-Each is evaluated per member of ``dimension`` (optionally only ``members``). Result columns follow
-the compiler's conventions: the metric id column holds the value, ``<metric>__baseline`` the target
-and ``<metric>__ratio`` value/target under comparison=target, ``<dim>_id`` and ``<dim>`` the member
-key and label, ``period`` the period start of a series.
+Each is evaluated per member of ``dimension`` (optionally only ``members``). Result columns are
+read by their descriptors (``Answer.fields``, roles of ``semantic.columns``): the metric's value,
+its target and value ÷ target (ratio) under comparison=target, the dimension's member key and
+label, and the period start of a series.
 
 Firings are recorded in a JSON-lines state file (append + fsync) keyed by (rule, member, period),
 so one alert fires once per period however often the job runs.
@@ -32,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer
+from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, find
 from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, Intent, QueryPlan, TimeRange
 from metricqa.assistant.service import AskService
 from metricqa.catalog.models import AlertRule, Catalog
 from metricqa.core.asker import Asker
 from metricqa.core.errors import InvalidPlanError, UserFacingError
+from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
 from metricqa.integrations.slack_app import _default_service, post_answer
 from metricqa.integrations.slack_blocks import alert_header, metric_units
@@ -170,13 +172,10 @@ def plan_for(rule: AlertRule, catalog: Catalog, as_of: date) -> QueryPlan:
     metric = catalog.metrics.get(rule.metric)
     if metric is None:
         raise InvalidPlanError(
-            f"alert {rule.id}: unknown metric {rule.metric!r}", f"预警 {rule.id}:未知指标 {rule.metric!r}"
+            Message("error.alert_unknown_metric", {"rule": rule.id, "metric": rule.metric})
         )
     if rule.condition.kind == "attainment_below" and metric.target is None:
-        raise InvalidPlanError(
-            f"alert {rule.id}: attainment_below needs a metric with a `target` binding; {rule.metric} has none",
-            f"预警 {rule.id}:attainment_below 需要指标配置 `target`,{rule.metric} 没有",
-        )
+        raise InvalidPlanError(Message("error.alert_needs_target", {"rule": rule.id, "metric": rule.metric}))
     return series_plan(rule, as_of) if rule.condition.kind == "change_sigma" else latest_plan(rule, as_of)
 
 
@@ -208,17 +207,25 @@ def _as_date(value: Any) -> date | None:
 
 
 def read_points(answer: Answer, rule: AlertRule) -> list[Point]:
-    """Rows → points, by the compiler's column conventions (see the module docstring)."""
+    """Rows → points, by the columns' descriptors (see the module docstring)."""
     col = {name: i for i, name in enumerate(answer.columns)}
-    if rule.metric not in col:
-        raise InvalidPlanError(
-            f"alert {rule.id}: the result has no {rule.metric!r} column (columns: {answer.columns})",
-            f"预警 {rule.id}:结果中没有 {rule.metric!r} 列",
-        )
+
+    def position(*roles: ColumnRole, metric: str | None = None, dimension: str | None = None) -> int | None:
+        found = find(answer.fields, *roles, metric=metric, dimension=dimension)
+        return None if found is None else col.get(found.name)
+
+    value_col = position(ColumnRole.VALUE, metric=rule.metric)
+    if value_col is None:
+        no_column = {"rule": rule.id, "metric": rule.metric, "columns": str(answer.columns)}
+        raise InvalidPlanError(Message("error.alert_no_column", no_column))
     dim = rule.dimension
-    key_col = col.get(f"{dim}_id", col.get(dim)) if dim else None
-    label_col = col.get(dim) if dim else None
-    period_col = col.get("period", col.get(rule.grain))
+    label_col = position(ColumnRole.LABEL, dimension=dim) if dim else None
+    key_col = position(ColumnRole.DIMENSION, dimension=dim) if dim else None
+    key_col = label_col if key_col is None else key_col
+    period_col = position(ColumnRole.PERIOD)
+    period_col = col.get(rule.grain) if period_col is None else period_col
+    baseline_col = position(*COMPARED_ROLES, metric=rule.metric)
+    ratio_col = position(ColumnRole.RATIO, metric=rule.metric)
 
     def get(row: Sequence[Any], index: int | None) -> Any:
         return None if index is None else row[index]
@@ -228,9 +235,9 @@ def read_points(answer: Answer, rule: AlertRule) -> list[Point]:
             member=None if get(row, key_col) is None else str(get(row, key_col)),
             label=None if get(row, label_col) is None else str(get(row, label_col)),
             period=_as_date(get(row, period_col)),
-            value=_num(row[col[rule.metric]]),
-            baseline=_num(get(row, col.get(f"{rule.metric}__baseline"))),
-            ratio=_num(get(row, col.get(f"{rule.metric}__ratio"))),
+            value=_num(row[value_col]),
+            baseline=_num(get(row, baseline_col)),
+            ratio=_num(get(row, ratio_col)),
         )
         for row in answer.rows
     ]
@@ -352,10 +359,8 @@ def evaluate_rule(
     asker = Asker(role=rule.role, user=f"alert:{rule.id}")
     answer = service.run_plan(plan, asker, language="en", question=_question(rule), chart_dir=chart_dir)
     if answer.status != "answered":
-        raise InvalidPlanError(
-            f"alert {rule.id}: {answer.status}: {answer.reason or answer.answer}",
-            f"预警 {rule.id}:{answer.status}:{answer.reason or answer.answer}",
-        )
+        not_answered = {"rule": rule.id, "status": answer.status, "reason": answer.reason or answer.answer}
+        raise InvalidPlanError(Message("error.alert_not_answered", not_answered))
     points = read_points(answer, rule)
     if rule.condition.kind == "change_sigma":
         start = period_bounds(plan.time.end, rule.grain)[0]

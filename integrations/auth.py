@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from metricqa.catalog.models import Catalog
 from metricqa.core.asker import Asker
-from metricqa.core.errors import UserFacingError
+from metricqa.core.errors import RefusalReason, UserFacingError
+from metricqa.core.messages import Message
 
 MIN_KEY_CHARS = 16
 
@@ -32,6 +33,7 @@ class ApiKeysError(UserFacingError):
     """The API keys file cannot be read, is malformed, or names roles the catalog does not have."""
 
     kind = "api_keys_invalid"
+    reason = RefusalReason.INVALID_CONFIG
 
 
 class ApiKey(BaseModel):
@@ -94,20 +96,22 @@ def load_api_keys(path: Path | None) -> ApiKeyStore:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ApiKeysError(
-            f"Cannot read the API keys file {path}: {exc}", f"无法读取 API 密钥文件 {path}:{exc}"
+            Message("error.api_keys_unreadable", {"path": str(path), "error": str(exc)})
         ) from exc
     return parse_api_keys(raw, str(path))
 
 
 def parse_api_keys(raw: object, origin: str = "<api keys>") -> ApiKeyStore:
     if not isinstance(raw, dict):
-        raise ApiKeysError(f"{origin}: expected a mapping with `keys:`", f"{origin}:应为含 `keys:` 的映射")
+        raise ApiKeysError(Message("error.config_not_mapping", {"origin": origin, "key": "keys"}))
     try:
         store = ApiKeyStore.model_validate({"keys": raw.get("keys") or [], **_rest(raw)})
     except ValidationError as exc:
         # never echo the input: it holds secrets
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ApiKeysError(f"{origin} is invalid: {problems}", f"{origin} 格式错误:{problems}") from None
+        raise ApiKeysError(
+            Message("error.config_invalid", {"origin": origin, "problems": problems})
+        ) from None
     _check_unique(store, origin)
     return store
 
@@ -120,4 +124,4 @@ def _rest(raw: dict[object, object]) -> dict[str, object]:
 def _check_unique(store: ApiKeyStore, origin: str) -> None:
     digests = [k.digest() for k in store.keys]
     if len(set(digests)) != len(digests):
-        raise ApiKeysError(f"{origin}: the same key is listed twice", f"{origin}:同一密钥出现了两次")
+        raise ApiKeysError(Message("error.api_keys_duplicate", {"origin": origin}))

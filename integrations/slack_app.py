@@ -32,7 +32,8 @@ from starlette.routing import Route
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.service import AskService
-from metricqa.core.errors import UserFacingError
+from metricqa.core.errors import RefusalReason, UserFacingError
+from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
 from metricqa.integrations.slack_blocks import (
     CLARIFY_ACTION_PREFIX,
@@ -56,6 +57,7 @@ class SlackConfigError(UserFacingError):
     """A setting the Slack app needs is missing."""
 
     kind = "slack_config"
+    reason = RefusalReason.INVALID_CONFIG
 
 
 def session_id_for(channel: str, thread_ts: str) -> str:
@@ -273,21 +275,12 @@ def create_slack_app(
     timestamp with it and answers 401 otherwise); Socket Mode needs ``slack_app_token`` at start.
     """
     if not settings.slack_bot_token:
-        raise SlackConfigError(
-            "Set METRICQA_SLACK_BOT_TOKEN (the bot token, xoxb-...).",
-            "请设置 METRICQA_SLACK_BOT_TOKEN(机器人令牌 xoxb-...)。",
-        )
+        raise SlackConfigError(Message("error.slack_bot_token"))
     if not socket_mode and not settings.slack_signing_secret:
-        raise SlackConfigError(
-            "HTTP mode needs METRICQA_SLACK_SIGNING_SECRET to verify requests from Slack.",
-            "HTTP 模式需要设置 METRICQA_SLACK_SIGNING_SECRET 以校验 Slack 请求签名。",
-        )
+        raise SlackConfigError(Message("error.slack_signing_secret"))
     bad_roles = users.unknown_roles(service.catalog)
     if bad_roles:
-        raise SlackConfigError(
-            "The Slack users file names roles the catalog does not define: " + ", ".join(bad_roles),
-            "Slack 用户文件中的角色在指标目录中不存在:" + ", ".join(bad_roles),
-        )
+        raise SlackConfigError(Message("error.slack_users_unknown_roles", {"roles": ", ".join(bad_roles)}))
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     app = App(client=client, signing_secret=settings.slack_signing_secret or "", name="metricqa")
     _register(app, SlackResponder(service, settings, users))
@@ -323,10 +316,7 @@ def run_slack(
 ) -> None:
     """Run the Slack app until interrupted: Socket Mode (app token, no public URL) or HTTP mode."""
     if mode == "socket" and not settings.slack_app_token:
-        raise SlackConfigError(
-            "Socket Mode needs METRICQA_SLACK_APP_TOKEN (xapp-...).",
-            "Socket 模式需要设置 METRICQA_SLACK_APP_TOKEN(xapp-...)。",
-        )
+        raise SlackConfigError(Message("error.slack_app_token"))
     users = load_slack_users(settings.slack_users_file, settings.default_role)
     service = service or _default_service(settings)
     app = create_slack_app(service, settings, users, socket_mode=mode == "socket")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer, Citation
+from metricqa.assistant.semantic.columns import ColumnRole, Columns, ResultColumn, described, find
 from metricqa.catalog.models import Catalog
 from metricqa.core.errors import UserFacingError
 
@@ -95,22 +96,33 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def format_value(value: Any, column: str, units: Mapping[str, str]) -> str:
+def is_rate(column: ResultColumn, units: Mapping[str, str]) -> bool:
+    """A ratio column (value ÷ baseline or target), or the value of a metric whose unit is ``ratio``."""
+    if column.role is ColumnRole.RATIO:
+        return True
+    return column.role is ColumnRole.VALUE and units.get(column.metric or "") == "ratio"
+
+
+def format_value(value: Any, column: ResultColumn, units: Mapping[str, str]) -> str:
     if value is None:
         return "–"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if isinstance(value, int):
         return f"{value:,}"
-    if column.endswith(("__ratio", "__attainment")) or units.get(column) == "ratio":
+    if is_rate(column, units):
         return f"{value:.1%}"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
-def display_columns(columns: Sequence[str]) -> list[int]:
-    """Indexes of the columns to show: a ``<dim>_id`` column is hidden when ``<dim>`` (its label) is there."""
-    names = set(columns)
-    return [i for i, c in enumerate(columns) if not (c.endswith("_id") and c[:-3] in names)]
+def display_columns(columns: Columns) -> list[int]:
+    """Indexes of the columns to show: a dimension's member key is hidden when its label is there."""
+    fields = described(columns)
+    return [
+        i
+        for i, c in enumerate(fields)
+        if not (c.role is ColumnRole.DIMENSION and find(fields, ColumnRole.LABEL, dimension=c.dimension))
+    ]
 
 
 def _width(text: str) -> int:
@@ -123,14 +135,15 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def table_text(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], units: Mapping[str, str], language: str = "en"
+    columns: Columns, rows: Sequence[Sequence[Any]], units: Mapping[str, str], language: str = "en"
 ) -> str | None:
     """A monospace table of at most MAX_TABLE_ROWS rows, in a code block; None when there is nothing to show."""
     if not columns or not rows:
         return None
-    keep = display_columns(columns)
-    header = [columns[i] for i in keep]
-    body = [[format_value(row[i], columns[i], units) for i in keep] for row in rows[:MAX_TABLE_ROWS]]
+    fields = described(columns)
+    keep = display_columns(fields)
+    header = [fields[i].name for i in keep]
+    body = [[format_value(row[i], fields[i], units) for i in keep] for row in rows[:MAX_TABLE_ROWS]]
     numeric = [
         all(isinstance(r[i], int | float) or r[i] is None for r in rows[:MAX_TABLE_ROWS]) for i in keep
     ]
@@ -177,7 +190,7 @@ def _clarify_actions(answer: Answer) -> Block:
 
 def _answered_blocks(answer: Answer, units: Mapping[str, str]) -> list[Block]:
     blocks = [_section(escape(answer.answer))]
-    table = table_text(answer.columns, answer.rows, units, answer.language)
+    table = table_text(answer.fields or answer.columns, answer.rows, units, answer.language)
     if table:
         blocks.append(_section(table))
     if answer.assumptions:

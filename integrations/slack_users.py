@@ -18,13 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from metricqa.catalog.models import Catalog
 from metricqa.core.asker import Asker
-from metricqa.core.errors import UserFacingError
+from metricqa.core.errors import RefusalReason, UserFacingError
+from metricqa.core.messages import Message
 
 
 class SlackUsersError(UserFacingError):
     """The Slack users file cannot be read or names roles the catalog does not have."""
 
     kind = "slack_users_invalid"
+    reason = RefusalReason.INVALID_CONFIG
 
 
 class SlackUser(BaseModel):
@@ -64,20 +66,20 @@ def load_slack_users(path: Path | None, default_role: str) -> SlackUserMap:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise SlackUsersError(
-            f"Cannot read the Slack users file {path}: {exc}", f"无法读取 Slack 用户文件 {path}:{exc}"
+            Message("error.slack_users_unreadable", {"path": str(path), "error": str(exc)})
         ) from exc
     return parse_slack_users(raw, default_role, str(path))
 
 
 def parse_slack_users(raw: object, default_role: str, origin: str = "<slack users>") -> SlackUserMap:
     if not isinstance(raw, dict):
-        raise SlackUsersError(
-            f"{origin}: expected a mapping with `users:`", f"{origin}:应为含 `users:` 的映射"
-        )
+        raise SlackUsersError(Message("error.config_not_mapping", {"origin": origin, "key": "users"}))
     data = dict(raw)
     data.setdefault("default", {"role": default_role})
     data["users"] = {str(k): v for k, v in (data.get("users") or {}).items()}
     try:
         return SlackUserMap.model_validate(data)
     except ValidationError as exc:
-        raise SlackUsersError(f"{origin} is invalid: {exc}", f"{origin} 格式错误:{exc}") from exc
+        raise SlackUsersError(
+            Message("error.config_invalid", {"origin": origin, "problems": str(exc)})
+        ) from exc

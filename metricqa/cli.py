@@ -16,7 +16,9 @@ from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer
 from metricqa.core.asker import Asker
-from metricqa.core.errors import CatalogError, UserFacingError
+from metricqa.core.errors import CatalogError, RefusalReason, UnknownMetricError, UserFacingError
+from metricqa.core.language import detect_language
+from metricqa.core.messages import DEFAULT_LANGUAGE, Message
 from metricqa.core.settings import Settings
 
 COMPARE = {
@@ -122,7 +124,8 @@ def build_plan(args: argparse.Namespace, as_of: date) -> Any:
     match = parse_time(args.period.replace("_", " "), as_of, "en") if args.period else None
     if match is None:
         raise UserFacingError(
-            f"Cannot read the period `{args.period}`; try this_month, last_quarter, 2025-01-01..2025-03-31."
+            Message("error.bad_period_argument", {"period": args.period}),
+            reason=RefusalReason.INVALID_ARGUMENT,
         )
     time_range: TimeRange = match.range
     if args.grain:
@@ -150,11 +153,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     settings = make_settings(args)
     assistant = open_assistant(settings)
     as_of = date.fromisoformat(args.as_of) if args.as_of else assistant.as_of()
-    try:
-        plan = build_plan(args, as_of)
-    except UserFacingError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
+    plan = build_plan(args, as_of)
     result = assistant.run_plan(
         plan,
         make_asker(args, settings),
@@ -188,11 +187,7 @@ def _load_catalog_for(args: argparse.Namespace) -> Any:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    try:
-        cat = _load_catalog_for(args)
-    except CatalogError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
+    cat = _load_catalog_for(args)
     if args.catalog_cmd == "validate":
         print(
             f"OK: {len(cat.metrics)} metrics, {len(cat.measures)} measures, {len(cat.dimensions)} dimensions, "
@@ -207,8 +202,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         return 0
     metric_id = args.metric_id
     if metric_id not in cat.metrics:
-        print(f"Unknown metric `{metric_id}`.", file=sys.stderr)
-        return 1
+        raise UnknownMetricError(Message("error.unknown_metric", {"metric": metric_id}))
     if args.catalog_cmd == "show":
         print(
             json.dumps(
@@ -384,12 +378,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except CatalogError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    except UserFacingError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
+    except UserFacingError as exc:  # the one place the CLI shows an error, in the asker's language
+        print(exc.message_for(error_language(args)), file=sys.stderr)
+        return 1 if isinstance(exc, CatalogError | UnknownMetricError) else 2
+
+
+def error_language(args: argparse.Namespace) -> str:
+    """The language errors are shown in: ``--language`` when the command has it, else the question's."""
+    language = getattr(args, "language", None)
+    question = getattr(args, "question", None)
+    return str(language or (detect_language(question) if question else DEFAULT_LANGUAGE))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from numpy.typing import NDArray
 from sqlglot import exp
 from tqdm import tqdm
 
-from metricqa.core.errors import UserFacingError
+from metricqa.core.errors import RefusalReason, UserFacingError
+from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
 
 IntArray = NDArray[np.int64]
@@ -695,15 +696,15 @@ def _customer_columns(customers: _Customers, first_order: IntArray) -> dict[str,
 def _check_arguments(scale: float, as_of: date) -> None:
     if not scale > 0:
         raise UserFacingError(
-            f"Scale must be positive, got {scale}.",
-            f"规模参数必须大于 0，收到 {scale}。",
+            Message("error.demo_scale", {"scale": scale}),
             kind="invalid_argument",
+            reason=RefusalReason.INVALID_ARGUMENT,
         )
     if not date(START.year, 3, 1) <= as_of <= date(2099, 12, 31):
         raise UserFacingError(
-            f"The as-of date must fall after {START.year}-03-01, got {as_of}.",
-            f"截止日期必须晚于 {START.year}-03-01，收到 {as_of}。",
+            Message("error.demo_as_of", {"first": f"{START.year}-03-01", "as_of": as_of}),
             kind="invalid_argument",
+            reason=RefusalReason.INVALID_ARGUMENT,
         )
 
 

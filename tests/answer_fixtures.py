@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from metricqa.assistant.semantic.columns import ResultColumn, describe
+from metricqa.assistant.semantic.compiler import plan_columns
 from metricqa.assistant.semantic.plan import Comparison, Grain, Intent, OrderBy, QueryPlan, TimeRange
 
 NOV = TimeRange(
@@ -223,3 +225,10 @@ def cases() -> list[Case]:
 
 def rows_for(case: Case, language: str) -> list[list[Any]]:
     return case[3] if language == "en" else case[4]
+
+
+def opaque_fields(case: Case) -> list[ResultColumn]:
+    """The case's columns as the compiler describes them, renamed ``c0``, ``c1``, …: a reader that
+    goes by role (not by spelling a name) reads them as it reads the named ones."""
+    fields = describe(case[2], plan_columns(case[1]))
+    return [f.model_copy(update={"name": f"c{i}"}) for i, f in enumerate(fields)]

@@ -23,6 +23,7 @@ from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog
 from metricqa.core.asker import Asker
 from metricqa.core.errors import AccessDeniedError, UnknownMetricError
+from metricqa.core.messages import Message
 from metricqa.core.settings import DEMO_CATALOG, Settings
 from metricqa.demo import build_demo_warehouse
 
@@ -177,10 +178,13 @@ class FakeAskService:
     def describe_metric(self, metric_id: str, asker: Asker, language: str = "en") -> dict[str, Any]:
         if metric_id not in self.catalog.metrics:
             raise UnknownMetricError(
-                f"Unknown metric {metric_id!r}.", f"未知指标 {metric_id!r}。", suggestions=["revenue"]
+                Message("error.unknown_metric_near", {"metric": metric_id, "hint": None}),
+                suggestions=["revenue"],
             )
         if not self.catalog.roles[asker.role].may_see(metric_id):
-            raise AccessDeniedError(f"Your role may not see {metric_id}.", f"您的角色无权查看 {metric_id}。")
+            raise AccessDeniedError(
+                Message("error.access_denied_metric", {"role": asker.role, "metric": metric_id})
+            )
         m = self.catalog.metrics[metric_id]
         return {
             "id": m.id,

@@ -54,7 +54,9 @@ def mismatches(result: QueryPlan | UserFacingError, case: dict[str, Any]) -> lis
         return (
             []
             if case.get("status") == got
-            else [f"status: expected {case.get('status', 'answered')}, got {got} ({result.message})"]
+            else [
+                f"status: expected {case.get('status', 'answered')}, got {got} ({result.message_for('en')})"
+            ]
         )
     if "status" in case:
         return [f"status: expected {case['status']}, got answered {result.metrics}"]

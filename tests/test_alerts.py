@@ -13,9 +13,11 @@ from fake_slack import FakeSlack
 from slack_sdk import WebClient
 
 from metricqa.assistant.presentation.answer import Answer, Chart, Citation
+from metricqa.assistant.semantic.columns import ColumnRole, ResultColumn, key_column, label_column
 from metricqa.assistant.semantic.plan import Comparison, FilterOp, Grain, QueryPlan
 from metricqa.catalog.models import AlertRule, Catalog, Metric, Role
 from metricqa.core.asker import Asker
+from metricqa.core.errors import InvalidPlanError
 from metricqa.core.settings import Settings
 from metricqa.integrations import alerts
 from metricqa.integrations.alerts import AlertFiring, run_alerts
@@ -405,3 +407,25 @@ def test_demo_catalog_rules_build_plans() -> None:
         plan = alerts.plan_for(r, demo, AS_OF)
         assert plan.metrics == (r.metric,) and plan.time.end <= AS_OF
         assert (plan.time.grain is Grain.NONE) == (r.condition.kind != "change_sigma")
+
+
+def test_points_are_read_by_descriptor_not_by_name() -> None:
+    fields = [
+        key_column("region"),
+        label_column("region"),
+        ResultColumn(name="net", role=ColumnRole.VALUE, metric="revenue"),
+        ResultColumn(name="goal", role=ColumnRole.TARGET, metric="revenue"),
+        ResultColumn(name="share", role=ColumnRole.RATIO, metric="revenue"),
+    ]
+    answer = Answer(
+        question="q", status="answered", answer="", columns=[f.name for f in fields], fields=fields,
+        rows=[list(r) for r in ATTAINMENT],
+    )  # fmt: skip
+    points = alerts.read_points(answer, rule("att", "attainment_below", 0.8))
+    assert [(p.member, p.label, p.value, p.baseline, p.ratio) for p in points] == [
+        ("EAST", "East", 70.0, 100.0, 0.7),
+        ("NORTH", "North", 95.0, 100.0, 0.95),
+    ]
+    without = Answer(question="q", status="answered", answer="", columns=["region_id", "region"], rows=[])
+    with pytest.raises(InvalidPlanError):
+        alerts.read_points(without, rule("att", "attainment_below", 0.8))

@@ -113,6 +113,16 @@ def test_ask_returns_the_answer_contract_with_chart_url(client: TestClient, fake
     assert (asker.role, asker.scope, asker.user) == ("regional_manager", {"region": "EAST"}, "api:li.lei")
 
 
+def test_ask_describes_each_column_by_role(client: TestClient) -> None:
+    body = ask(client, {"question": "上月各大区销售额"}).json()
+    assert [f["name"] for f in body["fields"]] == body["columns"] == ["region_id", "region", "revenue"]
+    assert [(f["role"], f["metric"], f["dimension"]) for f in body["fields"]] == [
+        ("dimension", None, "region"),
+        ("label", None, "region"),
+        ("value", "revenue", None),
+    ]
+
+
 def test_chart_url_serves_the_png(client: TestClient) -> None:
     url = ask(client, {"question": "revenue by region"}).json()["chart"]["url"]
     resp = client.get(url, headers={"X-API-Key": EAST_KEY})
@@ -372,8 +382,8 @@ def test_keys_file_parses_plain_and_hashed_entries(settings: Settings) -> None:
 def test_bad_keys_files_fail_without_echoing_secrets(raw: object, needle: str) -> None:
     with pytest.raises(ApiKeysError) as info:
         parse_api_keys(raw, "keys.yaml")
-    assert needle in info.value.message
-    assert "k" * 20 not in info.value.message
+    assert needle in info.value.message_for("en")
+    assert "k" * 20 not in info.value.message_for("en")
 
 
 def test_keys_with_unknown_roles_stop_the_app(fake: FakeAskService, settings: Settings) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
-from answer_fixtures import NOV, Case, cases, rows_for
+from answer_fixtures import NOV, Case, cases, opaque_fields, rows_for
 from matplotlib import font_manager
 from matplotlib.image import imread
 from matplotlib.patches import Rectangle
@@ -74,6 +74,14 @@ def bar_count(fig: matplotlib.figure.Figure) -> int:
 @pytest.mark.parametrize(("name", "kind"), list(EXPECTED_TYPE.items()))
 def test_chart_type_by_rule(catalog: Catalog, name: str, kind: str) -> None:
     assert spec_for(catalog, name).type == kind
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_charts_read_columns_by_role_not_by_name(catalog: Catalog, case: Case, language: str) -> None:
+    rows = rows_for(case, language)
+    by_name = choose_chart(case[1], case[2], rows, catalog, language)
+    assert choose_chart(case[1], opaque_fields(case), rows, catalog, language) == by_name
 
 
 def test_nothing_to_draw(catalog: Catalog) -> None:

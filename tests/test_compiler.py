@@ -14,7 +14,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
+from metricqa.assistant.semantic.columns import ColumnRole, ValueKind
+from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan, plan_columns
 from metricqa.assistant.semantic.plan import (
     Comparison,
     Filter,
@@ -152,7 +153,7 @@ SNAPSHOT_CASES: dict[str, tuple[str, QueryPlan, Asker, str]] = {
 
 def snapshot_text(test_name: str, doc: str, compiled: CompiledQuery) -> str:
     header = [f"-- test: {test_name}", f"-- {doc}", f"-- params: {[str(p) for p in compiled.params]}"]
-    header.append(f"-- columns: {list(compiled.columns)}")
+    header.append(f"-- columns: {list(compiled.names)}")
     return "\n".join(header) + "\n" + compiled.sql + ";\n"
 
 
@@ -213,7 +214,7 @@ def test_params_follow_cte_order(demo_catalog: Catalog) -> None:
 def test_columns_metrics_and_sources(demo_catalog: Catalog) -> None:
     _, plan, asker, language = SNAPSHOT_CASES["target"]
     compiled = compile_plan(plan, demo_catalog, asker, language=language)
-    assert compiled.columns == (
+    assert compiled.names == (
         "region_id", "region", "revenue", "revenue__baseline", "revenue__delta", "revenue__ratio",
     )  # fmt: skip
     assert compiled.metrics == ("revenue", "revenue_target")
@@ -228,7 +229,7 @@ def test_columns_metrics_and_sources(demo_catalog: Catalog) -> None:
 def test_series_columns_and_default_order(demo_catalog: Catalog) -> None:
     plan = QueryPlan(metrics=("revenue", "order_count"), dimensions=("channel",), time=YTD_MONTHS)
     compiled = compile_plan(plan, demo_catalog, EXEC)
-    assert compiled.columns == ("period", "channel_id", "channel", "revenue", "order_count")
+    assert compiled.names == ("period", "channel_id", "channel", "revenue", "order_count")
     order = sqlglot.parse_one(compiled.sql).args["order"].sql()
     assert order.startswith("ORDER BY period") and "channel_id" in order
 
@@ -253,16 +254,16 @@ def test_dimension_a_metric_cannot_be_split_by(demo_catalog: Catalog) -> None:
     plan = QueryPlan(metrics=("payment_amount",), dimensions=("product_line",), time=OCT)
     with pytest.raises(InvalidPlanError) as info:
         compile_plan(plan, demo_catalog, EXEC)
-    assert "product_line" in info.value.message
+    assert "product_line" in info.value.message_for("en")
     assert set(info.value.suggestions) == {"region", "channel", "rep", "segment"}
-    assert "region" in info.value.message_zh
+    assert "region" in info.value.message_for("zh")
 
 
 def test_target_needs_a_target(demo_catalog: Catalog) -> None:
     plan = QueryPlan(metrics=("order_count",), time=OCT, comparison=Comparison.TARGET)
     with pytest.raises(InvalidPlanError) as info:
         compile_plan(plan, demo_catalog, EXEC)
-    assert "target" in info.value.message and "目标" in info.value.message_zh
+    assert "target" in info.value.message_for("en") and "目标" in info.value.message_for("zh")
     assert info.value.suggestions == ["revenue"]
 
 
@@ -280,3 +281,80 @@ def test_quotes_identifiers_that_need_it(demo_catalog: Catalog) -> None:
     assert ident("order").sql() == '"order"'
     assert ident("Revenue").sql() == '"Revenue"'
     assert ident("revenue_amount").sql() == "revenue_amount"
+
+
+# --- result column descriptors ------------------------------------------------------------------
+
+V, B, T, D, RA = ColumnRole.VALUE, ColumnRole.BASELINE, ColumnRole.TARGET, ColumnRole.DELTA, ColumnRole.RATIO
+DESCRIPTORS: dict[str, list[tuple[str, ColumnRole, str | None, str | None]]] = {
+    "total": [("revenue", V, "revenue", None)],
+    "by_region": [
+        ("region_id", ColumnRole.DIMENSION, None, "region"),
+        ("region", ColumnRole.LABEL, None, "region"),
+        ("revenue", V, "revenue", None),
+        ("order_count", V, "order_count", None),
+    ],
+    "by_month": [("period", ColumnRole.PERIOD, None, None), ("revenue", V, "revenue", None)],
+    "mom": [
+        ("revenue", V, "revenue", None),
+        ("revenue__baseline", B, "revenue", None),
+        ("revenue__delta", D, "revenue", None),
+        ("revenue__ratio", RA, "revenue", None),
+    ],
+    "series_mom": [
+        ("period", ColumnRole.PERIOD, None, None),
+        ("revenue", V, "revenue", None),
+        ("revenue__baseline", B, "revenue", None),
+        ("revenue__delta", D, "revenue", None),
+        ("revenue__ratio", RA, "revenue", None),
+    ],
+    "target": [
+        ("region_id", ColumnRole.DIMENSION, None, "region"),
+        ("region", ColumnRole.LABEL, None, "region"),
+        ("revenue", V, "revenue", None),
+        ("revenue__baseline", T, "revenue", None),
+        ("revenue__delta", D, "revenue", None),
+        ("revenue__ratio", RA, "revenue", None),
+    ],
+    "top_n": [
+        ("product_id", ColumnRole.DIMENSION, None, "product"),
+        ("product", ColumnRole.LABEL, None, "product"),
+        ("revenue", V, "revenue", None),
+    ],
+}
+
+
+@pytest.mark.parametrize("case", sorted(DESCRIPTORS))
+def test_compiled_columns_are_described_by_role(case: str, demo_catalog: Catalog) -> None:
+    _, plan, asker, language = SNAPSHOT_CASES[case]
+    compiled = compile_plan(plan, demo_catalog, asker, language=language)
+    assert [(c.name, c.role, c.metric, c.dimension) for c in compiled.columns] == DESCRIPTORS[case]
+
+
+@pytest.mark.parametrize("case", sorted(SNAPSHOT_CASES))
+def test_descriptors_follow_the_select_list(case: str, demo_catalog: Catalog) -> None:
+    _, plan, asker, language = SNAPSHOT_CASES[case]
+    compiled = compile_plan(plan, demo_catalog, asker, language=language)
+    final = sqlglot.parse_one(compiled.sql, dialect="duckdb")
+    assert isinstance(final, exp.Select)
+    assert tuple(e.alias_or_name for e in final.expressions) == compiled.names
+    assert compiled.columns == plan_columns(plan)
+
+
+def test_order_by_a_value_kind_sorts_its_column(demo_catalog: Catalog) -> None:
+    def order_sql(plan: QueryPlan) -> str:
+        compiled = compile_plan(plan, demo_catalog, EXEC)
+        return str(sqlglot.parse_one(compiled.sql).args["order"].sql())
+
+    _, target, _, _ = SNAPSHOT_CASES["target"]
+    attainment = OrderBy(metric="revenue", value=ValueKind.ATTAINMENT, direction="asc")
+    assert order_sql(target.model_copy(update={"order": (attainment,)})).startswith("ORDER BY revenue__ratio")
+    baseline = OrderBy(metric="revenue", value=ValueKind.BASELINE)
+    assert order_sql(target.model_copy(update={"order": (baseline,)})).startswith(
+        "ORDER BY revenue__baseline DESC"
+    )
+    _, yoy, _, _ = SNAPSHOT_CASES["yoy"]
+    delta = OrderBy.model_validate({"by": "order_count__delta", "direction": "asc"})
+    assert order_sql(yoy.model_copy(update={"order": (delta,)})).startswith("ORDER BY order_count__delta")
+    by_label = OrderBy(metric="region", direction="asc")
+    assert order_sql(yoy.model_copy(update={"order": (by_label,)})).startswith("ORDER BY region")

@@ -376,7 +376,7 @@ def test_failed_build_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.
 def test_bad_scale_is_refused(tmp_path: Path, scale: float) -> None:
     with pytest.raises(UserFacingError) as info:
         build_demo_warehouse(tmp_path / "x.duckdb", scale=scale, progress=False)
-    assert info.value.message_zh != info.value.message
+    assert info.value.message_for("zh") != info.value.message_for("en")
     assert not (tmp_path / "x.duckdb").exists()
 
 

@@ -31,7 +31,7 @@ def test_runs_a_compiled_query(demo_catalog: Catalog, demo_con: duckdb.DuckDBPyC
         QueryPlan(metrics=("revenue",), dimensions=("region",), time=OCT), demo_catalog, Asker()
     )
     result = execute(compiled, demo_con, row_cap=100, timeout_s=10)
-    assert result.columns == compiled.columns
+    assert result.columns == compiled.names and result.fields == compiled.columns
     assert len(result.rows) == 5 and all(isinstance(r[2], float) for r in result.rows)
     assert result.elapsed_ms > 0
 
@@ -42,7 +42,7 @@ def test_timeout_interrupts_and_names_its_setting(demo_con: duckdb.DuckDBPyConne
     with pytest.raises(QueryTimeoutError) as info:
         execute(huge, demo_con, row_cap=10, timeout_s=0.05)
     assert time.perf_counter() - started < 5
-    assert "statement_timeout_s" in info.value.message and "statement_timeout_s" in info.value.message_zh
+    assert all("statement_timeout_s" in info.value.message_for(lang) for lang in ("en", "zh"))
     assert execute(raw("SELECT 1 AS one"), demo_con, row_cap=10, timeout_s=1).rows == ((1,),)  # still usable
 
 
@@ -55,7 +55,7 @@ def test_row_cap_names_its_setting(demo_catalog: Catalog, demo_con: duckdb.DuckD
     assert len(execute(compiled, demo_con, row_cap=n, timeout_s=10).rows) == n
     with pytest.raises(RowCapError) as info:
         execute(compiled, demo_con, row_cap=n - 1, timeout_s=10)
-    assert "row_cap" in info.value.message and "row_cap" in info.value.message_zh
+    assert "row_cap" in info.value.message_for("en") and "row_cap" in info.value.message_for("zh")
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_warehouse_is_read_only(demo_con: duckdb.DuckDBPyConnection) -> None:
 def test_missing_warehouse_is_a_user_facing_error(tmp_path: Path) -> None:
     with pytest.raises(UserFacingError) as info:
         open_warehouse(tmp_path / "nope.duckdb")
-    assert "nope.duckdb" in info.value.message and "不存在" in info.value.message_zh
+    assert "nope.duckdb" in info.value.message_for("en") and "不存在" in info.value.message_for("zh")
 
 
 def test_schema_and_as_of(demo_catalog: Catalog, demo_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:

@@ -41,7 +41,11 @@ def refused(
 ) -> UserFacingError:
     with pytest.raises(error) as info:
         check_plan(p, catalog, asker, members)
-    assert info.value.message and info.value.message_zh and info.value.message != info.value.message_zh
+    assert (
+        info.value.message_for("en")
+        and info.value.message_for("zh")
+        and info.value.message_for("en") != info.value.message_for("zh")
+    )
     return info.value
 
 
@@ -51,23 +55,27 @@ def test_approved_metric_passes(demo_catalog: Catalog) -> None:
 
 def test_unknown_metric_suggests_near_ids_and_names(demo_catalog: Catalog) -> None:
     err = refused(UnknownMetricError, plan("revenu"), demo_catalog)
-    assert err.suggestions[0] == "revenue" and "revenue" in err.message
+    assert err.suggestions[0] == "revenue" and "revenue" in err.message_for("en")
     err = refused(UnknownMetricError, plan("win rat"), demo_catalog)
     assert "win_rate" in err.suggestions
 
 
 def test_draft_is_refused(demo_catalog: Catalog) -> None:
     err = refused(MetricNotApprovedError, plan("nps"), demo_catalog)
-    assert "draft and not approved for use" in err.message
-    assert "草稿" in err.message_zh and err.details["status"] == "draft"
+    assert "draft and not approved for use" in err.message_for("en")
+    assert "草稿" in err.message_for("zh") and err.details["status"] == "draft"
     assert "nps" not in err.suggestions
 
 
 def test_deprecated_is_refused_naming_its_replacement(demo_catalog: Catalog) -> None:
     err = refused(MetricNotApprovedError, plan("gross_sales_legacy"), demo_catalog)
-    assert "deprecated" in err.message and "revenue" in err.message
-    assert "tax" in err.message  # the deprecation reason
-    assert "已停用" in err.message_zh and "销售额" in err.message_zh and "含税" in err.message_zh
+    assert "deprecated" in err.message_for("en") and "revenue" in err.message_for("en")
+    assert "tax" in err.message_for("en")  # the deprecation reason
+    assert (
+        "已停用" in err.message_for("zh")
+        and "销售额" in err.message_for("zh")
+        and "含税" in err.message_for("zh")
+    )
     assert err.suggestions == ["revenue"]
 
 
@@ -88,13 +96,13 @@ def test_forbidden_metric_lists_what_the_role_may_ask(
 ) -> None:
     err = refused(AccessDeniedError, plan(metric), demo_catalog, asker)
     assert allowed <= set(err.suggestions) and metric not in err.suggestions
-    assert all(a in err.message for a in allowed)
+    assert all(a in err.message_for("en") for a in allowed)
     assert err.http_status == 403
 
 
 def test_unknown_role_is_denied(demo_catalog: Catalog) -> None:
     err = refused(AccessDeniedError, plan("revenue"), demo_catalog, Asker(role="ceo"))
-    assert "ceo" in err.message
+    assert "ceo" in err.message_for("en")
 
 
 def test_row_filter_needs_a_scope_value(demo_catalog: Catalog) -> None:
@@ -110,7 +118,7 @@ def test_row_filter_a_model_cannot_apply_is_denied_not_dropped(demo_catalog: Cat
     rep = Asker(role="rep_all", scope={"rep": "R001"})
     check_plan(plan("payment_amount"), catalog, rep)
     err = refused(AccessDeniedError, plan("new_customers"), catalog, rep)
-    assert "customers" in err.message and err.details["dimension"] == "rep"
+    assert "customers" in err.message_for("en") and err.details["dimension"] == "rep"
     err = refused(AccessDeniedError, plan("revenue", comparison=Comparison.TARGET), catalog, rep)
     assert err.details["models"] == ["targets"]
     with pytest.raises(AccessDeniedError):
@@ -118,13 +126,13 @@ def test_row_filter_a_model_cannot_apply_is_denied_not_dropped(demo_catalog: Cat
     # the demo's sales_rep may not even see the target metric
     sales_rep = Asker(role="sales_rep", scope={"rep": "R001"})
     err = refused(AccessDeniedError, plan("revenue", comparison=Comparison.TARGET), demo_catalog, sales_rep)
-    assert "revenue_target" in err.message
+    assert "revenue_target" in err.message_for("en")
 
 
 def test_row_filtered_asker_may_not_filter_to_other_members(demo_catalog: Catalog) -> None:
     other = plan("revenue", filters=[{"dimension": "region", "values": ["NORTH"]}])
     err = refused(AccessDeniedError, other, demo_catalog, EAST)
-    assert "NORTH" in err.message
+    assert "NORTH" in err.message_for("en")
     check_plan(plan("revenue", filters=[{"dimension": "region", "values": ["EAST"]}]), demo_catalog, EAST)
 
 

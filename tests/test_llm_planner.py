@@ -11,17 +11,24 @@ import pytest
 from fake_openai import FakeOpenAI
 from planner_table import demo_members
 
+from metricqa.assistant.semantic.columns import ValueKind, derived_name
 from metricqa.assistant.semantic.governance import check_plan
-from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
+from metricqa.assistant.semantic.plan import Comparison, FilterOp, Grain, Intent, OrderBy, QueryPlan
 from metricqa.assistant.understanding.context import PlanningContext
 from metricqa.assistant.understanding.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
 from metricqa.assistant.understanding.planner import RulePlanner
 from metricqa.catalog.loader import load_catalog
 from metricqa.core.asker import Asker
-from metricqa.core.errors import UnsupportedQuestionError, UserFacingError
+from metricqa.core.errors import RefusalReason, UnsupportedQuestionError, UserFacingError
+from metricqa.core.messages import render
 from metricqa.prompts import PromptTemplate, load_prompt
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
+FALLBACK_EN, FALLBACK_ZH = "LLM planner unavailable; used rules", "语言模型规划不可用,已使用规则规划"
+
+
+def test_fallback_note_reads_the_same_in_both_languages() -> None:
+    assert (render(FALLBACK_NOTE, "en"), render(FALLBACK_NOTE, "zh")) == (FALLBACK_EN, FALLBACK_ZH)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +69,7 @@ def test_good_plan(fake: FakeOpenAI, ctx: PlanningContext) -> None:
     assert plan.metrics == ("revenue",) and plan.dimensions == ("region",)
     assert plan.filters[0].values == ("ONLINE",) and plan.comparison is Comparison.PREVIOUS_PERIOD
     assert (plan.time.start, plan.time.end) == (date(2026, 10, 1), date(2026, 10, 31))
-    assert plan.intent is Intent.BREAKDOWN and FALLBACK_NOTE[0] not in plan.assumptions
+    assert plan.intent is Intent.BREAKDOWN and FALLBACK_EN not in plan.assumptions
     assert len(fake.requests) == 1
     request = fake.requests[0]
     system = request["messages"][0]["content"]
@@ -77,7 +84,7 @@ def test_unknown_metric_is_repaired_on_the_second_reply(fake: FakeOpenAI, ctx: P
     fake.enqueue_tool_call({**GOOD, "metrics": ["total_sales"]})
     fake.enqueue_tool_call(GOOD)
     plan = llm.plan("online sales by region last month", ctx)
-    assert plan.metrics == ("revenue",) and FALLBACK_NOTE[0] not in plan.assumptions
+    assert plan.metrics == ("revenue",) and FALLBACK_EN not in plan.assumptions
     assert len(fake.requests) == 2
     repair = fake.requests[1]["messages"][-1]["content"]
     assert "total_sales" in repair and "could not be used" in repair
@@ -90,7 +97,9 @@ def test_unknown_member_is_repaired_then_falls_back(fake: FakeOpenAI, ctx: Plann
     fake.enqueue_tool_call(bad)
     plan = llm.plan("revenue by region last month", ctx)
     assert len(fake.requests) == 2 and "ATLANTIS" in fake.requests[1]["messages"][-1]["content"]
-    assert FALLBACK_NOTE[0] in plan.assumptions and FALLBACK_NOTE[1] in plan.assumptions_zh
+    assert (
+        FALLBACK_EN in plan.assumptions and FALLBACK_ZH in plan.assumptions_zh and FALLBACK_NOTE in plan.notes
+    )
     error = [e for e in plan.evidence if e.kind == "llm_error"][0]
     assert "2 attempt" in error.text and "ATLANTIS" in error.entry
     assert plan.metrics == ("revenue",) and plan.dimensions == ("region",)  # the rules' plan
@@ -114,20 +123,23 @@ def test_timeout_falls_back_to_rules(fake: FakeOpenAI, ctx: PlanningContext) -> 
     fake.enqueue_sleep(1.0)
     plan = llm.plan("上月各区域销售额", ctx)
     assert plan.metrics == ("revenue",) and plan.dimensions == ("region",)
-    assert FALLBACK_NOTE[0] in plan.assumptions
+    assert FALLBACK_EN in plan.assumptions
     assert any(e.kind == "llm_error" and "Timeout" in e.text for e in plan.evidence)
 
 
 def test_unreachable_or_unconfigured_endpoint_falls_back(ctx: PlanningContext) -> None:
     plan = LLMPlanner(base_url=None, model="m", api_key="k", timeout_s=1).plan("revenue last month", ctx)
-    assert plan.metrics == ("revenue",) and FALLBACK_NOTE[0] in plan.assumptions
+    assert plan.metrics == ("revenue",) and FALLBACK_EN in plan.assumptions
 
 
 def test_llm_refusal_is_unsupported(fake: FakeOpenAI, ctx: PlanningContext) -> None:
     llm = make_llm(fake)
     fake.enqueue_tool_call({"status": "refuse", "reason": "Not a metric question."})
-    with pytest.raises(UnsupportedQuestionError):
+    with pytest.raises(UnsupportedQuestionError) as info:
         llm.plan("write me a poem", ctx)
+    assert info.value.reason is RefusalReason.LLM_REFUSED
+    assert info.value.message_for("en").startswith("Not a metric question. I can answer questions")
+    assert info.value.message_for("zh").startswith("Not a metric question. 我可以回答指标目录中的指标问题")
 
 
 def test_schema_restricts_ids() -> None:
@@ -182,3 +194,37 @@ def test_prompt_templates() -> None:
         template.render()
     with pytest.raises(ValueError):
         PromptTemplate(name="t", text="x", extra=1)  # type: ignore[call-arg]
+
+
+def test_schema_enums_are_the_plans_enums() -> None:
+    schema = plan_schema(["revenue", "orders"], ["region"])
+    json_schema = schema.model_json_schema()
+    props, defs = json_schema["properties"], json_schema["$defs"]
+    assert props["grain"]["enum"] == [g.value for g in Grain]
+    assert props["comparison"]["enum"] == [c.value for c in Comparison]
+    assert props["intent"]["enum"] == [i.value for i in Intent]
+    assert defs["DraftFilter"]["properties"]["op"]["enum"] == [op.value for op in FilterOp]
+    assert defs["DraftOrder"]["properties"]["by"]["enum"] == [
+        derived_name(m, kind) for m in ("revenue", "orders") for kind in ValueKind
+    ]
+    assert defs["DraftOrder"]["properties"]["direction"]["enum"] == ["asc", "desc"]
+    assert schema.model_validate({"metrics": ["revenue"], "order": [{"by": "revenue__attainment"}]})
+    for bad in ("profit__delta", "revenue__median"):
+        with pytest.raises(ValueError):
+            schema.model_validate({"metrics": ["revenue"], "order": [{"by": bad}]})
+
+
+def test_draft_orders_and_filter_ops_become_typed(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake)
+    fake.enqueue_tool_call(
+        {
+            **GOOD,
+            "filters": [{"dimension": "channel", "op": "not_in", "values": ["ONLINE"]}],
+            "order": [{"by": "revenue__delta", "direction": "asc"}],
+            "limit": 1,
+        }
+    )
+    plan = llm.plan("which region fell most vs last month, excluding online", ctx)
+    assert plan.filters[0].op is FilterOp.NOT_IN
+    assert plan.order == (OrderBy(metric="revenue", value=ValueKind.DELTA, direction="asc"),)
+    assert plan.order[0].by == "revenue__delta"

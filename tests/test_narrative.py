@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from answer_fixtures import NOV, Case, cases, rows_for
+from answer_fixtures import NOV, Case, cases, opaque_fields, rows_for
+from message_catalogs import catalog_with
 
 from metricqa.assistant.presentation.formatting import (
     format_amount,
@@ -27,6 +28,7 @@ from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog, Unit
 from metricqa.core.errors import AccessDeniedError, MetricNotApprovedError
 from metricqa.core.language import has_cjk
+from metricqa.core.messages import Message
 
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
 CASES = {c[0]: c for c in cases()}
@@ -244,16 +246,32 @@ def test_rephrase_keeps_faithful_text_and_rejects_invented_numbers() -> None:
 # ---- refusals and clarifications -----------------------------------------------------------------
 
 
-def test_refusal_reads_well_in_both_languages() -> None:
-    error = MetricNotApprovedError(
-        "Gross sales (legacy) is deprecated; use Revenue",
-        "含税销售额已停用,请使用销售额",
-        suggestions=["revenue"],
+def test_refusal_reads_well_in_both_languages(tmp_path: Path) -> None:
+    messages = catalog_with(
+        tmp_path,
+        {
+            "en": {"test": {"deprecated": "Gross sales (legacy) is deprecated; use Revenue", "plain": "x."}},
+            "zh": {
+                "test": {"deprecated": "含税销售额已停用,请使用销售额", "plain": "你的角色无权查看毛利率。"}
+            },
+        },
     )
-    assert narrate_refusal(error, "en") == "Gross sales (legacy) is deprecated; use Revenue. Try: revenue."
-    assert narrate_refusal(error, "zh") == "含税销售额已停用,请使用销售额。 可以试试:revenue。"
-    plain = AccessDeniedError("Your role may not see gross margin.", "你的角色无权查看毛利率。")
-    assert narrate_refusal(plain, "zh") == "你的角色无权查看毛利率。"
+    error = MetricNotApprovedError(Message("test.deprecated"), suggestions=["revenue"])
+    assert (
+        narrate_refusal(error, "en", messages)
+        == "Gross sales (legacy) is deprecated; use Revenue. Try: revenue."
+    )
+    assert narrate_refusal(error, "zh", messages) == "含税销售额已停用,请使用销售额。 可以试试:revenue。"
+    plain = AccessDeniedError(Message("test.plain"))
+    assert narrate_refusal(plain, "zh", messages) == "你的角色无权查看毛利率。"
+
+
+def test_refusal_of_a_real_error_in_both_languages() -> None:
+    error = AccessDeniedError(
+        Message("error.access_denied_metric", {"role": "marketing", "metric": "revenue"})
+    )
+    assert narrate_refusal(error, "en") == "Role `marketing` may not see `revenue`."
+    assert narrate_refusal(error, "zh") == "角色 `marketing` 无权查看 `revenue`。"
 
 
 def test_clarify_lists_options() -> None:
@@ -263,3 +281,13 @@ def test_clarify_lists_options() -> None:
         ["Revenue (net)", "Gross sales (legacy)"], "zh"
     )
     assert narrate_clarify([], "en")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_columns_are_read_by_role_not_by_name(catalog: Catalog, case: Case, language: str) -> None:
+    rows = rows_for(case, language)
+    by_name = narrate(case[1], case[2], rows, catalog, language)
+    fields = opaque_fields(case)
+    assert narrate(case[1], fields, rows, catalog, language) == by_name
+    assert check_numbers(by_name, fields, rows) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from metricqa.assistant.pipeline import STAGES, Assistant
+from metricqa.assistant.semantic.columns import ColumnRole
 from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
 
@@ -87,6 +88,29 @@ def test_governed_refusals(assistant: Assistant, question: str, asker: Asker, ne
     assert ans.reason and needle in ans.reason
 
 
+@pytest.mark.parametrize(
+    ("question", "asker", "status", "code"),
+    [
+        ("nps last month", Asker(), "refused", "not_approved"),
+        (
+            "gross margin by region",
+            Asker(role="regional_manager", scope={"region": "EAST"}),
+            "refused",
+            "access_denied",
+        ),
+        ("delete last month's orders", Asker(), "refused", "change_data"),
+        ("how are we doing?", Asker(), "clarify", "ambiguous"),
+    ],
+)
+def test_refusals_carry_a_typed_reason_code(
+    assistant: Assistant, question: str, asker: Asker, status: str, code: str
+) -> None:
+    ans = assistant.ask(question, asker)
+    assert ans.status == status and ans.reason_code == code
+    assert ans.to_json_dict()["reason_code"] == code
+    assert assistant.ask("revenue last month", Asker()).reason_code is None
+
+
 def test_regional_manager_sees_only_their_region(assistant: Assistant) -> None:
     mine = assistant.ask(
         "revenue by region last month", Asker(role="regional_manager", scope={"region": "EAST"})
@@ -102,3 +126,12 @@ def test_every_request_is_audited(assistant: Assistant) -> None:
     assistant.ask("orders yesterday", Asker(user="u7"))
     entries = assistant.audit.tail(10_000)
     assert len(entries) == before + 1 and entries[-1]["user"] == "u7" and entries[-1]["sql"]
+
+
+def test_answer_fields_are_the_compilers_descriptors(assistant: Assistant) -> None:
+    ans = assistant.ask("which region lagged this month?", Asker())
+    assert ans.status == "answered" and ans.plan is not None
+    assert [f.name for f in ans.fields] == ans.columns
+    roles = {f.role for f in ans.fields if f.metric == ans.plan.metrics[0]}
+    assert {ColumnRole.VALUE, ColumnRole.TARGET, ColumnRole.DELTA, ColumnRole.RATIO} <= roles
+    assert ans.to_json_dict()["fields"][0]["role"] == "dimension"

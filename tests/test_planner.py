@@ -16,7 +16,7 @@ from metricqa.assistant.understanding.planner import RulePlanner, plan_question
 from metricqa.assistant.understanding.planners import make_planner
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Synonyms
-from metricqa.core.errors import AmbiguousQuestionError, UnsupportedQuestionError
+from metricqa.core.errors import AmbiguousQuestionError, RefusalReason, UnsupportedQuestionError
 from metricqa.core.language import detect_language, normalize
 from metricqa.core.settings import Settings
 from metricqa.retrieval.members import Member
@@ -71,15 +71,15 @@ def test_refusal_says_what_can_be_asked(planner: RulePlanner, demo_ctx: Planning
     with pytest.raises(UnsupportedQuestionError) as info:
         planner.plan("what's the weather in Paris", demo_ctx)
     examples = [q for m in demo_ctx.catalog.approved_metrics() for q in m.examples.all()]
-    assert any(q in info.value.message for q in examples)
-    assert any(q in info.value.message_zh for q in examples)
+    assert any(q in info.value.message_for("en") for q in examples)
+    assert any(q in info.value.message_for("zh") for q in examples)
     assert info.value.status == "refused"
 
 
 def test_over_long_question_is_refused(demo_ctx: PlanningContext) -> None:
     with pytest.raises(UnsupportedQuestionError) as info:
         RulePlanner(max_chars=50).plan("revenue " * 20, demo_ctx)
-    assert info.value.details["reason"] == "too_long"
+    assert info.value.reason is RefusalReason.TOO_LONG
 
 
 def test_clarify_offers_key_metrics(planner: RulePlanner, demo_ctx: PlanningContext) -> None:

@@ -27,10 +27,12 @@ from fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer, Chart, Citation
+from metricqa.assistant.semantic.columns import ColumnRole, ResultColumn, key_column, label_column
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.models import Catalog, Metric, Role, RowFilter
 from metricqa.core.asker import Asker
 from metricqa.core.errors import AccessDeniedError, UnknownMetricError
+from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
 from metricqa.demo import build_demo_warehouse
 from metricqa.integrations import slack_blocks
@@ -571,13 +573,16 @@ def test_stale_timestamp_is_rejected(h: Harness) -> None:
     [
         (
             UnknownMetricError(
-                "No metric called 'profitz'.", "没有名为 profitz 的指标。", suggestions=["gross_profit"]
+                Message("error.unknown_metric_near", {"metric": "profitz", "hint": None}),
+                suggestions=["gross_profit"],
             ),
-            "No metric called 'profitz'.",
+            "Unknown metric 'profitz'.",
         ),
         (
-            AccessDeniedError("Your role may not see gross_profit.", "无权查看毛利。"),
-            "Your role may not see gross_profit.",
+            AccessDeniedError(
+                Message("error.access_denied_metric", {"role": "finance", "metric": "gross_profit"})
+            ),
+            "Role `finance` may not see `gross_profit`.",
         ),
         (RuntimeError("duckdb exploded at /secret/path"), "Something went wrong on our side"),
     ],
@@ -680,6 +685,23 @@ def test_table_widths_and_formats() -> None:
     assert "–" in lines[2]
     assert len({slack_blocks._width(line) for line in lines}) == 1  # columns line up, CJK counted double
     assert slack_blocks.table_text([], [], {}) is None
+
+
+def test_table_reads_column_roles() -> None:
+    fields = [
+        key_column("region"),
+        label_column("region"),
+        ResultColumn(name="share", role=ColumnRole.RATIO, metric="revenue"),
+        ResultColumn(name="margin", role=ColumnRole.VALUE, metric="gross_margin"),
+    ]
+    table = slack_blocks.table_text(fields, [["E", "East", 0.5, 0.25]], {"gross_margin": "ratio"})
+    assert table is not None
+    header, row = table.strip("`\n").splitlines()
+    assert header.split() == ["region", "share", "margin"]
+    assert row.split() == ["East", "50.0%", "25.0%"]
+    assert slack_blocks.display_columns(fields) == [1, 2, 3]
+    assert slack_blocks.display_columns(["region_id", "region", "revenue"]) == [1, 2]
+    assert slack_blocks.display_columns(["region_id", "revenue"]) == [0, 1]  # a key without its label shows
 
 
 def test_manifest_declares_what_the_app_uses() -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from metricqa.assistant.semantic.columns import ResultColumn, describe
+from metricqa.assistant.semantic.compiler import plan_columns
 from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.core.errors import RefusalReason
 
 AnswerStatus = Literal["answered", "clarify", "refused"]
 
@@ -44,17 +47,30 @@ class Answer(BaseModel):
     sql: str | None = None
     params: list[Any] = Field(default_factory=list)
     columns: list[str] = Field(default_factory=list)
+    fields: list[ResultColumn] = Field(
+        default_factory=list, description="one descriptor per column, in order: name, role, metric, dimension"
+    )
     rows: list[list[Any]] = Field(default_factory=list)
     chart: Chart | None = None
     citations: list[Citation] = Field(default_factory=list)
     options: list[str] = Field(default_factory=list)
     reason: str | None = None
+    reason_code: RefusalReason | None = None  # for refused / clarify: why, as a stable code
     suggestions: list[str] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     data_as_of: str = ""
     timings_ms: dict[str, float] = Field(default_factory=dict)
     session_id: str | None = None
     role: str | None = None
+
+    @model_validator(mode="after")
+    def _describe_columns(self) -> Answer:
+        """An answer built without descriptors (by hand, or read from older JSON) gets them from its
+        plan's result columns and, for names the plan does not explain, from the names themselves."""
+        if self.columns and not self.fields:
+            known = plan_columns(self.plan) if self.plan is not None else ()
+            self.fields = list(describe(self.columns, known))
+        return self
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -1,8 +1,9 @@
 """Narrate a result: one to three sentences from deterministic templates, in the asker's language.
 
-Input is the compiler's result convention: ``period`` (ISO date, for a series), per dimension
-``<dim>_id`` and ``<dim>`` (label), per metric ``<metric>`` and with a comparison
-``<metric>__baseline`` / ``__delta`` / ``__ratio``. Every number a narrative states comes from
+Input is the result's columns, described by role (``semantic.columns.ResultColumn``: the period of
+a series, each dimension's member key and label, each metric's value and, with a comparison, its
+baseline or target, delta and ratio), and its rows. Column names given without descriptors are
+described from the plan (``compiler.plan_columns``). Every number a narrative states comes from
 those rows (``check_numbers`` proves it), so an optional LLM rephrase is kept only when it
 invents none (``rephrase``).
 """
@@ -26,10 +27,22 @@ from metricqa.assistant.presentation.formatting import (
     point_label,
     span_words,
 )
+from metricqa.assistant.semantic.columns import (
+    COMPARED_ROLES,
+    ColumnRole,
+    Columns,
+    ResultColumn,
+    column_for,
+    described,
+    find,
+    names_of,
+)
+from metricqa.assistant.semantic.compiler import plan_columns
 from metricqa.assistant.semantic.periods import baseline_range
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Direction, Metric, Unit
 from metricqa.core.errors import UserFacingError
+from metricqa.core.messages import PACKAGED, Listing, MessageCatalog
 
 Row = dict[str, Any]
 
@@ -44,20 +57,44 @@ class View:
     plan: QueryPlan
     catalog: Catalog
     language: str
-    columns: tuple[str, ...]
+    fields: tuple[ResultColumn, ...]
     records: tuple[Row, ...]
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        return names_of(self.fields)
+
+    @property
     def metrics(self) -> list[str]:
-        return [m for m in self.plan.metrics if m in self.columns]
+        return [m for m in self.plan.metrics if self.column(m, ColumnRole.VALUE)]
 
     @property
     def has_period(self) -> bool:
-        return "period" in self.columns
+        return find(self.fields, ColumnRole.PERIOD) is not None
 
     @property
     def dims(self) -> list[str]:
-        return [d for d in self.plan.dimensions if d in self.columns or f"{d}_id" in self.columns]
+        roles = (ColumnRole.LABEL, ColumnRole.DIMENSION)
+        return [d for d in self.plan.dimensions if find(self.fields, *roles, dimension=d)]
+
+    def column(self, metric_id: str, *roles: ColumnRole) -> str | None:
+        """The name of ``metric_id``'s column with one of ``roles`` (e.g. its baseline), or None."""
+        found = find(self.fields, *roles, metric=metric_id)
+        return found.name if found else None
+
+    def get(self, rec: Row, metric_id: str, *roles: ColumnRole) -> float | None:
+        """``metric_id``'s figure in ``rec`` from its column with one of ``roles``; None when there is none."""
+        name = self.column(metric_id, *roles)
+        return None if name is None else as_number(rec.get(name))
+
+    def value(self, rec: Row, metric_id: str) -> float | None:
+        """``metric_id``'s value in ``rec``."""
+        return self.get(rec, metric_id, ColumnRole.VALUE)
+
+    def bucket(self, rec: Row) -> Any:
+        """The period a series row is for (ISO date), or None."""
+        found = find(self.fields, ColumnRole.PERIOD)
+        return None if found is None else rec.get(found.name)
 
     def metric(self, metric_id: str) -> Metric | None:
         return self.catalog.metrics.get(metric_id)
@@ -70,7 +107,13 @@ class View:
         return text[:1].lower() + text[1:] if len(text) > 1 and text[1:2].islower() else text
 
     def member(self, rec: Row) -> str:
-        parts = [str(rec.get(d) if rec.get(d) is not None else rec.get(f"{d}_id", "")) for d in self.dims]
+        """The member a row is for: each dimension's label, or its key when it has no label."""
+        parts = []
+        for d in self.dims:
+            label = find(self.fields, ColumnRole.LABEL, dimension=d)
+            key = find(self.fields, ColumnRole.DIMENSION, dimension=d)
+            text = rec.get(label.name) if label else None
+            parts.append(str(text if text is not None else (rec.get(key.name, "") if key else "")))
         return " / ".join(parts)
 
     def fmt(self, metric_id: str, value: Any) -> str:
@@ -89,26 +132,36 @@ def as_number(value: Any) -> float | None:
     return None
 
 
+def plan_fields(plan: QueryPlan, columns: Columns) -> tuple[ResultColumn, ...]:
+    """``columns`` as descriptors; bare names are described by the plan's result columns."""
+    return described(columns, plan_columns(plan))
+
+
 def make_view(
-    plan: QueryPlan, columns: Sequence[str], rows: Sequence[Sequence[Any]], catalog: Catalog, language: str
+    plan: QueryPlan, columns: Columns, rows: Sequence[Sequence[Any]], catalog: Catalog, language: str
 ) -> View:
-    records = tuple(dict(zip(columns, row, strict=False)) for row in rows)
-    return View(plan, catalog, "zh" if language == "zh" else "en", tuple(columns), records)
+    fields = plan_fields(plan, columns)
+    records = tuple(dict(zip(names_of(fields), row, strict=False)) for row in rows)
+    return View(plan, catalog, "zh" if language == "zh" else "en", fields, records)
 
 
-def order_key(plan: QueryPlan, columns: Sequence[str], catalog: Catalog | None = None) -> tuple[str, bool]:
+def order_key(plan: QueryPlan, columns: Columns, catalog: Catalog | None = None) -> tuple[str, bool]:
     """The column a ranking/lagged question sorts by and whether the best comes first (descending)."""
+    fields = plan_fields(plan, columns)
     for order in plan.order:
-        by = order.by.replace("__attainment", "__ratio")
-        if by in columns:
-            return by, order.direction == "desc"
-    metric = next((m for m in plan.metrics if m in columns), plan.metrics[0])
-    if plan.comparison is Comparison.TARGET and f"{metric}__ratio" in columns:
-        key = f"{metric}__ratio"
-    elif plan.comparison is not Comparison.NONE and f"{metric}__delta" in columns:
-        key = f"{metric}__delta"
+        by = column_for(fields, order.metric, order.value)
+        if by is not None:
+            return by.name, order.direction == "desc"
+    values = {c.metric: c.name for c in fields if c.role is ColumnRole.VALUE}
+    metric = next((m for m in plan.metrics if m in values), plan.metrics[0])
+    ratio = find(fields, ColumnRole.RATIO, metric=metric)
+    delta = find(fields, ColumnRole.DELTA, metric=metric)
+    if plan.comparison is Comparison.TARGET and ratio is not None:
+        key = ratio.name
+    elif plan.comparison is not Comparison.NONE and delta is not None:
+        key = delta.name
     else:
-        key = metric
+        key = values.get(metric, metric)
     lower_better = (
         catalog is not None
         and metric in catalog.metrics
@@ -119,7 +172,7 @@ def order_key(plan: QueryPlan, columns: Sequence[str], catalog: Catalog | None =
 
 
 def ordered_records(
-    plan: QueryPlan, columns: Sequence[str], records: Sequence[Row], catalog: Catalog | None = None
+    plan: QueryPlan, columns: Columns, records: Sequence[Row], catalog: Catalog | None = None
 ) -> list[Row]:
     """Rows sorted by the plan's order (None last); the first row is the one a ranking names."""
     key, desc = order_key(plan, columns, catalog)
@@ -142,11 +195,13 @@ def baseline_label(plan: QueryPlan, language: str) -> str | None:
 def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None) -> str:
     """The comparison words: `, down 8.2% vs October 2026 (¥13.45M)` / `,环比下降8.2%(2026年10月:¥1,345万)`."""
     comp = view.plan.comparison
-    if comp is Comparison.NONE or f"{metric_id}__baseline" not in rec:
+    base_column = view.column(metric_id, *COMPARED_ROLES)
+    if comp is Comparison.NONE or base_column is None or base_column not in rec:
         return ""
     zh = view.language == "zh"
-    value, base = as_number(rec.get(metric_id)), as_number(rec.get(f"{metric_id}__baseline"))
-    ratio, delta = as_number(rec.get(f"{metric_id}__ratio")), as_number(rec.get(f"{metric_id}__delta"))
+    value, base = view.value(rec, metric_id), as_number(rec.get(base_column))
+    ratio = view.get(rec, metric_id, ColumnRole.RATIO)
+    delta = view.get(rec, metric_id, ColumnRole.DELTA)
     if comp is Comparison.TARGET:
         if base is None or ratio is None:
             return ",暂无目标数据" if zh else ", with no target set"
@@ -184,14 +239,12 @@ def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None
 # ---- templates ------------------------------------------------------------------------------
 
 
-def narrate(
-    plan: QueryPlan, columns: list[str], rows: list[list[Any]], catalog: Catalog, language: str
-) -> str:
+def narrate(plan: QueryPlan, columns: Columns, rows: list[list[Any]], catalog: Catalog, language: str) -> str:
     """One to three sentences answering the plan from its result rows."""
     view = make_view(plan, columns, rows, catalog, language)
-    if not view.metrics or all(as_number(r.get(m)) is None for r in view.records for m in view.metrics):
+    if not view.metrics or all(view.value(r, m) is None for r in view.records for m in view.metrics):
         return no_data(view)
-    if view.has_period and len({r.get("period") for r in view.records}) > 1:
+    if view.has_period and len({view.bucket(r) for r in view.records}) > 1:
         return narrate_trend(view)
     ranking = plan.intent in (Intent.LAGGED, Intent.RANK) or bool(plan.order and plan.limit)
     if view.dims and ranking:
@@ -211,7 +264,7 @@ def no_data(view: View) -> str:
 def narrate_value(view: View) -> str:
     rec = view.records[0]
     member = view.member(rec) if view.dims else ""
-    parts = [(m, view.fmt(m, rec.get(m)) + change_clause(view, m, rec)) for m in view.metrics[:5]]
+    parts = [(m, view.fmt(m, view.value(rec, m)) + change_clause(view, m, rec)) for m in view.metrics[:5]]
     zh = view.language == "zh"
     where = (f"{member}" if zh else f" in {member}") if member else ""
     if len(parts) == 1:
@@ -233,7 +286,7 @@ def funnel_clause(view: View, rec: Row) -> str:
         return ""
     steps = []
     for a, b in zip(counts, counts[1:], strict=False):
-        va, vb = as_number(rec.get(a)), as_number(rec.get(b))
+        va, vb = view.value(rec, a), view.value(rec, b)
         if va and vb is not None:
             steps.append(
                 f"{view.name(b)} {format_percent(vb / va)}"
@@ -250,10 +303,10 @@ def funnel_clause(view: View, rec: Row) -> str:
 
 
 def narrate_ranking(view: View) -> str:
-    records = ordered_records(view.plan, view.columns, view.records, view.catalog)
+    records = ordered_records(view.plan, view.fields, view.records, view.catalog)
     m = view.metrics[0]
     first, zh = records[0], view.language == "zh"
-    text = view.fmt(m, first.get(m)) + change_clause(view, m, first)
+    text = view.fmt(m, view.value(first, m)) + change_clause(view, m, first)
     if view.plan.intent is Intent.LAGGED:
         head = (
             f"{view.period}{view.member(first)}落后:{view.name(m)}{text}。"
@@ -261,7 +314,7 @@ def narrate_ranking(view: View) -> str:
             else f"{view.member(first)} lagged in {view.period}: {view.name(m)} {text}."
         )
         return head + (best_sentence(view, m, records[-1]) if len(records) > 1 else "")
-    key, desc = order_key(view.plan, view.columns, view.catalog)
+    key, desc = order_key(view.plan, view.fields, view.catalog)
     if len(records) == 1 or view.plan.limit == 1:
         if zh:
             return (
@@ -269,7 +322,7 @@ def narrate_ranking(view: View) -> str:
             )
         return f"{view.member(first)} ranked {'highest' if desc else 'lowest'} on {view.name(m)} in {view.period}: {text}."
     shown = records[: min(5, view.plan.limit or 5)]
-    listed = [f"{view.member(r)}{'' if zh else ' '}{view.fmt(m, r.get(m))}" for r in shown]
+    listed = [f"{view.member(r)}{'' if zh else ' '}{view.fmt(m, view.value(r, m))}" for r in shown]
     which = ("前" if desc else "后") if zh else ("Top" if desc else "Bottom")
     if zh:
         return f"{view.period}{view.name(m)}{which}{len(listed)}名:" + join_words(listed, "zh") + "。"
@@ -277,12 +330,12 @@ def narrate_ranking(view: View) -> str:
 
 
 def best_sentence(view: View, metric_id: str, rec: Row) -> str:
-    key, _ = order_key(view.plan, view.columns, view.catalog)
+    key, _ = order_key(view.plan, view.fields, view.catalog)
     value = as_number(rec.get(key))
     shown = (
         format_percent(value)
-        if key.endswith("__ratio") and value is not None
-        else view.fmt(metric_id, rec.get(metric_id))
+        if key in {c.name for c in view.fields if c.role is ColumnRole.RATIO} and value is not None
+        else view.fmt(metric_id, view.value(rec, metric_id))
     )
     if view.language == "zh":
         return f"表现最好的是{view.member(rec)}({shown})。"
@@ -294,11 +347,11 @@ def narrate_breakdown(view: View) -> str:
     zh = view.language == "zh"
     dim_names = join_words([_dim_name(view, d) for d in view.dims], view.language)
     for i, m in enumerate(view.metrics[:3]):
-        ranked = [r for r in view.records if as_number(r.get(m)) is not None]
-        ranked.sort(key=lambda r: as_number(r[m]) or 0.0, reverse=True)
+        ranked = [r for r in view.records if view.value(r, m) is not None]
+        ranked.sort(key=lambda r: view.value(r, m) or 0.0, reverse=True)
         top, bottom = ranked[0], ranked[-1]
-        top_txt = view.fmt(m, top.get(m)) + change_clause(view, m, top)
-        bottom_txt = view.fmt(m, bottom.get(m)) + change_clause(view, m, bottom)
+        top_txt = view.fmt(m, view.value(top, m)) + change_clause(view, m, top)
+        bottom_txt = view.fmt(m, view.value(bottom, m)) + change_clause(view, m, bottom)
         if zh:
             lead = f"{view.period}各{dim_names}{view.name(m)}" if i == 0 else f"{view.name(m)}"
             sentences.append(
@@ -325,7 +378,7 @@ def narrate_trend(view: View) -> str:
     sentences = []
     zh = view.language == "zh"
     for m in view.metrics[:2]:
-        points = [(r["period"], as_number(r.get(m))) for r in view.records if as_number(r.get(m)) is not None]
+        points = [(view.bucket(r), view.value(r, m)) for r in view.records if view.value(r, m) is not None]
         points.sort(key=lambda p: str(p[0]))
         if not points:
             continue
@@ -342,10 +395,10 @@ def narrate_trend(view: View) -> str:
             s = f"{view.name(m, start=True)} went from {view.fmt(m, v0)} in {l0} to {view.fmt(m, v1)} in {l1}{move}"
             s += "." if peak[0] == p1 else f"; the peak was {peak_txt} in {lp}."
         sentences.append(s)
-    last = max(view.records, key=lambda r: str(r.get("period")))
-    tail = change_clause(view, view.metrics[0], last, series_baseline_label(view, str(last.get("period"))))
+    last = max(view.records, key=lambda r: str(view.bucket(r)))
+    tail = change_clause(view, view.metrics[0], last, series_baseline_label(view, str(view.bucket(last))))
     if tail and sentences:
-        lbl = point_label(last["period"], view.plan.grain, view.language)
+        lbl = point_label(view.bucket(last), view.plan.grain, view.language)
         sentences.append(f"{lbl}{tail.lstrip(',')}。" if zh else f"{lbl}: {tail.lstrip(', ')}.")
     return ("" if zh else " ").join(sentences[:3]) or no_data(view)
 
@@ -359,7 +412,7 @@ def series_baseline_label(view: View, iso: str) -> str | None:
     if view.plan.comparison is Comparison.SAME_PERIOD_LAST_YEAR:
         earlier = day.replace(year=day.year - 1, day=min(day.day, 28))
         return point_label(earlier.isoformat(), view.plan.grain, view.language)
-    before = sorted(p for r in view.records if (p := str(r.get("period"))) < iso)
+    before = sorted(p for r in view.records if (p := str(view.bucket(r))) < iso)
     return point_label(before[-1], view.plan.grain, view.language) if before else None
 
 
@@ -382,11 +435,11 @@ def trend_move(view: View, metric_id: str, v0: float, v1: float) -> str:
 
 def narrate_trend_by_member(view: View) -> str:
     m = view.metrics[0]
-    latest = max(str(r.get("period")) for r in view.records)
-    rows = [r for r in view.records if str(r.get("period")) == latest and as_number(r.get(m)) is not None]
+    latest = max(str(view.bucket(r)) for r in view.records)
+    rows = [r for r in view.records if str(view.bucket(r)) == latest and view.value(r, m) is not None]
     if not rows:
         return no_data(view)
-    rows.sort(key=lambda r: as_number(r[m]) or 0.0, reverse=True)
+    rows.sort(key=lambda r: view.value(r, m) or 0.0, reverse=True)
     top, bottom = rows[0], rows[-1]
     lbl = point_label(latest, view.plan.grain, view.language)
     zh = view.language == "zh"
@@ -394,9 +447,9 @@ def narrate_trend_by_member(view: View) -> str:
     dim_names = join_words([_dim_name(view, d) for d in view.dims], view.language)
     if zh:
         head = f"{view.period}各{dim_names}{view.name(m)}走势({members}条)"
-        return f"{head}:{lbl}{view.member(top)}最高({view.fmt(m, top[m])}),{view.member(bottom)}最低({view.fmt(m, bottom[m])})。"
+        return f"{head}:{lbl}{view.member(top)}最高({view.fmt(m, view.value(top, m))}),{view.member(bottom)}最低({view.fmt(m, view.value(bottom, m))})。"
     head = f"{view.name(m, start=True)} by {dim_names.lower()} over {view.period} ({members} series)"
-    return f"{head}: in {lbl}, {view.member(top)} was highest at {view.fmt(m, top[m])} and {view.member(bottom)} lowest at {view.fmt(m, bottom[m])}."
+    return f"{head}: in {lbl}, {view.member(top)} was highest at {view.fmt(m, view.value(top, m))} and {view.member(bottom)} lowest at {view.fmt(m, view.value(bottom, m))}."
 
 
 def chart_title(plan: QueryPlan, catalog: Catalog, language: str) -> str:
@@ -417,33 +470,21 @@ def chart_title(plan: QueryPlan, catalog: Catalog, language: str) -> str:
 # ---- refusals and clarifications ----------------------------------------------------------
 
 
-def narrate_refusal(error: UserFacingError, language: str) -> str:
+def narrate_refusal(error: UserFacingError, language: str, messages: MessageCatalog = PACKAGED) -> str:
     """The refusal in the asker's language, with what they can do instead."""
-    zh = language == "zh"
-    text = error.message_for(language).strip()
+    text = error.message_for(language, messages).strip()
     if text and text[-1] not in ".。!?!?":
-        text += "。" if zh else "."
+        text += messages.render("refusal.stop", language)
     if error.suggestions:
-        tips = error.suggestions[:5]
-        text += (" 可以试试:" + "、".join(tips) + "。") if zh else (" Try: " + "; ".join(tips) + ".")
+        text += messages.render("refusal.try", language, tips=Listing(error.suggestions[:5], "tips"))
     return text
 
 
-def narrate_clarify(options: Sequence[str], language: str) -> str:
+def narrate_clarify(options: Sequence[str], language: str, messages: MessageCatalog = PACKAGED) -> str:
     """Ask which reading was meant, listing the options."""
-    if language == "zh":
-        listed = ";".join(f"{i}. {o}" for i, o in enumerate(options, 1))
-        return (
-            f"这个问题有几种理解,请选择一种:{listed}。"
-            if options
-            else "这个问题有几种理解,请说得更具体一些。"
-        )
-    listed = "; ".join(f"{i}. {o}" for i, o in enumerate(options, 1))
-    return (
-        f"Did you mean one of these? {listed}."
-        if options
-        else "Could you say a little more about what you mean?"
-    )
+    if not options:
+        return messages.render("clarify.vague", language)
+    return messages.render("clarify.options", language, options=Listing(list(options), "numbered"))
 
 
 # ---- number checking ------------------------------------------------------------------------
@@ -498,17 +539,16 @@ def stated_numbers(text: str) -> list[Stated]:
     return out
 
 
-def derivable_values(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], max_pairs: int = 60
-) -> list[float]:
+def derivable_values(columns: Columns, rows: Sequence[Sequence[Any]], max_pairs: int = 60) -> list[float]:
     """Every figure a faithful narrative may state: cells, changes between cells of one column
     or one row (differences, ratios, percentage changes), ``ratio − 1`` and the row count."""
+    ratios = {i for i, c in enumerate(described(columns)) if c.role is ColumnRole.RATIO}
     values: set[float] = {float(len(rows))}
     cols: dict[int, list[float]] = {}
     for row in rows:
         nums = [(i, v) for i, cell in enumerate(row) if (v := as_number(cell)) is not None]
         for i, v in nums:
-            values.update({abs(v), abs(v - 1)} if columns[i].endswith("__ratio") else {abs(v)})
+            values.update({abs(v), abs(v - 1)} if i in ratios else {abs(v)})
             cols.setdefault(i, []).append(v)
         values.update(_pair_values([v for _, v in nums][:16]))
     for series in cols.values():
@@ -528,7 +568,7 @@ def _pair_values(nums: Sequence[float]) -> set[float]:
 
 
 def check_numbers(
-    text: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, references: Iterable[str] = ()
+    text: str, columns: Columns, rows: Sequence[Sequence[Any]], *, references: Iterable[str] = ()
 ) -> list[str]:
     """Numbers in ``text`` that the rows do not support (allowing rounding, %, 万/亿, K/M/B and
     changes between cells). Numbers stated in ``references`` (e.g. the template) are allowed too."""
@@ -554,7 +594,7 @@ REPHRASE_PROMPT = (
 def rephrase(
     text: str,
     llm_call: Callable[[str], str],
-    columns: Sequence[str] = (),
+    columns: Columns = (),
     rows: Sequence[Sequence[Any]] = (),
 ) -> str:
     """Let an LLM smooth a template narrative; keep its text only if it states no number that is not

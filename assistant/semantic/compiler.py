@@ -12,8 +12,9 @@ then builds the query with sqlglot's AST and prints it for the dialect asked:
 - a key spine (UNION of every CTE's keys) that each CTE is LEFT JOINed to, plus a label lookup per
   dimension; ``metric_values`` computes each metric (ratio of sums, derived expressions inlined;
   an additive measure a CTE has no row for reads as 0);
-- a final SELECT naming the columns ``period``, ``<dim>_id``, ``<dim>``, ``<metric>`` and, with a
-  comparison, ``<metric>__baseline``, ``__delta`` and ``__ratio``, ordered and limited.
+- a final SELECT of the plan's result columns (``plan_columns``: the period, each dimension's key and
+  label, each metric's value and, with a comparison, its baseline or target, delta and ratio, named
+  by ``columns``), ordered and limited. ``CompiledQuery.columns`` describes them, in order.
 """
 
 from __future__ import annotations
@@ -27,7 +28,17 @@ from functools import lru_cache
 from sqlglot import exp
 from sqlglot.tokens import Tokenizer
 
-from metricqa.assistant.semantic.governance import ORDER_ALIASES, check_plan, plan_refs
+from metricqa.assistant.semantic.columns import (
+    ColumnRole,
+    ResultColumn,
+    ValueKind,
+    column_for,
+    derived_name,
+    find,
+    names_of,
+    result_columns,
+)
+from metricqa.assistant.semantic.governance import check_plan, plan_refs
 from metricqa.assistant.semantic.periods import Shift, baseline_range, grain_shift, series_baseline_range
 from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, QueryPlan
 from metricqa.catalog.models import Aggregation, Catalog, Dimension, Measure, MetricType, SemanticModel
@@ -54,16 +65,21 @@ class CompiledQuery:
 
     sql: str
     params: tuple[Param, ...]
-    columns: tuple[str, ...]
+    columns: tuple[ResultColumn, ...]  # in output order
     sources: tuple[str, ...]  # "table.column" read
     metrics: tuple[str, ...]  # metric ids computed (the plan's, plus targets under comparison=target)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The result column names (the SQL aliases), in order."""
+        return names_of(self.columns)
 
 
 @dataclass(frozen=True)
 class Branch:
     """One set of model CTEs: the asked period, or the baseline period of a comparison."""
 
-    suffix: str  # "" or "__baseline"
+    kind: ValueKind  # value (the asked period) or baseline
     refs: tuple[str, ...]  # metrics and measures computed over this branch
     start: date
     end: date
@@ -79,13 +95,21 @@ class Context:
     dimensions: tuple[str, ...]
     row_filters: tuple[tuple[str, str], ...]  # (dimension, scope value)
     reserved: frozenset[str]  # names a CTE must not take (tables read, fixed CTE names)
+    columns: tuple[ResultColumn, ...]  # the result columns, in output order
 
     @property
     def series(self) -> bool:
         return self.plan.grain is not Grain.NONE
 
     def key_names(self) -> list[str]:
-        return (["period"] if self.series else []) + [f"{d}_id" for d in self.dimensions]
+        """The period and member key columns every CTE is grouped and joined by."""
+        return [c.name for c in self.columns if c.role in (ColumnRole.PERIOD, ColumnRole.DIMENSION)]
+
+    def column(self, *roles: ColumnRole, metric: str | None = None, dimension: str | None = None) -> str:
+        """The name of the result column with one of ``roles`` (of ``metric`` / ``dimension``)."""
+        found = find(self.columns, *roles, metric=metric, dimension=dimension)
+        assert found is not None, (roles, metric, dimension)
+        return found.name
 
     def used_dimensions(self) -> list[str]:
         """Dimensions grouped, filtered or row-filtered by, in that order."""
@@ -265,8 +289,11 @@ def model_cte(
     joins = dimension_joins(ctx, model, select)
     keys: list[tuple[str, exp.Expr]] = []
     if ctx.series:
-        keys.append(("period", period_expr(model, ctx.plan.grain, branch.forward)))
-    keys += [(f"{d}_id", member_key(ctx, model, d, joins)) for d in ctx.dimensions]
+        keys.append((ctx.column(ColumnRole.PERIOD), period_expr(model, ctx.plan.grain, branch.forward)))
+    keys += [
+        (ctx.column(ColumnRole.DIMENSION, dimension=d), member_key(ctx, model, d, joins))
+        for d in ctx.dimensions
+    ]
     shared_where, per_measure = measures_where(measures)
     select.select(*(alias(e, name) for name, e in keys), copy=False)
     select.select(*(alias(aggregate(m, per_measure), m.id) for m in measures), copy=False)
@@ -285,7 +312,7 @@ def model_cte(
     select.where(exp.and_(*conditions, copy=False), copy=False)
     if keys:
         select.group_by(*(e.copy() for _, e in keys), copy=False)
-    what = "baseline, " if branch.suffix else ""
+    what = "baseline, " if branch.kind is ValueKind.BASELINE else ""
     comment(
         select, f"model {model.id} ({what}table {model.table}): measures {', '.join(m.id for m in measures)}"
     )
@@ -309,7 +336,7 @@ def branch_models(ctx: Context, branch: Branch) -> dict[str, list[Measure]]:
 
 def branches(ctx: Context) -> list[Branch]:
     plan = ctx.plan
-    current = Branch("", tuple(plan_refs(plan, ctx.catalog)), plan.time.start, plan.time.end)
+    current = Branch(ValueKind.VALUE, tuple(plan_refs(plan, ctx.catalog)), plan.time.start, plan.time.end)
     if plan.comparison in (Comparison.NONE, Comparison.TARGET):
         return [current]
     if ctx.series:
@@ -317,7 +344,7 @@ def branches(ctx: Context) -> list[Branch]:
         forward: Shift | None = grain_shift(plan.grain, plan.comparison)
     else:
         (start, end), forward = baseline_range(plan.time, plan.comparison), None
-    return [current, Branch("__baseline", ctx.metrics, start, end, forward)]
+    return [current, Branch(ValueKind.BASELINE, ctx.metrics, start, end, forward)]
 
 
 def ref_sql(ctx: Context, ref: str, ctes: dict[str, str]) -> exp.Expr:
@@ -373,24 +400,27 @@ def spine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Expr:
     return union
 
 
-def metric_value_columns(ctx: Context, branch_ctes: dict[str, dict[str, str]]) -> list[exp.Expr]:
-    current = branch_ctes[""]
+def metric_value_columns(ctx: Context, branch_ctes: dict[ValueKind, dict[str, str]]) -> list[exp.Expr]:
+    """Each metric's value, and its baseline (over the baseline branch) or target, per result column."""
+    current = branch_ctes[ValueKind.VALUE]
     out: list[exp.Expr] = []
-    for metric_id in ctx.metrics:
-        out.append(alias(ref_sql(ctx, metric_id, current), metric_id))
-        if ctx.plan.comparison is Comparison.TARGET:
+    for column in ctx.columns:
+        metric_id = column.metric or ""
+        if column.role is ColumnRole.VALUE:
+            out.append(alias(ref_sql(ctx, metric_id, current), column.name))
+        elif column.role is ColumnRole.TARGET:
             target = ctx.catalog.metrics[metric_id].target
             assert target is not None
-            out.append(alias(ref_sql(ctx, target.metric, current), f"{metric_id}__baseline"))
-        elif ctx.plan.comparison is not Comparison.NONE:
-            out.append(alias(ref_sql(ctx, metric_id, branch_ctes["__baseline"]), f"{metric_id}__baseline"))
+            out.append(alias(ref_sql(ctx, target.metric, current), column.name))
+        elif column.role is ColumnRole.BASELINE:
+            out.append(alias(ref_sql(ctx, metric_id, branch_ctes[ValueKind.BASELINE]), column.name))
     return out
 
 
 def values_cte(
     ctx: Context,
     model_ctes: list[str],
-    branch_ctes: dict[str, dict[str, str]],
+    branch_ctes: dict[ValueKind, dict[str, str]],
     names: Names,
     with_: list[tuple[str, exp.Expr]],
 ) -> exp.Select:
@@ -412,49 +442,52 @@ def values_cte(
     for dim_id in ctx.dimensions:
         labels = names.take(f"{dim_id}__labels")
         with_.append((labels, labels_cte(ctx, dim_id)))
+        key = col(ctx.column(ColumnRole.DIMENSION, dimension=dim_id), base)
         select.join(
-            exp.Join(
-                this=table(labels), on=eq(col("member_key", labels), col(f"{dim_id}_id", base)), side="LEFT"
-            ),
-            copy=False,
+            exp.Join(this=table(labels), on=eq(col("member_key", labels), key), side="LEFT"), copy=False
         )
-        select.select(alias(col("label", labels), dim_id), copy=False)
+        select.select(alias(col("label", labels), ctx.column(ColumnRole.LABEL, dimension=dim_id)), copy=False)
     select.select(*metric_value_columns(ctx, branch_ctes), copy=False)
     return comment(select, f"metrics {', '.join(ctx.metrics)}")
 
 
-def output_columns(ctx: Context) -> list[str]:
-    cols = ["period"] if ctx.series else []
-    for dim_id in ctx.dimensions:
-        cols += [f"{dim_id}_id", dim_id]
-    for metric_id in ctx.metrics:
-        cols.append(metric_id)
-        if ctx.plan.comparison is not Comparison.NONE:
-            cols += [f"{metric_id}__baseline", f"{metric_id}__delta", f"{metric_id}__ratio"]
-    return cols
+def plan_columns(plan: QueryPlan) -> tuple[ResultColumn, ...]:
+    """The result columns ``compile_plan`` gives ``plan``, in output order."""
+    compared: ColumnRole | None = ColumnRole.BASELINE
+    if plan.comparison is Comparison.NONE:
+        compared = None
+    elif plan.comparison is Comparison.TARGET:
+        compared = ColumnRole.TARGET
+    return result_columns(
+        dict.fromkeys(plan.metrics),
+        dict.fromkeys(plan.dimensions),
+        series=plan.grain is not Grain.NONE,
+        compared=compared,
+    )
 
 
-def output_expr(name: str) -> exp.Expr:
-    metric_id, _, suffix = name.rpartition("__")
-    if suffix == "delta":
-        return alias(exp.Sub(this=col(metric_id), expression=col(f"{metric_id}__baseline")), name)
-    if suffix == "ratio":
-        return alias(ratio(col(metric_id), col(f"{metric_id}__baseline")), name)
-    return col(name)
+def output_expr(ctx: Context, column: ResultColumn) -> exp.Expr:
+    """A final column: read from the values CTE, or a delta / ratio of a metric's value and its base."""
+    if column.role not in (ColumnRole.DELTA, ColumnRole.RATIO):
+        return col(column.name)
+    value = col(ctx.column(ColumnRole.VALUE, metric=column.metric))
+    base = col(ctx.column(ColumnRole.BASELINE, ColumnRole.TARGET, metric=column.metric))
+    if column.role is ColumnRole.DELTA:
+        return alias(exp.Sub(this=value, expression=base), column.name)
+    return alias(ratio(value, base), column.name)
 
 
 def order_terms(ctx: Context) -> list[exp.Ordered]:
     plan = ctx.plan
     terms: list[tuple[str, bool]] = []
     for order in plan.order:
-        by = order.by
-        for old, new in ORDER_ALIASES.items():
-            by = by[: -len(old)] + new if by.endswith(old) else by
-        terms.append((by, order.direction == "desc"))
+        column = column_for(ctx.columns, order.metric, order.value)
+        assert column is not None, order  # governance.check_order admitted it
+        terms.append((column.name, order.direction == "desc"))
     if not terms and ctx.series:
-        terms.append(("period", False))
+        terms.append((ctx.column(ColumnRole.PERIOD), False))
     elif not terms and ctx.dimensions:
-        terms.append((ctx.metrics[0], True))
+        terms.append((ctx.column(ColumnRole.VALUE, metric=ctx.metrics[0]), True))
     named = {name for name, _ in terms}
     terms += [(k, False) for k in ctx.key_names() if k not in named]  # a stable order for ties
     return [exp.Ordered(this=col(name), desc=desc, nulls_first=False) for name, desc in terms]
@@ -463,19 +496,19 @@ def order_terms(ctx: Context) -> list[exp.Ordered]:
 def build_query(ctx: Context, values_name: str, names: Names) -> tuple[exp.Select, list[Param]]:
     with_: list[tuple[str, exp.Expr]] = []
     params: list[Param] = []
-    branch_ctes: dict[str, dict[str, str]] = {}
+    branch_ctes: dict[ValueKind, dict[str, str]] = {}
     model_ctes: list[str] = []
     for branch in branches(ctx):
-        branch_ctes[branch.suffix] = {}
+        branch_ctes[branch.kind] = {}
         for model_id, measures in branch_models(ctx, branch).items():
-            name = names.take(model_id + branch.suffix)
+            name = names.take(derived_name(model_id, branch.kind))  # a baseline CTE: like a baseline column
             cte, cte_params = model_cte(ctx, ctx.catalog.models[model_id], measures, branch)
             with_.append((name, cte))
             params += cte_params
-            branch_ctes[branch.suffix][model_id] = name
+            branch_ctes[branch.kind][model_id] = name
             model_ctes.append(name)
     with_.append((values_name, values_cte(ctx, model_ctes, branch_ctes, names, with_)))
-    final = exp.Select(expressions=[output_expr(c) for c in output_columns(ctx)])
+    final = exp.Select(expressions=[output_expr(ctx, c) for c in ctx.columns])
     final.from_(table(values_name), copy=False)
     ordered = order_terms(ctx)
     if ordered:
@@ -537,6 +570,7 @@ def make_context(plan: QueryPlan, catalog: Catalog, asker: Asker, language: str)
         dimensions=tuple(dict.fromkeys(plan.dimensions)),
         row_filters=tuple((rf.dimension, asker.scope[rf.scope]) for rf in role.row_filters),
         reserved=frozenset(t.split(".")[-1] for t in tables),
+        columns=plan_columns(plan),
     )
 
 
@@ -553,7 +587,7 @@ def compile_plan(
     return CompiledQuery(
         sql=query.sql(dialect=dialect, pretty=True, copy=False),
         params=tuple(params),
-        columns=tuple(output_columns(ctx)),
+        columns=ctx.columns,
         sources=sources(ctx),
         metrics=tuple(metrics),
     )

@@ -19,10 +19,12 @@ from uuid import UUID
 
 import duckdb
 import sqlglot
-from metricqa.assistant.semantic.compiler import CompiledQuery
 from sqlglot import exp
 
+from metricqa.assistant.semantic.columns import ResultColumn
+from metricqa.assistant.semantic.compiler import CompiledQuery
 from metricqa.core.errors import InternalError, QueryTimeoutError, RowCapError
+from metricqa.core.messages import Message
 
 _FORBIDDEN_NAMES = (
     "DML", "DDL", "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command", "Copy",
@@ -39,11 +41,22 @@ class NotASelectError(InternalError):
 
 @dataclass(frozen=True)
 class ResultSet:
-    """Rows with JSON-friendly values (Decimal → float, dates → ISO strings)."""
+    """Rows with JSON-friendly values (Decimal → float, dates → ISO strings); ``columns`` are the names
+    the statement returned, ``fields`` the compiler's descriptors of them (empty for hand-written SQL)."""
 
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     elapsed_ms: float
+    fields: tuple[ResultColumn, ...] = ()
+
+
+def result_fields(compiled: CompiledQuery, columns: list[str]) -> tuple[ResultColumn, ...]:
+    """The compiled descriptors, checked against the names the warehouse returned."""
+    if compiled.columns and list(compiled.names) != columns:
+        raise InternalError(
+            f"the query returned columns {columns}, the compiler described {list(compiled.names)}"
+        )
+    return compiled.columns
 
 
 @lru_cache(maxsize=512)
@@ -105,8 +118,7 @@ def execute(
     except duckdb.Error as exc:
         if fired.is_set():
             raise QueryTimeoutError(
-                f"The query ran longer than {timeout_s:g} s and was stopped (setting `statement_timeout_s`).",
-                f"查询超过 {timeout_s:g} 秒被中止(设置项 `statement_timeout_s`)。",
+                Message("error.timeout", {"timeout_s": timeout_s}),
                 details={"setting": "statement_timeout_s", "timeout_s": timeout_s},
             ) from None
         raise InternalError(f"the warehouse failed to run the query: {type(exc).__name__}: {exc}") from exc
@@ -115,12 +127,12 @@ def execute(
     elapsed_ms = (time.perf_counter() - started) * 1000
     if len(rows) > row_cap:
         raise RowCapError(
-            f"The answer has more than {row_cap} rows (setting `row_cap`); narrow the question.",
-            f"结果超过 {row_cap} 行(设置项 `row_cap`),请缩小问题范围。",
+            Message("error.row_cap", {"row_cap": row_cap}),
             details={"setting": "row_cap", "row_cap": row_cap},
         )
     return ResultSet(
         columns=tuple(columns),
         rows=tuple(tuple(json_value(v) for v in row) for row in rows),
         elapsed_ms=round(elapsed_ms, 3),
+        fields=result_fields(compiled, columns),
     )

@@ -1,6 +1,7 @@
 """Validate a QueryPlan against the catalog and the asker's role before anything compiles.
 
-``check_plan`` raises a typed ``UserFacingError`` (message in en and zh, with suggestions) for:
+``check_plan`` raises a typed ``UserFacingError`` (a ``Message`` and a ``RefusalReason``, with
+suggestions) for:
 unknown metrics, draft or deprecated metrics, metrics the role may not see, unknown roles, row
 filters the asker has no scope for or that a metric's models cannot apply, unknown dimensions or
 members, dimensions a metric cannot be split by, a target comparison without a target, and an
@@ -13,7 +14,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from metricqa.assistant.semantic.plan import Comparison, QueryPlan
+from metricqa.assistant.semantic.columns import PERIOD, ValueKind, derived_name, key_name
+from metricqa.assistant.semantic.plan import Comparison, OrderBy, QueryPlan
 from metricqa.catalog.models import Catalog, Metric, Role, Status
 from metricqa.catalog.refs import base_measures, metric_inputs
 from metricqa.core.asker import Asker
@@ -21,13 +23,12 @@ from metricqa.core.errors import (
     AccessDeniedError,
     InvalidPlanError,
     MetricNotApprovedError,
+    RefusalReason,
     UnknownDimensionError,
     UnknownMemberError,
     UnknownMetricError,
 )
-
-COMPARISON_SUFFIXES = ("__baseline", "__delta", "__ratio")
-ORDER_ALIASES = {"__attainment": "__ratio"}  # an alias accepted in ``OrderBy.by`` under comparison=target
+from metricqa.core.messages import Message
 
 
 def close_matches(word: str, names: dict[str, str], n: int = 3) -> list[str]:
@@ -45,8 +46,12 @@ def metric_names(metrics: Iterable[Metric]) -> dict[str, str]:
     return out
 
 
-def label(metric: Metric, language: str) -> str:
-    return f"{metric.name.get(language)} ({metric.id})"
+def named(metric: Metric) -> dict[str, object]:
+    """The ``{name}`` (per language) and ``{metric}`` (id) parameters of a message about ``metric``."""
+    return {"name": metric.name, "metric": metric.id}
+
+
+NONE = Message("word.none")
 
 
 # --- what a plan reads -----------------------------------------------------------------------
@@ -81,8 +86,8 @@ def target_ref(catalog: Catalog, metric_id: str) -> str:
     if metric.target is None:
         with_target = [m.id for m in catalog.approved_metrics() if m.target is not None]
         raise InvalidPlanError(
-            f"Metric {label(metric, 'en')} has no target to compare with.",
-            f"指标 {label(metric, 'zh')} 没有可对比的目标。",
+            Message("error.no_target", named(metric)),
+            reason=RefusalReason.NO_TARGET,
             suggestions=with_target,
             details={"metric": metric_id},
         )
@@ -108,8 +113,8 @@ def check_role(catalog: Catalog, asker: Asker) -> Role:
     role = catalog.roles.get(asker.role)
     if role is None:
         raise AccessDeniedError(
-            f"Unknown role {asker.role!r}; known roles: {', '.join(catalog.roles)}.",
-            f"未知角色 {asker.role!r};已知角色:{'、'.join(catalog.roles)}。",
+            Message("error.unknown_role", {"role": asker.role, "roles": list(catalog.roles)}),
+            reason=RefusalReason.UNKNOWN_ROLE,
             suggestions=close_matches(asker.role, {r: r for r in catalog.roles}),
             details={"role": asker.role},
         )
@@ -124,11 +129,9 @@ def check_metric_known(catalog: Catalog, metric_id: str) -> Metric:
     metric = catalog.metrics.get(metric_id)
     if metric is None:
         near = close_matches(metric_id, metric_names(catalog.approved_metrics()))
-        hint_en = f" Did you mean: {', '.join(near)}?" if near else ""
-        hint_zh = f" 您是不是想问:{'、'.join(near)}?" if near else ""
+        hint = Message("hint.metric_near", {"names": near}) if near else None
         raise UnknownMetricError(
-            f"Unknown metric {metric_id!r}.{hint_en}",
-            f"未知指标 {metric_id!r}。{hint_zh}",
+            Message("error.unknown_metric_near", {"metric": metric_id, "hint": hint}),
             suggestions=near,
             details={"metric": metric_id},
         )
@@ -142,19 +145,22 @@ def check_approved(catalog: Catalog, metric: Metric, role: Role) -> None:
         names = metric_names(m for m in catalog.approved_metrics() if role.may_see(m.id))
         near = close_matches(metric.name.en, names) + close_matches(metric.id, names)
         raise MetricNotApprovedError(
-            f"Metric {label(metric, 'en')} is a draft and not approved for use.",
-            f"指标 {label(metric, 'zh')} 仍是草稿,尚未批准使用。",
+            Message("error.metric_draft", named(metric)),
             suggestions=list(dict.fromkeys(near)),
             details={"metric": metric.id, "status": metric.status.value},
         )
     replacement = catalog.metrics.get(metric.replaced_by or "")
-    reason_en = f" {metric.deprecation_reason.en}" if metric.deprecation_reason else ""
-    reason_zh = metric.deprecation_reason.get("zh") if metric.deprecation_reason else ""
-    use_en = f" Use {label(replacement, 'en')} instead." if replacement else ""
-    use_zh = f"请改用 {label(replacement, 'zh')}。" if replacement else ""
+    why = metric.deprecation_reason
+    message = Message(
+        "error.metric_deprecated",
+        {
+            **named(metric),
+            "why": Message("hint.deprecation_reason", {"reason": why}) if why else None,
+            "instead": Message("hint.use_instead", named(replacement)) if replacement else None,
+        },
+    )
     raise MetricNotApprovedError(
-        f"Metric {label(metric, 'en')} is deprecated and not approved for use.{reason_en}{use_en}",
-        f"指标 {label(metric, 'zh')} 已停用,不再批准使用。{reason_zh}{use_zh}",
+        message,
         suggestions=[replacement.id] if replacement else [],
         details={"metric": metric.id, "status": metric.status.value, "replaced_by": metric.replaced_by},
     )
@@ -165,9 +171,7 @@ def check_visible(catalog: Catalog, metric: Metric, role: Role) -> None:
         return
     allowed = visible_metrics(catalog, role)
     raise AccessDeniedError(
-        f"Role {role.id!r} may not see metric {label(metric, 'en')}. "
-        f"Metrics this role may ask about: {', '.join(allowed) or 'none'}.",
-        f"角色 {role.id!r} 无权查看指标 {label(metric, 'zh')}。该角色可查询的指标:{'、'.join(allowed) or '无'}。",
+        Message("error.metric_not_visible", {**named(metric), "role": role.id, "allowed": allowed or NONE}),
         suggestions=allowed,
         details={"metric": metric.id, "role": role.id},
     )
@@ -195,11 +199,9 @@ def check_dimension_known(catalog: Catalog, dim_id: str) -> None:
         for name in (d.id, d.name.en, d.name.zh or "", *d.synonyms.all())
     }
     near = close_matches(dim_id, names)
-    hint_en = f" Did you mean: {', '.join(near)}?" if near else ""
-    hint_zh = f" 您是不是想按:{'、'.join(near)}?" if near else ""
+    hint = Message("hint.dimension_near", {"names": near}) if near else None
     raise UnknownDimensionError(
-        f"Unknown dimension {dim_id!r}.{hint_en}",
-        f"未知维度 {dim_id!r}。{hint_zh}",
+        Message("error.unknown_dimension", {"dimension": dim_id, "hint": hint}),
         suggestions=near or list(catalog.dimensions),
         details={"dimension": dim_id},
     )
@@ -215,8 +217,7 @@ def check_members(plan: QueryPlan, catalog: Catalog, members: dict[str, set[str]
                 dim = catalog.dimensions[flt.dimension]
                 near = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
                 raise UnknownMemberError(
-                    f"{dim.name.en} has no member {value!r}.",
-                    f"{dim.name.get('zh')}中没有成员 {value!r}。",
+                    Message("error.unknown_member", {"dimension": dim.name, "value": value}),
                     suggestions=near,
                     details={"dimension": flt.dimension, "value": value},
                 )
@@ -229,10 +230,12 @@ def check_split(plan: QueryPlan, catalog: Catalog) -> None:
         allowed = allowed_dimensions(catalog, ref)
         bad = [d for d in used if d not in allowed]
         if bad:
+            nothing = Message("word.nothing")
             raise InvalidPlanError(
-                f"{ref!r} cannot be split or filtered by {', '.join(bad)}; "
-                f"it can be split by: {', '.join(allowed) or 'nothing'}.",
-                f"{ref!r} 不能按 {'、'.join(bad)} 拆分或筛选;可拆分的维度:{'、'.join(allowed) or '无'}。",
+                Message(
+                    "error.cannot_split", {"metric": ref, "dimensions": bad, "allowed": allowed or nothing}
+                ),
+                reason=RefusalReason.CANNOT_SPLIT,
                 suggestions=allowed,
                 details={"metric": ref, "dimensions": bad, "allowed": allowed},
             )
@@ -244,48 +247,64 @@ def check_row_filters(plan: QueryPlan, catalog: Catalog, role: Role, asker: Aske
     for rf in role.row_filters:
         if not asker.scope.get(rf.scope):
             raise AccessDeniedError(
-                f"Role {role.id!r} sees only rows of its own {rf.scope}, but no {rf.scope} was given for this asker.",
-                f"角色 {role.id!r} 只能查看本人所属{rf.scope}的数据,但未提供该{rf.scope}。",
+                Message("error.scope_missing", {"role": role.id, "scope": rf.scope}),
+                reason=RefusalReason.NO_SCOPE,
                 details={"role": role.id, "scope": rf.scope},
             )
         unmapped = [m for m in models if rf.dimension not in catalog.models[m].dimensions]
         if unmapped:
             raise AccessDeniedError(
-                f"Role {role.id!r} sees only rows filtered by {rf.dimension}, and model(s) "
-                f"{', '.join(unmapped)} cannot be filtered by it, so this question cannot be answered for this role.",
-                f"角色 {role.id!r} 只能查看按 {rf.dimension} 过滤后的数据,而模型 {'、'.join(unmapped)} "
-                f"无法按其过滤,因此不能为该角色回答此问题。",
+                Message(
+                    "error.scope_unfilterable",
+                    {"role": role.id, "dimension": rf.dimension, "models": unmapped},
+                ),
+                reason=RefusalReason.OUT_OF_SCOPE,
                 details={"role": role.id, "dimension": rf.dimension, "models": unmapped},
             )
         scope_value = asker.scope[rf.scope]
         for flt in plan.filters:
             outside = [v for v in flt.values if v != scope_value] if flt.dimension == rf.dimension else []
             if outside and flt.op.value != "not_in":
+                scoped = {
+                    "role": role.id,
+                    "dimension": rf.dimension,
+                    "value": scope_value,
+                    "outside": outside,
+                }
                 raise AccessDeniedError(
-                    f"Role {role.id!r} may only see {rf.dimension} {scope_value!r}, not {', '.join(outside)}.",
-                    f"角色 {role.id!r} 只能查看 {rf.dimension} {scope_value!r} 的数据,不能查看 {'、'.join(outside)}。",
+                    Message("error.scope_outside", scoped),
+                    reason=RefusalReason.OUT_OF_SCOPE,
                     suggestions=[scope_value],
                     details={"role": role.id, "dimension": rf.dimension, "values": outside},
                 )
 
 
+def order_keys(plan: QueryPlan) -> set[str]:
+    """Key columns a plan may be ordered by (value kind ``value``): ``period`` and the dimensions."""
+    keys = set(plan.dimensions) | {key_name(d) for d in plan.dimensions}
+    return keys | ({PERIOD} if plan.grain.value != "none" else set())
+
+
+def order_allowed(plan: QueryPlan, order: OrderBy) -> bool:
+    """A metric's value, a key column, or (with a comparison) any other figure of one of its metrics."""
+    if order.value is ValueKind.VALUE:
+        return order.metric in plan.metrics or order.metric in order_keys(plan)
+    return order.metric in plan.metrics and plan.comparison is not Comparison.NONE
+
+
 def order_columns(plan: QueryPlan) -> set[str]:
-    """Names ``OrderBy.by`` may use: metrics, their comparison columns, ``period`` and the dimensions."""
-    names = set(plan.metrics) | set(plan.dimensions) | {f"{d}_id" for d in plan.dimensions}
-    if plan.grain.value != "none":
-        names.add("period")
-    if plan.comparison is not Comparison.NONE:
-        names |= {m + s for m in plan.metrics for s in (*COMPARISON_SUFFIXES, *ORDER_ALIASES)}
-    return names
+    """Names ``OrderBy.by`` may spell: metrics, their comparison figures, ``period`` and the dimensions."""
+    kinds = list(ValueKind) if plan.comparison is not Comparison.NONE else [ValueKind.VALUE]
+    return order_keys(plan) | {derived_name(m, kind) for m in plan.metrics for kind in kinds}
 
 
 def check_order(plan: QueryPlan) -> None:
     allowed = order_columns(plan)
     for order in plan.order:
-        if order.by not in allowed:
+        if not order_allowed(plan, order):
             raise InvalidPlanError(
-                f"Cannot order by {order.by!r}; the result has: {', '.join(sorted(allowed))}.",
-                f"无法按 {order.by!r} 排序;结果中可排序的列:{'、'.join(sorted(allowed))}。",
+                Message("error.bad_order", {"order": order.by, "allowed": sorted(allowed)}),
+                reason=RefusalReason.BAD_ORDER,
                 suggestions=sorted(allowed),
                 details={"order": order.by},
             )
@@ -306,6 +325,6 @@ def check_plan(
     check_order(plan)
     if plan.time.start > plan.time.end:
         raise InvalidPlanError(
-            f"The period starts ({plan.time.start}) after it ends ({plan.time.end}).",
-            f"时间范围的开始({plan.time.start})晚于结束({plan.time.end})。",
+            Message("error.bad_period", {"start": plan.time.start, "end": plan.time.end}),
+            reason=RefusalReason.BAD_PERIOD,
         )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from metricqa.assistant.semantic.columns import ValueKind, derived_name, parse_name
+from metricqa.core.messages import Message
 
 
 class _Frozen(BaseModel):
@@ -62,11 +65,48 @@ class TimeRange(_Frozen):
     partial: bool = False  # the range ends at the as-of date inside an unfinished period
 
 
-class OrderBy(_Frozen):
-    """``by`` is a metric id, or ``<metric>__delta`` / ``__ratio`` / ``__baseline`` / ``__attainment``."""
+Direction = Literal["asc", "desc"]
 
-    by: str
-    direction: Literal["asc", "desc"] = "desc"
+
+class OrderBy(_Frozen):
+    """Sort by one figure (``value``) of ``metric``, or by a key column (``metric`` = ``period``, a
+    dimension or its ``_id``, with ``value`` = value).
+
+    The spec's JSON form ``{"by": "revenue__delta", "direction": "asc"}`` round-trips: ``by`` is read
+    into (metric, value) on input and written back, spelled by ``columns.derived_name``, on output.
+    """
+
+    metric: str
+    value: ValueKind = ValueKind.VALUE
+    direction: Direction = "desc"
+
+    if TYPE_CHECKING:  # the constructor also takes ``by`` (see ``_read_by``)
+
+        def __init__(
+            self,
+            *,
+            by: str | None = None,
+            metric: str | None = None,
+            value: ValueKind = ValueKind.VALUE,
+            direction: Direction = "desc",
+        ) -> None: ...
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_by(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "by" not in data:
+            return data
+        data = dict(data)
+        metric, value = parse_name(str(data.pop("by")))
+        if data.setdefault("metric", metric) != metric or ValueKind(data.setdefault("value", value)) != value:
+            raise ValueError(f"`by` {derived_name(metric, value)!r} disagrees with `metric` and `value`")
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def by(self) -> str:
+        """The result column name of (metric, value): ``revenue``, ``revenue__delta``, ``revenue__attainment``."""
+        return derived_name(self.metric, self.value)
 
 
 class Evidence(_Frozen):
@@ -88,6 +128,7 @@ class QueryPlan(_Frozen):
     intent: Intent = Intent.VALUE
     assumptions: tuple[str, ...] = ()
     assumptions_zh: tuple[str, ...] = ()
+    notes: tuple[Message, ...] = ()  # the assumptions as message ids + params, for any language
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     evidence: tuple[Evidence, ...] = ()
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
-from metricqa.core.errors import UserFacingError
+from metricqa.core.errors import RefusalReason, UserFacingError
+from metricqa.core.messages import Message
 
 READ_ONLY_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "enable_external_access": False,
@@ -22,11 +23,9 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if not path.is_file():
         raise UserFacingError(
-            f"The warehouse file {str(path)!r} does not exist. Build the demo with `metricqa demo build` "
-            "or point the `warehouse` setting (METRICQA_WAREHOUSE) at a DuckDB file.",
-            f"数据仓库文件 {str(path)!r} 不存在。请运行 `metricqa demo build` 生成演示数据,"
-            "或将 `warehouse` 设置(METRICQA_WAREHOUSE)指向一个 DuckDB 文件。",
+            Message("error.warehouse_file_missing", {"path": str(path)}),
             kind="warehouse_missing",
+            reason=RefusalReason.WAREHOUSE_UNAVAILABLE,
             details={"path": str(path)},
         )
     return duckdb.connect(str(path), read_only=True, config=READ_ONLY_CONFIG)

@@ -1,7 +1,9 @@
-"""What the planners share: the planning context, the ``Planner`` protocol and a ``Reading``."""
+"""What the planners share: the planning context, the ``Planner`` protocol, a ``Reading`` and the
+plan notes (how a question was read, as ``Message``s rendered per language)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -10,6 +12,7 @@ from metricqa.assistant.semantic.plan import Comparison, Evidence, Grain, QueryP
 from metricqa.assistant.understanding.timeparse import TimeMatch
 from metricqa.catalog.models import Catalog, Role
 from metricqa.core.errors import Language
+from metricqa.core.messages import Message, render
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class Reading:
     leftover: str = ""  # words no pass recognised (decides clarify vs refuse for vague questions)
     fuzzy: int = 0
     evidence: list[Evidence] = field(default_factory=list)
-    assumptions: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # how the question was read (plan assumptions)
     confidence: float = 0.95
 
     def changes_something(self) -> bool:
@@ -56,6 +59,29 @@ class Reading:
             or self.trend or self.rank or self.lagged
         )  # fmt: skip
 
-    def note(self, en: str, zh: str) -> None:
-        if (en, zh) not in self.assumptions:
-            self.assumptions.append((en, zh))
+    def note(self, message_id: str, **params: Any) -> None:
+        """Record an assumption as a message (``note.*`` in the message catalog), once."""
+        message = Message(message_id, params)
+        if message not in self.notes:
+            self.notes.append(message)
+
+
+def note_fields(notes: Sequence[Message]) -> dict[str, Any]:
+    """The plan fields for ``notes``: the messages, and the spec's ``assumptions`` / ``assumptions_zh``
+    rendered from them."""
+    return {
+        "notes": tuple(notes),
+        "assumptions": tuple(render(n, "en") for n in notes),
+        "assumptions_zh": tuple(render(n, "zh") for n in notes),
+    }
+
+
+def plan_notes(plan: QueryPlan) -> list[Message]:
+    """A plan's notes; for a plan stored without them (an older session), its en/zh texts as notes."""
+    if plan.notes or not plan.assumptions:
+        return list(plan.notes)
+    zh = list(plan.assumptions_zh) + list(plan.assumptions[len(plan.assumptions_zh) :])
+    return [
+        Message("note.text", {"text": {"en": en, "zh": z}})
+        for en, z in zip(plan.assumptions, zh, strict=True)
+    ]

@@ -17,8 +17,9 @@ from metricqa.assistant.semantic.plan import (
     QueryPlan,
     TimeRange,
 )
-from metricqa.assistant.understanding.context import PlanningContext, Reading
+from metricqa.assistant.understanding.context import PlanningContext, Reading, note_fields, plan_notes
 from metricqa.assistant.understanding.timeparse import trend_window
+from metricqa.core.messages import Message
 
 
 def is_followup(reading: Reading) -> bool:
@@ -28,11 +29,8 @@ def is_followup(reading: Reading) -> bool:
 
 
 def _swap_order(order: tuple[OrderBy, ...], old: str, new: str) -> tuple[OrderBy, ...]:
-    out = []
-    for o in order:
-        base, sep, suffix = o.by.partition("__")
-        out.append(o.model_copy(update={"by": (new if base == old else base) + sep + suffix}))
-    return tuple(out)
+    """The same orders, with the swapped metric's figures (value, delta, ratio, …) now of ``new``."""
+    return tuple(o.model_copy(update={"metric": new}) if o.metric == old else o for o in order)
 
 
 def _filters(previous: QueryPlan, reading: Reading) -> tuple[Filter, ...]:
@@ -44,7 +42,7 @@ def _time(previous: QueryPlan, reading: Reading, ctx: PlanningContext) -> TimeRa
     grain = reading.grain or (Grain.MONTH if reading.trend and previous.time.grain is Grain.NONE else None)
     if reading.time is not None:
         return reading.time.range.model_copy(update={"grain": grain or previous.time.grain})
-    defaulted = any("period defaulted" in a for a in previous.assumptions)
+    defaulted = any(n.id == "note.period_defaulted" for n in plan_notes(previous))
     if grain is not None and previous.time.grain is Grain.NONE:
         return (
             trend_window(ctx.as_of, grain) if defaulted else previous.time.model_copy(update={"grain": grain})
@@ -82,12 +80,9 @@ def apply_followup(previous: QueryPlan, reading: Reading, ctx: PlanningContext) 
     comparison = reading.comparison or previous.comparison
     if comparison is Comparison.TARGET and ctx.catalog.metrics[metrics[0]].target is None:
         comparison = Comparison.NONE
-    keep_notes = reading.time is None
-    notes = [
-        (en, zh) for en, zh in zip(previous.assumptions, previous.assumptions_zh, strict=False) if keep_notes
-    ]
-    notes = [n for n in notes if n not in reading.assumptions] + reading.assumptions
-    notes.append(("follow-up: changed the previous question", "追问:在上一个问题的基础上修改"))
+    kept = plan_notes(previous) if reading.time is None else []
+    notes = [n for n in kept if n not in reading.notes] + reading.notes
+    notes.append(Message("note.followup"))
     return previous.model_copy(
         update={
             "metrics": metrics,
@@ -97,8 +92,7 @@ def apply_followup(previous: QueryPlan, reading: Reading, ctx: PlanningContext) 
             "comparison": comparison,
             "order": order,
             "intent": _intent(previous, reading, dims, time),
-            "assumptions": tuple(en for en, _ in notes),
-            "assumptions_zh": tuple(zh for _, zh in notes),
+            **note_fields(notes),
             "confidence": round(min(previous.confidence, reading.confidence) * 0.95, 2),
             "evidence": tuple(reading.evidence)
             + (Evidence(text="(previous question)", entry="previous", kind="followup"),),

@@ -11,31 +11,38 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from datetime import date
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from metricqa.assistant.semantic.columns import ValueKind, derived_name, parse_name
 from metricqa.assistant.semantic.plan import (
     Comparison,
+    Direction,
     Evidence,
     Filter,
+    FilterOp,
     Grain,
     Intent,
     OrderBy,
     QueryPlan,
     TimeRange,
 )
-from metricqa.assistant.understanding.context import Planner, PlanningContext
+from metricqa.assistant.understanding.context import Planner, PlanningContext, note_fields, plan_notes
 from metricqa.assistant.understanding.planner import (
     RulePlanner,
     candidate_scores,
     metric_option,
+    period_defaulted,
     unsupported,
 )
 from metricqa.assistant.understanding.timeparse import parse_time, span_label, this_month
-from metricqa.core.errors import AmbiguousQuestionError, LLMError, UnsupportedQuestionError
+from metricqa.core.errors import AmbiguousQuestionError, LLMError, RefusalReason, UnsupportedQuestionError
 from metricqa.core.language import detect_language
+from metricqa.core.messages import Message
 from metricqa.prompts import load_prompt
 
 if TYPE_CHECKING:
@@ -43,14 +50,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TOOL_NAME = "QueryPlanDraft"
-ORDER_SUFFIXES = ("", "__delta", "__ratio", "__baseline", "__attainment")
-FALLBACK_NOTE = ("LLM planner unavailable; used rules", "语言模型规划不可用,已使用规则规划")
+FALLBACK_NOTE = Message("note.llm_fallback")
+# refusals the LLM must not second-guess: the rules refuse these whatever the candidates say
+HARD_REFUSALS = frozenset(
+    {
+        RefusalReason.SQL,
+        RefusalReason.INJECTION,
+        RefusalReason.CHANGE_DATA,
+        RefusalReason.TOO_LONG,
+        RefusalReason.EMPTY,
+    }
+)
+
+
+def literal(values: Iterable[str]) -> Any:
+    """``Literal[...]`` of ``values`` (an enum's values, or ids), for a schema field."""
+    return Literal[tuple(str(v) for v in values)]
 
 
 STATUS_T: Any = Literal["plan", "refuse", "clarify"]
-GRAIN_T: Any = Literal["none", "day", "week", "month", "quarter", "year"]
-COMPARISON_T: Any = Literal["none", "previous_period", "same_period_last_year", "target"]
-INTENT_T: Any = Literal["value", "breakdown", "trend", "rank", "lagged"]
+GRAIN_T: Any = literal(Grain)
+COMPARISON_T: Any = literal(Comparison)
+INTENT_T: Any = literal(Intent)
+FILTER_OP_T: Any = literal(FilterOp)
+DERIVED = " / ".join(derived_name("<metric>", kind) for kind in ValueKind if kind is not ValueKind.VALUE)
 
 
 class _Base(BaseModel):
@@ -59,12 +82,18 @@ class _Base(BaseModel):
 
 class DraftFilter(_Base):
     dimension: str
+    op: FILTER_OP_T = FilterOp.IN.value
     values: list[str] = Field(description="member keys")
 
 
 class DraftOrder(_Base):
-    by: str = Field(description="a metric id, or <metric>__delta / __ratio / __baseline / __attainment")
-    direction: Literal["asc", "desc"] = "desc"
+    by: str = Field(description=f"a metric id, or {DERIVED}")
+    direction: Direction = "desc"
+
+
+def order_names(metric_ids: Iterable[str]) -> list[str]:
+    """Every ``by`` an order may name: each metric's value and its other figures (those need a comparison)."""
+    return [derived_name(m, kind) for m in metric_ids for kind in ValueKind]
 
 
 def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseModel]:
@@ -72,6 +101,10 @@ def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseMod
     metric_t: Any = Literal[tuple(metric_ids)]
     dim_t: Any = Literal[tuple(dimension_ids)] if dimension_ids else str
     filt = create_model("DraftFilter", __base__=DraftFilter, dimension=(dim_t, ...))
+    by_t: Any = literal(order_names(metric_ids))
+    order = create_model(
+        "DraftOrder", __base__=DraftOrder, by=(by_t, Field(description=f"a metric id, or {DERIVED}"))
+    )
     return create_model(
         TOOL_NAME,
         __base__=_Base,
@@ -86,7 +119,7 @@ def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseMod
         end=(date | None, Field(None, description="last day, ISO date, inclusive")),
         grain=(GRAIN_T, "none"),
         comparison=(COMPARISON_T, "none"),
-        order=(list[DraftOrder], []),
+        order=(list[order], []),  # type: ignore[valid-type]
         limit=(int | None, None),
         intent=(INTENT_T, "value"),
         assumptions=(list[str], []),
@@ -138,8 +171,8 @@ def check_draft(draft: BaseModel, ctx: PlanningContext) -> list[str]:
                 f"filter on `{f.dimension}`: unknown member keys {unknown}; known: {sorted(keys)[:30]}"
             )
     for o in d.order:
-        base, _, suffix = o.by.partition("__")
-        if base not in d.metrics or f"__{suffix}" * bool(suffix) not in ORDER_SUFFIXES:
+        metric, _ = parse_name(o.by)
+        if metric not in d.metrics:
             problems.append(f"order by `{o.by}`: must be one of the plan's metrics, optionally with a suffix")
     if (d.start is None) != (d.end is None) or (d.start and d.end and d.start > d.end):
         problems.append("`start` and `end` must both be set (start <= end) or both be empty")
@@ -148,7 +181,7 @@ def check_draft(draft: BaseModel, ctx: PlanningContext) -> list[str]:
     return problems
 
 
-def draft_time(d: Any, question: str, ctx: PlanningContext) -> tuple[TimeRange, list[tuple[str, str]]]:
+def draft_time(d: Any, question: str, ctx: PlanningContext) -> tuple[TimeRange, list[Message]]:
     grain = Grain(d.grain)
     if d.start is not None and d.end is not None:
         en, zh = span_label(d.start, d.end, "en"), span_label(d.start, d.end, "zh")
@@ -157,36 +190,47 @@ def draft_time(d: Any, question: str, ctx: PlanningContext) -> tuple[TimeRange, 
     if found is not None:
         return found.range.model_copy(update={"grain": grain}), []
     rng = this_month(ctx.as_of, grain)
-    note = (
-        f"period defaulted to this month to date ({span_label(rng.start, rng.end, 'en')})",
-        f"时间默认为本月至今({span_label(rng.start, rng.end, 'zh')})",
-    )
-    return rng, [note]
+    return rng, [period_defaulted(rng)]
+
+
+def draft_notes(d: Any) -> list[Message]:
+    """The model's own assumptions (free text, en and zh lists) as notes; zh falls back to en."""
+    pairs = zip_longest(d.assumptions, d.assumptions_zh or d.assumptions)
+    return [Message("note.text", {"text": {"en": en or zh, "zh": zh or en}}) for en, zh in pairs]
+
+
+def draft_order(by: str, direction: Direction) -> OrderBy:
+    metric, value = parse_name(by)
+    return OrderBy(metric=metric, value=value, direction=direction)
 
 
 def draft_to_plan(draft: BaseModel, question: str, ctx: PlanningContext) -> QueryPlan:
     d: Any = draft
     if d.status == "refuse":
-        reason = d.reason or "That is not a question about the catalog's metrics."
-        raise unsupported(ctx.catalog, reason, reason + " ", "llm_refused")
+        why = Message("unsupported.llm_refused", {"reason": d.reason}) if d.reason else None
+        raise unsupported(
+            ctx.catalog, RefusalReason.LLM_REFUSED, why or Message("unsupported.not_metric_question")
+        )
     if d.status == "clarify":
         options = list(d.options) or [metric_option(ctx.catalog.metrics[m]) for m in d.metrics]
-        raise AmbiguousQuestionError("Which did you mean? " + ", ".join(options), "请问您指的是哪一个?" + "、".join(options),
-                                     options=options)  # fmt: skip
+        raise AmbiguousQuestionError(
+            Message("clarify.which_did_you_mean", {"options": options}), options=options
+        )
     time, notes = draft_time(d, question, ctx)
-    en = list(d.assumptions) + [n[0] for n in notes]
-    zh = list(d.assumptions_zh or d.assumptions) + [n[1] for n in notes]
     return QueryPlan(
         metrics=tuple(dict.fromkeys(d.metrics)),
         dimensions=tuple(dict.fromkeys(d.dimensions)),
-        filters=tuple(Filter(dimension=f.dimension, values=tuple(f.values)) for f in d.filters if f.values),
+        filters=tuple(
+            Filter(dimension=f.dimension, op=FilterOp(f.op), values=tuple(f.values))
+            for f in d.filters
+            if f.values
+        ),
         time=time,
         comparison=Comparison(d.comparison),
-        order=tuple(OrderBy(by=o.by, direction=o.direction) for o in d.order),
+        order=tuple(draft_order(o.by, o.direction) for o in d.order),
         limit=d.limit if d.limit and d.limit > 0 else None,
         intent=Intent(d.intent),
-        assumptions=tuple(en),
-        assumptions_zh=tuple(zh),
+        **note_fields(draft_notes(d) + notes),
         confidence=0.8,
         evidence=tuple(Evidence(text=question, entry=m, kind="metric") for m in d.metrics),
     )
@@ -226,7 +270,7 @@ class LLMPlanner:
         return self._chat
 
     def messages(self, question: str, ctx: PlanningContext, metric_ids: list[str]) -> list[tuple[str, str]]:
-        previous = ctx.previous.model_dump_json(exclude={"evidence"}) if ctx.previous else "(none)"
+        previous = ctx.previous.model_dump_json(exclude={"evidence", "notes"}) if ctx.previous else "(none)"
         system = load_prompt("plan_system").render(
             tool_name=TOOL_NAME, as_of=ctx.as_of.isoformat(), metrics=describe_metrics(ctx, metric_ids),
             dimensions=describe_dimensions(ctx), previous=previous,
@@ -237,20 +281,15 @@ class LLMPlanner:
         try:
             return self.plan_with_llm(question, ctx)
         except LLMError as exc:
-            log.warning("LLM planner failed after %s attempt(s): %s", exc.n_attempts, exc.message)
+            log.warning("LLM planner failed after %s attempt(s): %s", exc.n_attempts, exc.detail)
             plan = self.fallback.plan(question, ctx)
             detail = Evidence(
-                text=f"LLMError after {exc.n_attempts} attempt(s): {exc.message}"[:300],
+                text=f"LLMError after {exc.n_attempts} attempt(s): {exc.detail}"[:300],
                 entry=(exc.last_completion or "")[:300],
                 kind="llm_error",
             )
-            return plan.model_copy(
-                update={
-                    "assumptions": plan.assumptions + (FALLBACK_NOTE[0],),
-                    "assumptions_zh": plan.assumptions_zh + (FALLBACK_NOTE[1],),
-                    "evidence": plan.evidence + (detail,),
-                }
-            )
+            notes = [*plan_notes(plan), FALLBACK_NOTE]
+            return plan.model_copy(update={**note_fields(notes), "evidence": plan.evidence + (detail,)})
 
     def plan_with_llm(self, question: str, ctx: PlanningContext) -> QueryPlan:
         """Ask, validate, re-ask once with the error; raises ``LLMError`` when no usable plan comes back."""
@@ -309,8 +348,7 @@ class HybridPlanner:
         try:
             plan = self.rules.plan(question, ctx)
         except (UnsupportedQuestionError, AmbiguousQuestionError) as exc:
-            hard = exc.details.get("reason") in ("sql", "injection", "change", "too_long", "empty")
-            if hard or not candidate_scores(ctx):
+            if exc.reason in HARD_REFUSALS or not candidate_scores(ctx):
                 raise
             return self.llm.plan(question, ctx)
         return plan if plan.confidence >= self.threshold else self.llm.plan(question, ctx)

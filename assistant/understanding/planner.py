@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
+from metricqa.assistant.semantic.columns import ValueKind
 from metricqa.assistant.semantic.plan import (
     Comparison,
     Evidence,
@@ -22,7 +23,7 @@ from metricqa.assistant.semantic.plan import (
     QueryPlan,
     TimeRange,
 )
-from metricqa.assistant.understanding.context import Planner, PlanningContext, Reading
+from metricqa.assistant.understanding.context import Planner, PlanningContext, Reading, note_fields
 from metricqa.assistant.understanding.followup import apply_followup, carry_into, is_followup
 from metricqa.assistant.understanding.timeparse import (
     EN_NUMBERS,
@@ -43,8 +44,9 @@ from metricqa.assistant.understanding.vocabulary import (
     tokens,
 )
 from metricqa.catalog.models import Catalog, Direction, Metric
-from metricqa.core.errors import AmbiguousQuestionError, UnsupportedQuestionError
+from metricqa.core.errors import AmbiguousQuestionError, RefusalReason, UnsupportedQuestionError
 from metricqa.core.language import detect_language, fold
+from metricqa.core.messages import Listing, Message
 
 EXAMPLE_MIN_OVERLAP = 0.6
 CANDIDATE_MIN_SIMILARITY = 0.45
@@ -60,44 +62,34 @@ def catalog_examples(catalog: Catalog, language: str, n: int = 3) -> list[str]:
     return [ex[0] for ex in examples if ex][:n]
 
 
-def unsupported(
-    catalog: Catalog, reason_en: str, reason_zh: str, kind: str = "unsupported_question"
-) -> Exception:
+def unsupported(catalog: Catalog, reason: RefusalReason, why: Message | None = None) -> Exception:
+    """Refuse with ``why`` (default: the ``unsupported.<reason>`` message) and the catalog's example
+    questions (each language's own examples)."""
     en, zh = catalog_examples(catalog, "en"), catalog_examples(catalog, "zh")
-    message = (
-        f"{reason_en} I can answer questions about the metrics in the catalog, for example: "
-        + "; ".join(f'"{q}"' for q in en)
+    examples = {"en": Listing(en, "examples"), "zh": Listing(zh, "examples")}
+    message = Message(
+        "error.unsupported", {"reason": why or Message(f"unsupported.{reason}"), "examples": examples}
     )
-    message_zh = f"{reason_zh}我可以回答指标目录中的指标问题,例如:" + ";".join(f"“{q}”" for q in zh)
-    return UnsupportedQuestionError(message, message_zh, suggestions=en + zh, details={"reason": kind})
+    return UnsupportedQuestionError(message, suggestions=en + zh, reason=reason)
 
 
 def check_input(question: str, vocab: Vocabulary, catalog: Catalog, max_chars: int) -> None:
     """Refuse over-long input, SQL, prompt injection and requests to change data."""
     if len(question) > max_chars:
-        raise unsupported(
-            catalog, f"The question is too long ({len(question)} characters, at most {max_chars}).",
-            f"问题太长({len(question)} 个字符,最多 {max_chars} 个)。", "too_long",
-        )  # fmt: skip
+        too_long = Message("unsupported.too_long", {"length": len(question), "max_chars": max_chars})
+        raise unsupported(catalog, RefusalReason.TOO_LONG, too_long)
     folded = fold(question)
     if any(p.search(folded) for p in vocab.lexicon.patterns["sql"]):
-        raise unsupported(
-            catalog, "I don't run SQL or database commands.", "我不执行 SQL 或数据库命令。", "sql"
-        )
+        raise unsupported(catalog, RefusalReason.SQL)
     cleaned = " ".join(clean(question).split())
     if any(phrase in cleaned for phrase in vocab.lexicon.phrases["injection"]["injection"]):
-        raise unsupported(catalog, "I can't change how I work.", "我无法更改自己的工作方式。", "injection")
+        raise unsupported(catalog, RefusalReason.INJECTION)
     if any(phrase in cleaned for phrase in vocab.lexicon.phrases["off_topic"]["off_topic"]):
-        raise unsupported(
-            catalog, "I answer questions about the governed metrics; I don't write, translate, forecast or advise.",
-            "我只回答指标目录中的指标问题,不写作、不翻译、不做预测或建议。", "off_topic",
-        )  # fmt: skip
+        raise unsupported(catalog, RefusalReason.OFF_TOPIC)
     if any(p.search(folded) for p in vocab.lexicon.patterns["change_data"]):
-        raise unsupported(
-            catalog, "I can only read metrics, never change data.", "我只能查询指标,不能修改数据。", "change"
-        )
+        raise unsupported(catalog, RefusalReason.CHANGE_DATA)
     if not cleaned.strip():
-        raise unsupported(catalog, "I didn't find a question.", "没有识别到问题。", "empty")
+        raise unsupported(catalog, RefusalReason.EMPTY)
 
 
 # ---- reading a question --------------------------------------------------------------------
@@ -142,7 +134,7 @@ def _members_and_dims(reading: Reading, matches: list[Match], text: str) -> None
         preferred = [o for o in options if o.split(":", 1)[0] in named_dims] or options
         dim, key = preferred[0].split(":", 1)
         if len({o.split(":", 1)[0] for o in options}) > 1:
-            reading.note(f"'{m.text}' read as {dim} {key}", f"“{m.text}”理解为{dim}:{key}")
+            reading.note("note.member_read_as", text=m.text, dimension=dim, member=key)
         reading.filters.setdefault(dim, [])
         if key not in reading.filters[dim]:
             reading.filters[dim].append(key)
@@ -181,8 +173,7 @@ def _shared_word_note(
             if text != phrase
         ):
             return
-    metric = catalog.metrics[metric_id]
-    reading.note(f"'{phrase}' read as {metric.name.en}", f"“{phrase}”理解为{metric.name.get('zh')}")
+    reading.note("note.phrase_read_as", phrase=phrase, name=catalog.metrics[metric_id].name.by_language())
 
 
 def _rank_from_patterns(reading: Reading, text: str, vocab: Vocabulary) -> None:
@@ -262,7 +253,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     _members_and_dims(reading, matches, clean(masked))
     _rank_from_patterns(reading, clean(masked), vocab)
     reading.leftover = leftover(clean(masked), matches, vocab)
-    reading.confidence = max(0.3, 0.95 - 0.1 * reading.fuzzy - 0.05 * len(reading.assumptions))
+    reading.confidence = max(0.3, 0.95 - 0.1 * reading.fuzzy - 0.05 * len(reading.notes))
     return reading
 
 
@@ -322,9 +313,7 @@ def settle_ambiguous(reading: Reading, ctx: PlanningContext) -> None:
             continue
         options = [metric_option(ctx.catalog.metrics[i]) for i in ids]
         raise AmbiguousQuestionError(
-            "That could mean several metrics: " + ", ".join(options) + ". Which one?",
-            "这个说法可能指多个指标:" + "、".join(options) + "。请问是哪一个?",
-            options=options,
+            Message("clarify.several_metrics", {"options": options}), options=options
         )
 
 
@@ -336,10 +325,7 @@ def target_metric(reading: Reading, ctx: PlanningContext) -> bool:
     scores = candidate_scores(ctx)
     metric = max(targets, key=lambda m: scores.get(m.id, 0.0)) if scores else targets[0]
     reading.metrics.append(metric.id)
-    reading.note(
-        f"performance measured by {metric.name.en} against its target",
-        f"以{metric.name.get('zh')}的目标完成情况衡量表现",
-    )
+    reading.note("note.target_performance", name=metric.name.by_language())
     return True
 
 
@@ -362,28 +348,22 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
         if len(ranked) > 1 and ranked[0][1] - ranked[1][1] <= CANDIDATE_MARGIN and not reading.lagged:
             options = [metric_option(ctx.catalog.metrics[i]) for i, _ in ranked[:3]]
             raise AmbiguousQuestionError(
-                "Did you mean one of these metrics? " + ", ".join(options),
-                "您指的是以下哪个指标?" + "、".join(options), options=options,
-            )  # fmt: skip
+                Message("clarify.which_of_metrics", {"options": options}), options=options
+            )
         reading.metrics.append(ranked[0][0])
         reading.evidence.append(Evidence(text=question, entry=ranked[0][0], kind="metric"))
         reading.confidence = min(reading.confidence, 0.5)
         return
     if reading.vague and not reading.leftover:
         options = [metric_option(m) for m in key_metrics(ctx.catalog)]
-        raise AmbiguousQuestionError(
-            "Which metric would you like to see? For example: " + ", ".join(options),
-            "您想看哪个指标?例如:" + "、".join(options), options=options,
-        )  # fmt: skip
-    raise unsupported(
-        ctx.catalog, "I couldn't find a metric in that question.", "没有在问题中找到指标。", "no_metric"
-    )  # fmt: skip
+        raise AmbiguousQuestionError(Message("clarify.which_metric", {"options": options}), options=options)
+    raise unsupported(ctx.catalog, RefusalReason.NO_METRIC)
 
 
 # ---- building the plan ---------------------------------------------------------------------
 
 
-def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, tuple[str, str] | None]:
+def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, Message | None]:
     grain = reading.grain
     if reading.time is not None:
         rng = reading.time.range
@@ -393,25 +373,25 @@ def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, tuple[str, str]
     if grain is not None or reading.trend:
         return trend_window(as_of, grain or Grain.MONTH), None
     rng = this_month(as_of)
-    en = f"period defaulted to this month to date ({_span(rng, 'en')})"
-    zh = f"时间默认为本月至今({_span(rng, 'zh')})"
-    return rng, (en, zh)
+    return rng, period_defaulted(rng)
 
 
-def _span(rng: TimeRange, language: str) -> str:
-    return span_label(rng.start, rng.end, language)
+def period_defaulted(rng: TimeRange) -> Message:
+    """The note for a question that named no period (the span in words is per language: issue 10)."""
+    span = {language: span_label(rng.start, rng.end, language) for language in ("en", "zh")}
+    return Message("note.period_defaulted", {"span": span})
 
 
-def default_dimension(metric: Metric, ctx: PlanningContext, what_en: str, what_zh: str) -> str:
+def default_dimension(metric: Metric, ctx: PlanningContext, what: Message) -> str:
     if metric.dimensions:
         return metric.dimensions[0]
     options = [
         f"{d.name.en} ({d.name.zh})" if d.name.zh else d.name.en for d in ctx.catalog.dimensions.values()
     ]
+    shown = options[:6]
     raise AmbiguousQuestionError(
-        f"{what_en} by which dimension? " + ", ".join(options[:6]),
-        f"按哪个维度{what_zh}?" + "、".join(options[:6]), options=options[:6],
-    )  # fmt: skip
+        Message("clarify.which_dimension", {"what": what, "options": shown}), options=shown
+    )
 
 
 def target_splits(catalog: Catalog, metric: Metric, dims: list[str]) -> bool:
@@ -433,13 +413,10 @@ def lagged_order(
 ) -> tuple[Comparison, OrderBy]:
     """Worst member: lowest attainment when the metric has a target, else the worst change."""
     if target_splits(catalog, metric, dims):
-        return Comparison.TARGET, OrderBy(by=f"{metric.id}__ratio", direction="asc")
-    reading.note(
-        f"{metric.name.en} has no target at this level; lagging measured as change vs the previous period",
-        f"{metric.name.get('zh')}在此维度没有目标,按环比变化衡量落后",
-    )
+        return Comparison.TARGET, OrderBy(metric=metric.id, value=ValueKind.RATIO, direction="asc")
+    reading.note("note.no_target_at_level", name=metric.name.by_language())
     direction: Literal["asc", "desc"] = "desc" if metric.direction is Direction.LOWER_IS_BETTER else "asc"
-    return Comparison.PREVIOUS_PERIOD, OrderBy(by=f"{metric.id}__delta", direction=direction)
+    return Comparison.PREVIOUS_PERIOD, OrderBy(metric=metric.id, value=ValueKind.DELTA, direction=direction)
 
 
 def rank_order(metric: Metric, reading: Reading) -> tuple[OrderBy, int | None]:
@@ -452,7 +429,7 @@ def rank_order(metric: Metric, reading: Reading) -> tuple[OrderBy, int | None]:
     else:
         direction = "asc" if kind == "asc" else "desc"
     limit = reading.limit or (None if kind == "rank" else 1)
-    return OrderBy(by=metric.id, direction=direction), limit  # type: ignore[arg-type]
+    return OrderBy(metric=metric.id, direction=direction), limit  # type: ignore[arg-type]
 
 
 def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
@@ -460,30 +437,24 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     metric = catalog.metrics[reading.metrics[0]]
     owner = target_owner(catalog, metric.id) if reading.lagged else None
     if owner is not None:
-        reading.note(
-            f"behind target read as {owner.name.en} against {metric.name.en}",
-            f"落后于目标按{owner.name.get('zh')}对比{metric.name.get('zh')}理解",
-        )
+        reading.note("note.behind_target", owner=owner.name.by_language(), name=metric.name.by_language())
         reading.metrics[0] = owner.id
         metric = owner
     time, default_note = plan_time(reading, ctx.as_of)
-    if default_note:
-        reading.note(*default_note)
+    if default_note and default_note not in reading.notes:
+        reading.notes.append(default_note)
     comparison = reading.comparison or Comparison.NONE
     if comparison is Comparison.TARGET and metric.target is None and not reading.lagged:
         comparison = Comparison.NONE
-        reading.note(
-            f"{metric.name.en} has no target; shown without one",
-            f"{metric.name.get('zh')}没有目标,不做目标对比",
-        )
+        reading.note("note.no_target", name=metric.name.by_language())
     dims, limit, intent = list(reading.dimensions), None, Intent.VALUE
     order: tuple[OrderBy, ...] = ()
     if reading.lagged:
-        dims = dims or [default_dimension(metric, ctx, "Lagging", "比较落后")]
+        dims = dims or [default_dimension(metric, ctx, Message("clarify.lagging"))]
         comparison, by = lagged_order(metric, reading, catalog, dims)
         order, limit, intent = (by,), reading.limit or 1, Intent.LAGGED
     elif reading.rank:
-        dims = dims or [default_dimension(metric, ctx, "Rank", "排名")]
+        dims = dims or [default_dimension(metric, ctx, Message("clarify.rank"))]
         by, limit = rank_order(metric, reading)
         order, intent = (by,), Intent.RANK
     elif time.grain is not Grain.NONE:
@@ -499,8 +470,7 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
         order=order,
         limit=limit,
         intent=intent,
-        assumptions=tuple(en for en, _ in reading.assumptions),
-        assumptions_zh=tuple(zh for _, zh in reading.assumptions),
+        **note_fields(reading.notes),
         confidence=round(reading.confidence, 2),
         evidence=tuple(reading.evidence),
     )

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.service import AskService
+from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
 from metricqa.integrations.api.errors import install_error_handlers
 from metricqa.integrations.api.middleware import BodyLimitMiddleware, body_limit
@@ -60,11 +61,7 @@ def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore |
 def check_roles(store: ApiKeyStore, service: AskService) -> None:
     unknown = store.unknown_roles(service.catalog)
     if unknown:
-        listed = ", ".join(unknown)
-        raise ApiKeysError(
-            f"API keys name roles the catalog does not define: {listed}",
-            f"API 密钥中的角色在指标目录中不存在:{listed}",
-        )
+        raise ApiKeysError(Message("error.api_keys_unknown_roles", {"roles": ", ".join(unknown)}))
 
 
 def add_cors(app: FastAPI, origins: list[str]) -> None:

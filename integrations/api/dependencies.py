@@ -13,6 +13,8 @@ from fastapi import Depends, Header, Query, Request
 
 from metricqa.assistant.service import AskService
 from metricqa.core.asker import Asker
+from metricqa.core.errors import RefusalReason
+from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
 from metricqa.integrations.api.errors import ApiError
 from metricqa.integrations.api.schemas import AskRequest
@@ -59,14 +61,19 @@ def get_asker(
         if settings.demo_mode:
             return Asker(role=settings.default_role, user="api:demo")
         raise ApiError(
-            "An API key is required: send `X-API-Key: <key>` or `Authorization: Bearer <key>`.",
-            "需要 API 密钥:请发送 `X-API-Key: <密钥>` 或 `Authorization: Bearer <密钥>`。",
+            Message("error.api_key_required"),
             http_status=401,
             kind="unauthorized",
+            reason=RefusalReason.UNAUTHORIZED,
         )
     asker = store.asker_for(key)
     if asker is None:
-        raise ApiError("The API key is not valid.", "API 密钥无效。", http_status=401, kind="unauthorized")
+        raise ApiError(
+            Message("error.api_key_invalid"),
+            http_status=401,
+            kind="unauthorized",
+            reason=RefusalReason.UNAUTHORIZED,
+        )
     return asker
 
 
@@ -78,11 +85,10 @@ def checked_ask(
     limit = settings.max_question_chars
     if len(body.question) > limit:
         raise ApiError(
-            f"The question is {len(body.question)} characters long; the limit is {limit} "
-            "(the max_question_chars setting).",
-            f"问题长度为 {len(body.question)} 个字符,超过上限 {limit}(max_question_chars 设置)。",
+            Message("error.question_too_long", {"length": len(body.question), "limit": limit}),
             http_status=422,
             kind="question_too_long",
+            reason=RefusalReason.TOO_LONG,
         )
     return body
 

@@ -17,16 +17,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
 
-from metricqa.core.errors import UnknownMetricError, UserFacingError
+from metricqa.core.errors import RefusalReason, UnknownMetricError, UserFacingError
+from metricqa.core.messages import Message, render
 
 log = logging.getLogger("metricqa.api")
-
-INTERNAL_MESSAGE = {
-    "en": "Something went wrong on our side; the error was logged. Please try again.",
-    "zh": "服务器内部出错,已记录日志,请稍后重试。",
-}
 
 # REST reads of a resource that does not exist are 404 here, whatever the core's default.
 STATUS_OVERRIDES: dict[type[UserFacingError], int] = {UnknownMetricError: 404}
@@ -36,9 +33,12 @@ class ApiError(UserFacingError):
     """A request the API itself rejects (bad key, bad body); ``http_status`` set per instance."""
 
     kind = "bad_request"
+    reason = RefusalReason.INVALID_REQUEST
 
-    def __init__(self, message: str, message_zh: str, *, http_status: int, kind: str) -> None:
-        super().__init__(message, message_zh, kind=kind)
+    def __init__(
+        self, message: Message, *, http_status: int, kind: str, reason: RefusalReason | None = None
+    ) -> None:
+        super().__init__(message, kind=kind, reason=reason)
         self.http_status = http_status
 
 
@@ -86,9 +86,10 @@ async def user_error_handler(request: Request, exc: Exception) -> JSONResponse:
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [describe_problem(e) for e in exc.errors()]
+    language = request_language(request)
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
-        return JSONResponse(error_body("The request body is not valid JSON.", 400, problems, "bad_json"), 400)
-    message = "Invalid request: " + "; ".join(problems)
+        return JSONResponse(error_body(render("error.bad_json", language), 400, problems, "bad_json"), 400)
+    message = render("error.invalid_request", language, problems="; ".join(problems))
     return JSONResponse(error_body(message, 422, problems, "invalid_request"), 422)
 
 
@@ -121,7 +122,7 @@ class CatchAllMiddleware:
             return
         started = False
 
-        async def send_wrapper(message: Message) -> None:
+        async def send_wrapper(message: ASGIMessage) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -133,7 +134,7 @@ class CatchAllMiddleware:
             if started:
                 raise
             lang = "zh" if _accepts_zh(scope) else "en"
-            body = error_body(INTERNAL_MESSAGE[lang], 500, [], "internal_error")
+            body = error_body(render("error.internal", lang), 500, [], "internal_error")
             await JSONResponse(body, status_code=500)(scope, receive, send)
 
 

@@ -48,7 +48,8 @@ class ChartOut(Chart):
 
 
 class AnswerOut(Answer):
-    """The answer contract (shared/spec/answer-contract.md) plus ``chart.url``."""
+    """The answer contract (shared/spec/answer-contract.md) plus ``chart.url``; ``fields`` describes
+    each of ``columns`` by role (period, dimension, label, value, baseline, target, delta, ratio)."""
 
     chart: ChartOut | None = None
 

@@ -1,15 +1,63 @@
-"""Typed errors. Every error a person can see carries its message in both languages.
+"""Typed errors. Every error a person can see carries a ``Message`` (id + parameters), not text.
 
 One root, two branches (style.md §4): ``UserFacingError`` for what the asker can act on,
-``InternalError`` for bugs. Errors carry data, never markup.
+``InternalError`` for bugs. Errors carry data, never markup: the message id and its parameters,
+a typed ``RefusalReason``, suggestions and details. A surface renders the message in the asker's
+language (``message_for``) through the message catalog (``metricqa.core.messages``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
+from metricqa.core.messages import DEFAULT_LANGUAGE, PACKAGED, Message, MessageCatalog, MessageCatalogError
+
 Language = Literal["en", "zh"]
+
+
+class RefusalReason(StrEnum):
+    """Why a question was refused (or sent back for clarification): a stable code for machines."""
+
+    # the question itself (planner input checks)
+    TOO_LONG = "too_long"
+    SQL = "sql"
+    INJECTION = "injection"
+    OFF_TOPIC = "off_topic"
+    CHANGE_DATA = "change_data"
+    EMPTY = "empty"
+    NO_METRIC = "no_metric"
+    LLM_REFUSED = "llm_refused"
+    UNSUPPORTED = "unsupported"
+    AMBIGUOUS = "ambiguous"
+    # governance: the catalog and the asker's role
+    UNKNOWN_METRIC = "unknown_metric"
+    UNKNOWN_DIMENSION = "unknown_dimension"
+    UNKNOWN_MEMBER = "unknown_member"
+    UNKNOWN_ROLE = "unknown_role"
+    NOT_APPROVED = "not_approved"
+    ACCESS_DENIED = "access_denied"
+    NO_SCOPE = "no_scope"
+    OUT_OF_SCOPE = "out_of_scope"
+    # the plan does not fit the catalog
+    INVALID_PLAN = "invalid_plan"
+    NO_TARGET = "no_target"
+    CANNOT_SPLIT = "cannot_split"
+    BAD_ORDER = "bad_order"
+    BAD_PERIOD = "bad_period"
+    # running it
+    TIMEOUT = "timeout"
+    ROW_CAP = "row_cap"
+    WAREHOUSE_UNAVAILABLE = "warehouse_unavailable"
+    LLM_ERROR = "llm_error"
+    # configuration and requests (surfaces, CLI)
+    CATALOG_INVALID = "catalog_invalid"
+    INVALID_CONFIG = "invalid_config"
+    INVALID_REQUEST = "invalid_request"
+    INVALID_ARGUMENT = "invalid_argument"
+    UNAUTHORIZED = "unauthorized"
+    NOT_FOUND = "not_found"
 
 
 class AssistantError(Exception):
@@ -21,40 +69,51 @@ class InternalError(AssistantError):
 
 
 class UserFacingError(AssistantError):
-    """An error whose message is meant for the asker, in their language.
+    """An error whose message is meant for the asker, rendered in their language.
 
-    ``kind`` is a stable machine-readable code (e.g. ``metric_not_approved``);
+    ``kind`` is a stable machine-readable code of the error class (e.g. ``metric_not_approved``);
+    ``reason`` the typed reason a refusal reports (finer: ``sql``, ``too_long``, …);
     ``status`` is the answer status it maps to (``refused`` or ``clarify``) and
-    ``http_status`` the HTTP code a surface should use.
+    ``http_status`` the HTTP code a surface should use. ``str()`` is the English text (for logs).
     """
 
     kind: str = "user_error"
+    reason: RefusalReason = RefusalReason.UNSUPPORTED
     status: str = "refused"
     http_status: int = 400
 
     def __init__(
         self,
-        message: str,
-        message_zh: str | None = None,
+        message: Message,
         *,
         suggestions: list[str] | None = None,
         kind: str | None = None,
+        reason: RefusalReason | None = None,
         details: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.message_zh = message_zh or message
         self.suggestions = list(suggestions or [])
         if kind:
             self.kind = kind
+        if reason is not None:
+            self.reason = reason
         self.details = dict(details or {})
 
-    def message_for(self, language: str) -> str:
-        return self.message_zh if language == "zh" else self.message
+    def message_for(self, language: str, messages: MessageCatalog = PACKAGED) -> str:
+        """The message in ``language``, from ``messages`` (the packaged catalog unless one is passed)."""
+        return messages.render(self.message, language)
+
+    def __str__(self) -> str:
+        try:
+            return self.message_for(DEFAULT_LANGUAGE)
+        except MessageCatalogError:  # a traceback must not fail on a message another catalog defines
+            return f"{self.message.id} {dict(self.message.params)}"
 
     def to_dict(self, language: str = "en") -> dict[str, object]:
         return {
             "kind": self.kind,
+            "reason": self.reason.value,
             "message": self.message_for(language),
             "suggestions": self.suggestions,
             "details": self.details,
@@ -63,26 +122,31 @@ class UserFacingError(AssistantError):
 
 class UnknownMetricError(UserFacingError):
     kind = "unknown_metric"
+    reason = RefusalReason.UNKNOWN_METRIC
 
 
 class UnknownDimensionError(UserFacingError):
     kind = "unknown_dimension"
+    reason = RefusalReason.UNKNOWN_DIMENSION
 
 
 class UnknownMemberError(UserFacingError):
     kind = "unknown_member"
+    reason = RefusalReason.UNKNOWN_MEMBER
 
 
 class MetricNotApprovedError(UserFacingError):
     """Draft or deprecated metric: refused, naming the replacement when there is one."""
 
     kind = "metric_not_approved"
+    reason = RefusalReason.NOT_APPROVED
 
 
 class AccessDeniedError(UserFacingError):
     """The asker's role may not see this metric (or this scope)."""
 
     kind = "access_denied"
+    reason = RefusalReason.ACCESS_DENIED
     http_status = 403
 
 
@@ -90,18 +154,25 @@ class UnsupportedQuestionError(UserFacingError):
     """Not a metric question, a request to change data, or a request to run SQL."""
 
     kind = "unsupported_question"
+    reason = RefusalReason.UNSUPPORTED
 
 
 class AmbiguousQuestionError(UserFacingError):
     """Two readings are close; ``options`` are the candidate interpretations."""
 
     kind = "ambiguous"
+    reason = RefusalReason.AMBIGUOUS
     status = "clarify"
 
     def __init__(
-        self, message: str, message_zh: str | None = None, *, options: list[str], **kw: object
+        self,
+        message: Message,
+        *,
+        options: list[str],
+        suggestions: list[str] | None = None,
+        details: dict[str, object] | None = None,
     ) -> None:
-        super().__init__(message, message_zh, **kw)  # type: ignore[arg-type]
+        super().__init__(message, suggestions=suggestions, details=details)
         self.options = options
 
 
@@ -109,39 +180,50 @@ class InvalidPlanError(UserFacingError):
     """The plan does not fit the catalog (e.g. a dimension a metric cannot be split by)."""
 
     kind = "invalid_plan"
+    reason = RefusalReason.INVALID_PLAN
 
 
 class WarehouseError(UserFacingError):
     """The warehouse is missing or cannot be opened."""
 
     kind = "warehouse_unavailable"
+    reason = RefusalReason.WAREHOUSE_UNAVAILABLE
     http_status = 503
 
 
 class QueryTimeoutError(UserFacingError):
     kind = "timeout"
+    reason = RefusalReason.TIMEOUT
     http_status = 504
 
 
 class RowCapError(UserFacingError):
     kind = "row_cap"
+    reason = RefusalReason.ROW_CAP
 
 
 class LLMError(UserFacingError):
-    """The LLM planner failed; keeps the attempt count and the last raw output."""
+    """The LLM planner failed; keeps the attempt count, the last raw output and the (English,
+    technical) ``detail``."""
 
     kind = "llm_error"
+    reason = RefusalReason.LLM_ERROR
     http_status = 502
 
-    def __init__(self, message: str, *, n_attempts: int, last_completion: str | None) -> None:
-        super().__init__(message, "语言模型规划失败:" + message)
+    def __init__(self, detail: str, *, n_attempts: int, last_completion: str | None) -> None:
+        super().__init__(Message("error.llm_failed", {"detail": detail}))
+        self.detail = detail
         self.n_attempts = n_attempts
         self.last_completion = last_completion
 
 
 @dataclass(frozen=True)
 class CatalogIssue:
-    """One problem found while loading or validating a catalog."""
+    """One problem found while loading or validating a catalog.
+
+    ``message`` is for catalog authors and stays English (like a compiler's diagnostics); the
+    error that carries the issues is rendered per language.
+    """
 
     level: Literal["error", "warning"]
     message: str
@@ -163,6 +245,10 @@ class CatalogError(UserFacingError):
 
     def __init__(self, issues: list[CatalogIssue]) -> None:
         self.issues = issues
-        lines = [i.context_str() for i in issues]
-        msg = f"The catalog has {sum(i.level == 'error' for i in issues)} error(s):\n" + "\n".join(lines)
-        UserFacingError.__init__(self, msg, "指标目录校验失败:\n" + "\n".join(lines), kind="catalog_invalid")
+        errors = sum(i.level == "error" for i in issues)
+        lines = "\n".join(i.context_str() for i in issues)
+        super().__init__(
+            Message("error.catalog_invalid", {"errors": errors, "issues": lines}),
+            kind="catalog_invalid",
+            reason=RefusalReason.CATALOG_INVALID,
+        )

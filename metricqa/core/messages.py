@@ -1,22 +1,33 @@
 """User-facing text, one catalog per language, keyed by message id (style.md §9 "Messages by id").
 
-Stages return data: an error or a refusal carries a ``Message(id, params)``; a surface renders it in the
-asker's language with ``render``. The text lives in ``messages/<language>.yaml`` (package data); adding a
-language is adding a file. A message id missing from a language falls back to English, and a test
-checks that every language has every id with the same parameters.
+Stages return data: an error, a refusal or a plan note carries a ``Message(id, params)``; a surface
+renders it in the asker's language with ``render``. The text lives in ``messages/<language>.yaml``
+(package data); adding a language is adding a file. A message id missing from a language falls back
+to English, and a test checks that every language has every id with the same parameters.
 
     >>> render(Message("error.unknown_metric", {"metric": "churn"}), "zh")
     '未知指标 `churn`。'
+
+A parameter is rendered for the language before it is put into the template:
+
+- a ``Message`` renders itself (an optional clause: pass ``None`` to leave it out);
+- ``None`` renders as nothing;
+- a ``Listing`` (or a plain list or tuple) is joined the way ``format.<style>`` says in that
+  language (``"a, b"`` / ``"a、b"``);
+- a text per language (a mapping such as ``{"en": "Revenue", "zh": "销售额"}``, or anything with
+  ``get(language)`` like a catalog ``Text``) gives that language's text, else the English one;
+- anything else goes in as it is, so ``{n:g}`` or ``{name!r}`` in a template work as in ``str.format``.
 """
 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
-from typing import Any
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
@@ -29,7 +40,10 @@ class MessageCatalogError(LookupError):
 
 @dataclass(frozen=True)
 class Message:
-    """A message id and its parameters: what stages return instead of text."""
+    """A message id and its parameters: what stages return instead of text.
+
+    ``str()`` gives the English text, for logs and tracebacks; surfaces render with a language.
+    """
 
     id: str
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -37,15 +51,87 @@ class Message:
     def render(self, language: str) -> str:
         return render(self, language)
 
+    def __str__(self) -> str:
+        return render(self, DEFAULT_LANGUAGE)
 
-@cache
-def catalog(language: str) -> Mapping[str, str]:
-    """The messages of one language (empty for a language without a file)."""
-    path = resources.files(__package__ or "metricqa.core").joinpath("messages", f"{language}.yaml")
-    if not path.is_file():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return _flatten(data)
+
+@dataclass(frozen=True)
+class Listing:
+    """A list parameter, joined per language by ``format.<style>``: ``separator``, ``item`` (with
+    ``{item}`` and its 1-based ``{n}``) and ``empty`` (the text of an empty list)."""
+
+    items: Sequence[Any]
+    style: str = "list"
+
+
+@runtime_checkable
+class Localized(Protocol):
+    """A text per language: a mapping language → text, or a catalog ``Text``."""
+
+    def get(self, language: str, /) -> Any: ...
+
+
+class MessageCatalog:
+    """The message files of one folder, ``<folder>/<language>.yaml``, each read once."""
+
+    def __init__(self, folder: Traversable | Path) -> None:
+        self.folder = folder
+        self._loaded: dict[str, Mapping[str, str]] = {}
+
+    def messages(self, language: str) -> Mapping[str, str]:
+        """The messages of one language, flattened to dotted ids (empty for a language without a file)."""
+        if language not in self._loaded:
+            path = self.folder.joinpath(f"{language}.yaml")
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+            self._loaded[language] = _flatten(data or {})
+        return self._loaded[language]
+
+    def languages(self) -> tuple[str, ...]:
+        """Languages that have a message file."""
+        names = (p.name for p in self.folder.iterdir() if p.is_file())
+        return tuple(sorted(n.removesuffix(".yaml") for n in names if n.endswith(".yaml")))
+
+    def template(self, message_id: str, language: str) -> str:
+        text = self.messages(language).get(message_id)
+        if text is None:
+            text = self.messages(DEFAULT_LANGUAGE).get(message_id)
+        if text is None:
+            raise MessageCatalogError(f"no message {message_id!r} in {language!r} or {DEFAULT_LANGUAGE!r}")
+        return text
+
+    def render(self, message: Message | str, language: str, /, **params: Any) -> str:
+        """The text of ``message`` (a ``Message`` or an id with ``params``) in ``language``."""
+        if isinstance(message, str):
+            message = Message(message, params)
+        text = self.template(message.id, language)
+        values = {name: self.value(v, language) for name, v in message.params.items()}
+        try:
+            return text.format(**values)
+        except KeyError as exc:
+            raise MessageCatalogError(f"message {message.id!r} needs parameter {exc.args[0]!r}") from exc
+
+    def value(self, value: Any, language: str) -> Any:
+        """One parameter, made ready for a template in ``language`` (see the module docstring)."""
+        if value is None:
+            return ""
+        if isinstance(value, Message):
+            return self.render(value, language)
+        if isinstance(value, list | tuple):
+            value = Listing(value)
+        if isinstance(value, Listing):
+            return self.join(value, language)
+        if isinstance(value, Localized) and not isinstance(value, str):
+            picked = value.get(language)
+            return self.value(value.get(DEFAULT_LANGUAGE) if picked is None else picked, language)
+        return value
+
+    def join(self, listing: Listing, language: str) -> str:
+        style = f"format.{listing.style}"
+        if not listing.items:
+            return self.template(f"{style}.empty", language)
+        item = self.template(f"{style}.item", language)
+        items = [item.format(item=self.value(v, language), n=n) for n, v in enumerate(listing.items, 1)]
+        return self.template(f"{style}.separator", language).join(items)
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -59,17 +145,21 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
+PACKAGED = MessageCatalog(resources.files(__package__ or "metricqa.core").joinpath("messages"))
+
+
+def catalog(language: str) -> Mapping[str, str]:
+    """The packaged messages of one language (empty for a language without a file)."""
+    return PACKAGED.messages(language)
+
+
 def languages() -> tuple[str, ...]:
-    """Languages that have a message file."""
-    folder = resources.files(__package__ or "metricqa.core").joinpath("messages")
-    return tuple(sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")))
+    """Languages that ship a message file."""
+    return PACKAGED.languages()
 
 
 def template(message_id: str, language: str) -> str:
-    text = catalog(language).get(message_id) or catalog(DEFAULT_LANGUAGE).get(message_id)
-    if text is None:
-        raise MessageCatalogError(f"no message {message_id!r} in {language!r} or {DEFAULT_LANGUAGE!r}")
-    return text
+    return PACKAGED.template(message_id, language)
 
 
 def parameters(text: str) -> set[str]:
@@ -78,11 +168,6 @@ def parameters(text: str) -> set[str]:
 
 
 def render(message: Message | str, language: str, /, **params: Any) -> str:
-    """The text of ``message`` (a ``Message`` or an id with ``params``) in ``language``."""
-    if isinstance(message, str):
-        message = Message(message, params)
-    text = template(message.id, language)
-    try:
-        return text.format(**message.params)
-    except KeyError as exc:
-        raise MessageCatalogError(f"message {message.id!r} needs parameter {exc.args[0]!r}") from exc
+    """The text of ``message`` (a ``Message`` or an id with ``params``) in ``language``, from the
+    packaged catalog."""
+    return PACKAGED.render(message, language, **params)

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from metricqa.core.errors import RefusalReason
+from metricqa.core.messages import Message
 from metricqa.integrations.api.dependencies import AskerDep, SettingsDep
 from metricqa.integrations.api.errors import ApiError
 from metricqa.integrations.api.schemas import ErrorOut
@@ -36,6 +38,9 @@ def chart_file(chart_dir: Path, name: str) -> Path:
     path = (root / name).resolve() if CHART_NAME.match(name) and ".." not in name else None
     if path is None or path.parent != root or not path.is_file():
         raise ApiError(
-            f"No chart named {name!r}.", f"没有名为 {name!r} 的图表。", http_status=404, kind="not_found"
+            Message("error.no_chart", {"name": name}),
+            http_status=404,
+            kind="not_found",
+            reason=RefusalReason.NOT_FOUND,
         )
     return path
