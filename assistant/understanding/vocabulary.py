@@ -72,6 +72,15 @@ class Lexicon:
     patterns: dict[str, list[re.Pattern[str]]]  # top_n, bottom_n, change_data, sql
     stopwords: frozenset[str]
     filler_zh: tuple[str, ...] = ()
+    shorthand: Mapping[str, str] = field(default_factory=dict)  # English word → the word it stands for
+
+
+# token kinds whose phrases are one list (the kind is the value), and kinds with values (kind → value → list)
+FLAT_KINDS = (
+    "lagged", "trend", "group", "vague", "followup", "injection", "off_topic", "negation", "negation_close",
+    "share", "change_up", "change_down", "change", "target_missed", "target_met", "plural_which",
+)  # fmt: skip
+VALUED_KINDS = ("comparison", "rank", "grain", "threshold")
 
 
 def clean(text: str) -> str:
@@ -83,9 +92,9 @@ def clean(text: str) -> str:
 def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     phrases: dict[str, dict[str, list[str]]] = {}
-    for kind in ("comparison", "rank", "grain"):
+    for kind in VALUED_KINDS:
         phrases[kind] = {k: v for k, v in raw[kind].items() if k not in ("top_n", "bottom_n")}
-    for kind in ("lagged", "trend", "group", "vague", "followup", "injection", "off_topic"):
+    for kind in FLAT_KINDS:
         phrases[kind] = {kind: list(raw[kind])}
     patterns = {
         "top_n": raw["rank"]["top_n"],
@@ -95,7 +104,8 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     }
     compiled = {k: [re.compile(p) for p in v] for k, v in patterns.items()}
     filler = tuple(sorted(raw.get("filler_zh", []), key=len, reverse=True))
-    return Lexicon(phrases, compiled, frozenset(raw["stopwords"]), filler)
+    shorthand = {str(k): str(v) for k, v in (raw.get("shorthand") or {}).items()}
+    return Lexicon(phrases, compiled, frozenset(raw["stopwords"]), filler, shorthand)
 
 
 def osa_distance(a: str, b: str, cap: int = 2) -> int:
@@ -166,7 +176,8 @@ class Vocabulary:
         return resolve_overlaps(found)
 
     def _english(self, text: str) -> list[Match]:
-        tokens = [(m.start(), m.end(), m.group()) for m in WORD_RE.finditer(text)]
+        short = self.lexicon.shorthand
+        tokens = [(m.start(), m.end(), short.get(m.group(), m.group())) for m in WORD_RE.finditer(text)]
         fixed = [(s, e, w, self.correct(w)) for s, e, w in tokens]
         found: list[Match] = []
         for i in range(len(fixed)):
