@@ -127,8 +127,11 @@ def test_retrieval_candidates_catch_paraphrases(planner: RulePlanner, demo_ctx: 
     with pytest.raises(UnsupportedQuestionError):
         planner.plan("how many deals did we close successfully", demo_ctx)
     hits = [FakeEntry("e1", "example", "win_rate", 0.08, metadata={"similarity": 0.62})]
-    plan = planner.plan("how many deals did we close successfully", replace(demo_ctx, candidates=hits))
-    assert plan.metrics == ("win_rate",) and plan.confidence <= 0.5
+    # words no catalog term explains are named, with the nearest metric as an option: never a silent guess
+    with pytest.raises(AmbiguousQuestionError) as info:
+        planner.plan("how many deals did we close successfully", replace(demo_ctx, candidates=hits))
+    assert info.value.options == ["Win rate (赢单率)"]
+    assert "deals" in info.value.message_for("en") and "deals" in info.value.message_for("zh")
 
 
 def test_full_new_question_ignores_previous(planner: RulePlanner, demo_ctx: PlanningContext) -> None:

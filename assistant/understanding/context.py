@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from metricqa.assistant.semantic.plan import Comparison, Evidence, Grain, QueryPlan
+from metricqa.assistant.understanding.grammar import Change, ThresholdPhrase, Word
 from metricqa.assistant.understanding.timeparse import TimeMatch
 from metricqa.catalog.models import Catalog, Role
 from metricqa.core.errors import Language
@@ -52,6 +53,17 @@ class Reading:
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list)  # how the question was read (plan assumptions)
     confidence: float = 0.95
+    # question shapes (grammar.read_shape)
+    baseline: TimeMatch | None = None  # the second period of "A vs B"
+    excluded: dict[str, list[str]] = field(default_factory=dict)  # dimension → member keys (NOT IN)
+    share: bool = False
+    change: Change | None = None  # rank by the change, not the level
+    thresholds: list[ThresholdPhrase] = field(default_factory=list)
+    target_list: Literal["missed", "met"] | None = None  # every member below / above target
+    plural: bool = False  # "which regions", "哪些": every member that fits, not only the first
+    unaccounted: list[Word] = field(default_factory=list)  # content words no token consumed
+    metric_named: bool = False  # a metric was named in the question (not guessed from examples/retrieval)
+    guess_support: float = 0.0  # for a guessed metric: the example overlap or retrieval similarity
 
     def changes_something(self) -> bool:
         return bool(

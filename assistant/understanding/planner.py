@@ -25,6 +25,14 @@ from metricqa.assistant.semantic.plan import (
 )
 from metricqa.assistant.understanding.context import Planner, PlanningContext, Reading, note_fields
 from metricqa.assistant.understanding.followup import apply_followup, carry_into, is_followup
+from metricqa.assistant.understanding.grammar import (
+    Shape,
+    adjacent,
+    after_group_word,
+    explains,
+    read_shape,
+    unaccounted,
+)
 from metricqa.assistant.understanding.timeparse import (
     EN_NUMBERS,
     TimeMatch,
@@ -43,9 +51,9 @@ from metricqa.assistant.understanding.vocabulary import (
     example_questions,
     tokens,
 )
-from metricqa.catalog.models import Catalog, Direction, Metric
+from metricqa.catalog.models import Catalog, Dimension, Direction, Metric
 from metricqa.core.errors import AmbiguousQuestionError, RefusalReason, UnsupportedQuestionError
-from metricqa.core.language import detect_language, fold
+from metricqa.core.language import detect_language, fold, has_cjk
 from metricqa.core.messages import Listing, Message
 
 EXAMPLE_MIN_OVERLAP = 0.6
@@ -176,7 +184,8 @@ def _shared_word_note(
     reading.note("note.phrase_read_as", phrase=phrase, name=catalog.metrics[metric_id].name.by_language())
 
 
-def _rank_from_patterns(reading: Reading, text: str, vocab: Vocabulary) -> None:
+def _rank_from_patterns(reading: Reading, text: str, vocab: Vocabulary) -> list[tuple[int, int]]:
+    """Top/bottom N; returns the span it consumed."""
     for kind, direction in (("top_n", "desc"), ("bottom_n", "asc")):
         for pattern in vocab.lexicon.patterns[kind]:
             m = pattern.search(text)
@@ -187,7 +196,8 @@ def _rank_from_patterns(reading: Reading, text: str, vocab: Vocabulary) -> None:
                     reading.rank = reading.rank if reading.rank in ("best", "worst") else direction
                     reading.limit = n
                     reading.evidence.append(Evidence(text=m.group(), entry=f"{direction}:{n}", kind="order"))
-                    return
+                    return [m.span()]
+    return []
 
 
 def _en_small(word: str) -> int:
@@ -250,11 +260,156 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
             reading.ambiguous.append(ids)
         reading.fuzzy += int(m.fuzzy)
         _lexicon_match(reading, m)
-    _members_and_dims(reading, matches, clean(masked))
-    _rank_from_patterns(reading, clean(masked), vocab)
-    reading.leftover = leftover(clean(masked), matches, vocab)
-    reading.confidence = max(0.3, 0.95 - 0.1 * reading.fuzzy - 0.05 * len(reading.notes))
+    text = clean(masked)
+    shape, consumed = read_shape(matches, text, masked, vocab)
+    _members_and_dims(reading, [m for m in matches if id(m) not in consumed], text)
+    rank_spans = _rank_from_patterns(reading, text, vocab)
+    _apply_shape(reading, shape)
+    reading.leftover = leftover(text, matches, vocab)
+    reading.unaccounted = unaccounted(text, matches, shape.spans + rank_spans, vocab)
+    reading.metric_named = bool(reading.metrics or reading.ambiguous)
+    _check_words(reading, matches, text, ctx)
+    reading.confidence = confidence(reading)
     return reading
+
+
+def _apply_shape(reading: Reading, shape: Shape) -> None:
+    reading.excluded = shape.excluded
+    for dim, keys in shape.excluded.items():
+        reading.evidence += [Evidence(text=key, entry=f"{dim}:{key}", kind="exclusion") for key in keys]
+    reading.share, reading.change, reading.plural = shape.share, shape.change, shape.plural
+    reading.thresholds, reading.target_list = shape.thresholds, shape.target_list
+
+
+def confidence(reading: Reading) -> float:
+    """From coverage and ambiguity: each word no token consumed, each typo fix and each assumption lowers it."""
+    penalty = 0.15 * len(reading.unaccounted) + 0.1 * reading.fuzzy + 0.05 * len(reading.notes)
+    return max(0.3, 0.95 - penalty)
+
+
+def _check_words(reading: Reading, matches: list[Match], text: str, ctx: PlanningContext) -> None:
+    """Words the reader could not place: a breakdown by something that is not a dimension is asked back;
+    a word that qualifies a metric ("customer churn", "净利润") is a metric the catalog lacks; other
+    words are named in the assumptions."""
+    if not reading.unaccounted:
+        return
+    metric_matches = [m for m in matches if m.of("metric")]
+    for word in list(reading.unaccounted):
+        if reading.metric_named and after_group_word(text, word, matches):
+            dim = dimension_by_prefix(word.text, ctx.catalog)
+            if dim is None:
+                raise bad_breakdown(word.text, reading, ctx)
+            reading.unaccounted.remove(word)
+            reading.dimensions.append(dim.id)
+            reading.note("note.phrase_read_as", phrase=word.text, name=dim.name.by_language())
+    if not reading.unaccounted:
+        return
+    _explained_by_neighbours(reading, matches, text, ctx.catalog)
+    compound = [
+        (w, m)
+        for w in reading.unaccounted
+        for m in metric_matches
+        if adjacent(text, w, m) and w.start < m.start and not explains(w.text, entry_names(m, ctx.catalog))
+    ]
+    if compound:
+        w, m = compound[0]
+        phrase = f"{w.text} {m.text}" if w.start < m.start else f"{m.text} {w.text}"
+        if has_cjk(phrase):
+            phrase = phrase.replace(" ", "")
+        raise unsupported(
+            ctx.catalog, RefusalReason.UNKNOWN_WORDS, Message("unsupported.unknown_words", {"words": phrase})
+        )
+    if reading.metric_named:
+        reading.note("note.ignored_words", words=", ".join(w.text for w in reading.unaccounted))
+
+
+EXAMPLE_SUPPORT = 0.8  # a guessed metric with unplaced words stands only on an example question this close
+
+
+def check_guess(reading: Reading, ctx: PlanningContext) -> None:
+    """No metric was named and words were left over: answer only when an example question of the
+    catalog says the same thing; otherwise name the words instead of guessing the nearest metric."""
+    if reading.metric_named or not reading.unaccounted:
+        return
+    words = " ".join(w.text for w in reading.unaccounted)
+    guessed = ctx.catalog.metrics[reading.metrics[0]]
+    if all(explains(w.text, metric_names(guessed)) for w in reading.unaccounted):  # "win rat", "客护数"
+        reading.note("note.phrase_read_as", phrase=words, name=guessed.name.by_language())
+        return
+    if reading.guess_support >= EXAMPLE_SUPPORT:
+        reading.note("note.ignored_words", words=words)
+        return
+    ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
+    options = [metric_option(ctx.catalog.metrics[i]) for i, s in ranked[:3] if s >= CANDIDATE_MIN_SIMILARITY]
+    if options:  # a question back that names the words, with the nearest metrics as options
+        raise AmbiguousQuestionError(
+            Message("clarify.unknown_words", {"words": words, "options": options}),
+            options=options,
+            reason=RefusalReason.UNKNOWN_WORDS,
+        )
+    raise unsupported(
+        ctx.catalog, RefusalReason.UNKNOWN_WORDS, Message("unsupported.unknown_words", {"words": words})
+    )
+
+
+def entry_names(match: Match, catalog: Catalog) -> list[str]:
+    """Every name and synonym of the catalog entries a match stands for (a member: its dimension's)."""
+    names: list[str] = []
+    for term in match.terms:
+        entry = term.entry.split(":", 1)[0] if term.kind == "member" else term.entry
+        item = catalog.metrics.get(entry) if term.kind == "metric" else catalog.dimensions.get(entry)
+        if item is not None:
+            names += [item.name.en, item.name.get("zh"), *item.synonyms.all()]
+    return names
+
+
+def metric_names(metric: Metric) -> list[str]:
+    return [metric.name.en, metric.name.get("zh"), metric.id.replace("_", " "), *metric.synonyms.all()]
+
+
+def _explained_by_neighbours(reading: Reading, matches: list[Match], text: str, catalog: Catalog) -> None:
+    """A word next to a catalog term that spells part of that term's own names is explained by it
+    ("average basket size" next to "basket size", "中小企业客户" next to a customer segment)."""
+    reading.unaccounted = [
+        w
+        for w in reading.unaccounted
+        if not any(adjacent(text, w, m) and explains(w.text, entry_names(m, catalog)) for m in matches)
+    ]
+
+
+def dimension_by_prefix(word: str, catalog: Catalog) -> Dimension | None:
+    """The one dimension whose name or synonym starts with ``word`` ("各销售" → 销售代表), if exactly one."""
+    if len(word) < (2 if has_cjk(word) else 4):
+        return None
+    for names in (lambda d: (d.name.en, d.name.zh), lambda d: d.synonyms.all()):
+        found = {
+            d.id: d
+            for d in catalog.dimensions.values()
+            for name in names(d)
+            if name and fold(name).startswith(word) and fold(name) != word
+        }
+        if found:
+            return next(iter(found.values())) if len(found) == 1 else None
+    return None
+
+
+def bad_breakdown(word: str, reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionError:
+    """ "revenue by color": say so, and list the dimensions that work for the metric asked about."""
+    metric = ctx.catalog.metrics.get(reading.metrics[0]) if reading.metrics else None
+    dims = [
+        ctx.catalog.dimensions[d]
+        for d in (metric.dimensions if metric and metric.dimensions else ctx.catalog.dimensions)
+        if d in ctx.catalog.dimensions
+    ]
+    options = [
+        f"{d.name.en} ({d.name.zh})" if d.name.zh and d.name.zh != d.name.en else d.name.en for d in dims
+    ][:8]
+    name = metric.name.by_language() if metric else {"en": "the metric", "zh": "该指标"}
+    return AmbiguousQuestionError(
+        Message("clarify.bad_breakdown", {"metric": name, "word": word, "options": options}),
+        options=options,
+        reason=RefusalReason.UNSUPPORTED_BREAKDOWN,
+    )
 
 
 # ---- choosing metrics when the words alone don't -------------------------------------------
@@ -341,6 +496,7 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
         reading.metrics.append(found[0])
         reading.evidence.append(Evidence(text=question, entry=found[0], kind="metric"))
         reading.confidence = min(reading.confidence, 0.55 + 0.2 * found[1])
+        reading.guess_support = found[1]
         return
     scores = candidate_scores(ctx)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
@@ -506,6 +662,7 @@ class RulePlanner:
             return apply_followup(ctx.previous, reading, ctx)
         if not reading.metrics:
             choose_metric(question, reading, ctx, vocab)
+            check_guess(reading, ctx)
         return build_plan(reading, ctx)
 
     def read(self, question: str, ctx: PlanningContext) -> Reading:

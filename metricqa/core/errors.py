@@ -28,6 +28,8 @@ class RefusalReason(StrEnum):
     CHANGE_DATA = "change_data"
     EMPTY = "empty"
     NO_METRIC = "no_metric"
+    UNKNOWN_WORDS = "unknown_words"  # a word that looks like a metric but names none in the catalog
+    UNSUPPORTED_BREAKDOWN = "unsupported_breakdown"  # "by <something that is not a dimension>"
     LLM_REFUSED = "llm_refused"
     UNSUPPORTED = "unsupported"
     AMBIGUOUS = "ambiguous"
@@ -171,8 +173,9 @@ class AmbiguousQuestionError(UserFacingError):
         options: list[str],
         suggestions: list[str] | None = None,
         details: dict[str, object] | None = None,
+        reason: RefusalReason | None = None,
     ) -> None:
-        super().__init__(message, suggestions=suggestions, details=details)
+        super().__init__(message, suggestions=suggestions, details=details, reason=reason)
         self.options = options
 
 
