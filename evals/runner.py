@@ -205,7 +205,10 @@ def run_case(assistant: Any, con: Any, case: Any, planner: str) -> CaseResult:
     for turn in case.turns or []:
         assistant.ask(turn, asker, session_id=session, as_of=as_of, planner=planner)
     t0 = time.perf_counter()
-    answer = assistant.ask(case.question, asker, session_id=session, as_of=as_of, planner=planner)
+    try:
+        answer = assistant.ask(case.question, asker, session_id=session, as_of=as_of, planner=planner)
+    except Exception as exc:  # noqa: BLE001 - a crash is a failed case with its error, not a crashed eval
+        answer = Answer(question=case.question, status="refused", answer="", reason=f"crashed: {exc!r}"[:300])
     latency = (time.perf_counter() - t0) * 1000
     gold = gold_rows(con, case.gold_sql) if case.gold_sql else None
     return score_case(case, answer, gold, latency, assistant.catalog)

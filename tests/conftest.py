@@ -9,11 +9,15 @@ a check that skips itself to stay green is not a check.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from planner_table import SUBSCRIPTION_CATALOG, subscription_members
 
+from metricqa.assistant.understanding.context import PlanningContext
+from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,3 +88,13 @@ def demo_con(demo_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = open_warehouse(demo_warehouse)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def sub_ctx(tmp_path_factory: pytest.TempPathFactory) -> PlanningContext:
+    """The subscription-business catalog of tests/planner_table.py (a second domain) as of 2026-11-20."""
+    root = tmp_path_factory.mktemp("subscription_catalog")
+    (root / "catalog.yaml").write_text(SUBSCRIPTION_CATALOG, encoding="utf-8")
+    return PlanningContext(
+        catalog=load_catalog(root), members=subscription_members(), as_of=date(2026, 11, 20)
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.assistant.semantic.plan import FilterOp, QueryPlan
 from metricqa.assistant.understanding.context import Planner, PlanningContext
 from metricqa.core.errors import UserFacingError
 from metricqa.retrieval.members import Member
@@ -64,7 +64,8 @@ def mismatches(result: QueryPlan | UserFacingError, case: dict[str, Any]) -> lis
     actual: dict[str, Any] = {
         "metrics": list(plan.metrics),
         "dimensions": list(plan.dimensions),
-        "filters": {f.dimension: list(f.values) for f in plan.filters},
+        "filters": {f.dimension: list(f.values) for f in plan.filters if f.op is not FilterOp.NOT_IN},
+        "excluded": {f.dimension: list(f.values) for f in plan.filters if f.op is FilterOp.NOT_IN},
         "time": [plan.time.start, plan.time.end],
         "grain": plan.time.grain.value,
         "partial": plan.time.partial,
@@ -72,6 +73,8 @@ def mismatches(result: QueryPlan | UserFacingError, case: dict[str, Any]) -> lis
         "order": [f"{o.by} {o.direction}" for o in plan.order],
         "limit": plan.limit,
         "intent": plan.intent.value,
+        "baseline": [plan.baseline_time.start, plan.baseline_time.end] if plan.baseline_time else None,
+        "having": [f"{h.metric} {h.value.value} {h.op.value} {h.number:g}" for h in plan.having],
     }
     for key, got in actual.items():
         if key in case and case[key] != got:
@@ -79,3 +82,77 @@ def mismatches(result: QueryPlan | UserFacingError, case: dict[str, Any]) -> lis
     if "assumption" in case and not any(case["assumption"] in a for a in plan.assumptions):
         out.append(f"assumption {case['assumption']!r} not in {plan.assumptions}")
     return out
+
+
+# ---- a second catalog of another domain: nothing in the planner is demo-specific -------------
+
+SUBSCRIPTION_CATALOG = """
+models:
+  - {id: subs, table: fact_subscription, alias: s, time: s.day, dimensions: {plan: s.plan_id, country: s.country}}
+measures:
+  - {id: mrr_amount, model: subs, agg: sum, expr: s.mrr}
+  - {id: churned, model: subs, agg: count_distinct, expr: s.sub_id, where: "s.churned"}
+  - {id: active, model: subs, agg: count_distinct, expr: s.sub_id, where: "s.active"}
+  - {id: mrr_goal, model: subs, agg: sum, expr: s.mrr_goal}
+metrics:
+  - id: mrr
+    type: simple
+    measure: mrr_amount
+    name: {en: MRR, zh: 月经常性收入}
+    synonyms: {en: [monthly recurring revenue, recurring revenue], zh: [月度经常性收入, 订阅收入]}
+    description: {en: Monthly recurring revenue., zh: 月经常性收入。}
+    definition: {en: Sum of MRR., zh: MRR 之和。}
+    owner: Finance
+    department: Finance
+    target: {metric: mrr_target}
+    examples: {en: [what is MRR this month], zh: [本月月经常性收入是多少]}
+  - id: mrr_target
+    type: simple
+    measure: mrr_goal
+    name: {en: MRR target, zh: MRR目标}
+    description: {en: Goal., zh: 目标。}
+    definition: {en: Goal., zh: 目标。}
+    owner: Finance
+    department: Finance
+  - id: churn_rate
+    type: ratio
+    numerator: churned
+    denominator: active
+    name: {en: Churn rate, zh: 流失率}
+    synonyms: {en: [churn, attrition], zh: [流失, 退订率]}
+    description: {en: Share of subscribers who churned., zh: 流失的订阅占比。}
+    definition: {en: Churned ÷ active., zh: 流失数 ÷ 活跃数。}
+    unit: ratio
+    direction: lower_is_better
+    owner: Growth
+    department: Growth
+    examples: {en: [churn rate by plan], zh: [各套餐流失率]}
+  - id: active_subscribers
+    type: simple
+    measure: active
+    name: {en: Active subscribers, zh: 活跃订阅数}
+    synonyms: {en: [subscribers, active subs], zh: [活跃用户数, 订阅用户]}
+    description: {en: Active subscriptions., zh: 活跃订阅。}
+    definition: {en: Count of active subscriptions., zh: 活跃订阅计数。}
+    unit: count
+    owner: Growth
+    department: Growth
+dimensions:
+  - {id: plan, name: {en: Plan, zh: 套餐}, synonyms: {en: [plans, tier], zh: [订阅套餐]}, table: dim_plan, key: plan_id,
+     join_key: plan_id, label: {en: plan_name, zh: plan_name_zh}}
+  - {id: country, name: {en: Country, zh: 国家}, synonyms: {en: [countries, market], zh: [市场]}, table: fact_subscription,
+     key: country, label: {en: country, zh: country}}
+roles:
+  - {id: exec, metrics: "*"}
+"""
+
+
+def subscription_members() -> dict[str, list[Member]]:
+    return {
+        "plan": [
+            Member("BASIC", "Basic", "基础版"),
+            Member("PRO", "Pro", "专业版"),
+            Member("ENT", "Enterprise", "企业版"),
+        ],
+        "country": [Member("DE", "Germany", "德国"), Member("JP", "Japan", "日本")],
+    }

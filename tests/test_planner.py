@@ -19,7 +19,6 @@ from metricqa.catalog.models import Synonyms
 from metricqa.core.errors import AmbiguousQuestionError, RefusalReason, UnsupportedQuestionError
 from metricqa.core.language import detect_language, normalize
 from metricqa.core.settings import Settings
-from metricqa.retrieval.members import Member
 
 AS_OF, CASES = load_cases()
 DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
@@ -158,82 +157,6 @@ def test_make_planner_and_plan_question(demo_ctx: PlanningContext) -> None:
 
 
 # ---- a second catalog of another domain: nothing in the planner is demo-specific -------------
-
-SUBSCRIPTION_CATALOG = """
-models:
-  - {id: subs, table: fact_subscription, alias: s, time: s.day, dimensions: {plan: s.plan_id, country: s.country}}
-measures:
-  - {id: mrr_amount, model: subs, agg: sum, expr: s.mrr}
-  - {id: churned, model: subs, agg: count_distinct, expr: s.sub_id, where: "s.churned"}
-  - {id: active, model: subs, agg: count_distinct, expr: s.sub_id, where: "s.active"}
-  - {id: mrr_goal, model: subs, agg: sum, expr: s.mrr_goal}
-metrics:
-  - id: mrr
-    type: simple
-    measure: mrr_amount
-    name: {en: MRR, zh: 月经常性收入}
-    synonyms: {en: [monthly recurring revenue, recurring revenue], zh: [月度经常性收入, 订阅收入]}
-    description: {en: Monthly recurring revenue., zh: 月经常性收入。}
-    definition: {en: Sum of MRR., zh: MRR 之和。}
-    owner: Finance
-    department: Finance
-    target: {metric: mrr_target}
-    examples: {en: [what is MRR this month], zh: [本月月经常性收入是多少]}
-  - id: mrr_target
-    type: simple
-    measure: mrr_goal
-    name: {en: MRR target, zh: MRR目标}
-    description: {en: Goal., zh: 目标。}
-    definition: {en: Goal., zh: 目标。}
-    owner: Finance
-    department: Finance
-  - id: churn_rate
-    type: ratio
-    numerator: churned
-    denominator: active
-    name: {en: Churn rate, zh: 流失率}
-    synonyms: {en: [churn, attrition], zh: [流失, 退订率]}
-    description: {en: Share of subscribers who churned., zh: 流失的订阅占比。}
-    definition: {en: Churned ÷ active., zh: 流失数 ÷ 活跃数。}
-    unit: ratio
-    direction: lower_is_better
-    owner: Growth
-    department: Growth
-    examples: {en: [churn rate by plan], zh: [各套餐流失率]}
-  - id: active_subscribers
-    type: simple
-    measure: active
-    name: {en: Active subscribers, zh: 活跃订阅数}
-    synonyms: {en: [subscribers, active subs], zh: [活跃用户数, 订阅用户]}
-    description: {en: Active subscriptions., zh: 活跃订阅。}
-    definition: {en: Count of active subscriptions., zh: 活跃订阅计数。}
-    unit: count
-    owner: Growth
-    department: Growth
-dimensions:
-  - {id: plan, name: {en: Plan, zh: 套餐}, synonyms: {en: [plans, tier], zh: [订阅套餐]}, table: dim_plan, key: plan_id,
-     join_key: plan_id, label: {en: plan_name, zh: plan_name_zh}}
-  - {id: country, name: {en: Country, zh: 国家}, synonyms: {en: [countries, market], zh: [市场]}, table: fact_subscription,
-     key: country, label: {en: country, zh: country}}
-roles:
-  - {id: exec, metrics: "*"}
-"""
-
-
-@pytest.fixture(scope="session")
-def sub_ctx(tmp_path_factory: pytest.TempPathFactory) -> PlanningContext:
-    root = tmp_path_factory.mktemp("subscription_catalog")
-    (root / "catalog.yaml").write_text(SUBSCRIPTION_CATALOG, encoding="utf-8")
-    members = {
-        "plan": [
-            Member("BASIC", "Basic", "基础版"),
-            Member("PRO", "Pro", "专业版"),
-            Member("ENT", "Enterprise", "企业版"),
-        ],
-        "country": [Member("DE", "Germany", "德国"), Member("JP", "Japan", "日本")],
-    }
-    return PlanningContext(catalog=load_catalog(root), members=members, as_of=date(2026, 11, 20))
-
 
 SUB_CASES = [
     ("MRR last month", {"metrics": ["mrr"], "time": [date(2026, 10, 1), date(2026, 10, 31)]}),

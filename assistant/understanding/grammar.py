@@ -30,7 +30,7 @@ Change = Literal["up", "down", "any"]
 
 # a number with an optional scale or percent sign, on folded text (digits, "40.5", "1,200", "100万", "2.5m")
 NUMBER_RE = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
+    r"(?<![a-z0-9.])(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
     r"(?P<unit>%|percent\b|pct\b|百分点|bn\b|billion\b|mm\b|m\b|million\b|k\b|thousand\b|千万|百万|万|亿|千)?"
 )
 ZH_PERCENT_RE = re.compile(r"百分之\s*(?P<num>\d+(?:\.\d+)?)")
@@ -127,11 +127,12 @@ def _exclusions(matches: Sequence[Match], text: str, vocab: Vocabulary, shape: S
     return excluded
 
 
-def _nearest_metric(matches: Sequence[Match], before: int) -> str | None:
-    named = [m for m in matches if m.of("metric") and m.end <= before]
-    if not named:
-        return None
-    return named[-1].of("metric")[0].entry
+def _nearest_metric(matches: Sequence[Match], at: int) -> str | None:
+    """The metric named closest to ``at`` (before it first: "revenue above 1M", then "more than 200 orders")."""
+    before = [m for m in matches if m.of("metric") and m.end <= at]
+    after = [m for m in matches if m.of("metric") and m.start >= at]
+    named = before[-1:] or after[:1]
+    return named[0].of("metric")[0].entry if named else None
 
 
 def _thresholds(matches: Sequence[Match], folded: str, shape: Shape) -> None:
@@ -155,6 +156,35 @@ def _thresholds(matches: Sequence[Match], folded: str, shape: Shape) -> None:
         shape.spans += [(comparator.start, comparator.end), (number.start, number.end)]
 
 
+CHANGES: tuple[tuple[str, Change], ...] = (("change_down", "down"), ("change_up", "up"), ("change", "any"))
+
+
+def _change(matches: Sequence[Match], vocab: Vocabulary) -> Change | None:
+    """A change word, alone or inside a comparison phrase ("同比增长", "环比下降")."""
+    kinds = {k for m in matches for k in m.kinds}
+    for kind, change in CHANGES:
+        if kind in kinds:
+            return change
+    for m in matches:
+        if m.of("comparison"):
+            for kind, change in CHANGES:
+                if any(p in m.text for p in vocab.lexicon.phrases[kind][kind] if has_cjk(p) or " " in p):
+                    return change
+    return None
+
+
+def _plural(matches: Sequence[Match]) -> bool:
+    """A question about several members: "哪些" / "all" / "list", or "which" with a plural dimension word
+    ("which regions", not "which region")."""
+    for m in matches:
+        if m.of("plural_which") and (has_cjk(m.text) or m.text in ("all", "list", "any")):
+            return True
+    asks = any(m.of("plural_which") for m in matches)
+    return asks and any(
+        m.of("dimension") and m.text.endswith("s") and not m.text.endswith("ss") for m in matches
+    )
+
+
 def read_shape(matches: Sequence[Match], text: str, folded: str, vocab: Vocabulary) -> tuple[Shape, set[int]]:
     """The shape slots of a question; also the ids of member matches that are exclusions, not filters.
 
@@ -167,11 +197,8 @@ def read_shape(matches: Sequence[Match], text: str, folded: str, vocab: Vocabula
         shape.share = True
     ranked = "rank" in kinds or "plural_which" in kinds
     if ranked:
-        for kind, change in (("change_down", "down"), ("change_up", "up"), ("change", "any")):
-            if kind in kinds:
-                shape.change = change  # type: ignore[assignment]
-                break
-    shape.plural = "plural_which" in kinds
+        shape.change = _change(matches, vocab)
+    shape.plural = _plural(matches)
     if "target_missed" in kinds:
         shape.target_list = "missed"
     elif "target_met" in kinds:

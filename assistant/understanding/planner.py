@@ -13,20 +13,25 @@ from datetime import date
 from typing import Any, Literal
 
 from metricqa.assistant.semantic.columns import ValueKind
+from metricqa.assistant.semantic.periods import baseline_range
 from metricqa.assistant.semantic.plan import (
     Comparison,
     Evidence,
     Filter,
+    FilterOp,
     Grain,
     Intent,
     OrderBy,
     QueryPlan,
+    Threshold,
+    ThresholdOp,
     TimeRange,
 )
 from metricqa.assistant.understanding.context import Planner, PlanningContext, Reading, note_fields
 from metricqa.assistant.understanding.followup import apply_followup, carry_into, is_followup
 from metricqa.assistant.understanding.grammar import (
     Shape,
+    Word,
     adjacent,
     after_group_word,
     explains,
@@ -35,8 +40,7 @@ from metricqa.assistant.understanding.grammar import (
 )
 from metricqa.assistant.understanding.timeparse import (
     EN_NUMBERS,
-    TimeMatch,
-    parse_time,
+    read_periods,
     span_label,
     this_month,
     trend_window,
@@ -103,10 +107,36 @@ def check_input(question: str, vocab: Vocabulary, catalog: Catalog, max_chars: i
 # ---- reading a question --------------------------------------------------------------------
 
 
-def _mask(text: str, tm: TimeMatch | None) -> str:
-    if tm is None:
-        return text
-    return text[: tm.start] + " " * (tm.end - tm.start) + text[tm.end :]
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _read_time(
+    question: str, folded: str, reading: Reading, ctx: PlanningContext, vocab: Vocabulary
+) -> tuple[str, list[Match]]:
+    """The periods (``timeparse.read_periods``), masked out of the text the vocabulary reads. A second
+    period that a comparison word already names ("vs last month", "同比") stays that comparison;
+    any other second period ("Q2 vs Q1", "5月和4月对比") is the baseline of a two-period comparison."""
+    periods = read_periods(question, ctx.as_of, reading.language)
+    reading.time = periods.primary
+    if reading.time:
+        reading.evidence.append(Evidence(text=reading.time.text, entry=reading.time.range.label, kind="time"))
+    base = periods.baseline
+    if base is not None:
+        masked = _mask(folded, [(reading.time.start, reading.time.end)] if reading.time else [])
+        matches = _resolve_target_words(vocab.match(masked), ctx.catalog)
+        if any(m.of("comparison") and _overlaps((m.start, m.end), (base.start, base.end)) for m in matches):
+            return masked, matches
+        reading.baseline = base
+        reading.evidence.append(Evidence(text=base.text, entry=base.range.label, kind="time"))
+    masked = _mask(folded, list(periods.spans))
+    return masked, _resolve_target_words(vocab.match(masked), ctx.catalog)
 
 
 def _metric_ids(match: Match) -> list[str]:
@@ -244,11 +274,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     language = detect_language(question)
     reading = Reading(language=language)
     folded = fold(question)
-    reading.time = parse_time(question, ctx.as_of, language)
-    if reading.time:
-        reading.evidence.append(Evidence(text=reading.time.text, entry=reading.time.range.label, kind="time"))
-    masked = _mask(folded, reading.time)
-    matches = _resolve_target_words(vocab.match(masked), ctx.catalog)
+    masked, matches = _read_time(question, folded, reading, ctx, vocab)
     for m in matches:
         ids = _metric_ids(m)
         if len(ids) == 1:
@@ -298,13 +324,15 @@ def _check_words(reading: Reading, matches: list[Match], text: str, ctx: Plannin
         if reading.metric_named and after_group_word(text, word, matches):
             dim = dimension_by_prefix(word.text, ctx.catalog)
             if dim is None:
-                raise bad_breakdown(word.text, reading, ctx)
+                raise bad_breakdown(phrase_from(word, reading.unaccounted, text), reading, ctx)
             reading.unaccounted.remove(word)
             reading.dimensions.append(dim.id)
             reading.note("note.phrase_read_as", phrase=word.text, name=dim.name.by_language())
     if not reading.unaccounted:
         return
     _explained_by_neighbours(reading, matches, text, ctx.catalog)
+    if not reading.unaccounted:
+        return
     compound = [
         (w, m)
         for w in reading.unaccounted
@@ -391,6 +419,16 @@ def dimension_by_prefix(word: str, catalog: Catalog) -> Dimension | None:
         if found:
             return next(iter(found.values())) if len(found) == 1 else None
     return None
+
+
+def phrase_from(first: Word, words: list[Word], text: str) -> str:
+    """``first`` and the unplaced words right after it ("by sales rep" → "sales rep")."""
+    phrase, end = [first.text], first.end
+    for w in words:
+        if w.start > end and not text[end : w.start].strip():
+            phrase.append(w.text)
+            end = w.end
+    return " ".join(phrase)
 
 
 def bad_breakdown(word: str, reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionError:
@@ -489,7 +527,8 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
     retrieval candidates."""
     found = from_examples(question, ctx, vocab)
     near_example = found is not None and found[1] >= 0.9 and not reading.lagged
-    if (reading.lagged or reading.comparison is Comparison.TARGET) and not near_example:
+    wants_target = reading.lagged or reading.target_list or reading.comparison is Comparison.TARGET
+    if wants_target and not near_example:
         if target_metric(reading, ctx):
             return
     if found:
@@ -513,6 +552,11 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
     if reading.vague and not reading.leftover:
         options = [metric_option(m) for m in key_metrics(ctx.catalog)]
         raise AmbiguousQuestionError(Message("clarify.which_metric", {"options": options}), options=options)
+    if reading.unaccounted:  # name the words instead of "no metric"
+        words = " ".join(w.text for w in reading.unaccounted)
+        raise unsupported(
+            ctx.catalog, RefusalReason.UNKNOWN_WORDS, Message("unsupported.unknown_words", {"words": words})
+        )
     raise unsupported(ctx.catalog, RefusalReason.NO_METRIC)
 
 
@@ -575,6 +619,51 @@ def lagged_order(
     return Comparison.PREVIOUS_PERIOD, OrderBy(metric=metric.id, value=ValueKind.DELTA, direction=direction)
 
 
+CHANGE_COMPARISONS = (Comparison.PREVIOUS_PERIOD, Comparison.SAME_PERIOD_LAST_YEAR, Comparison.OTHER_PERIOD)
+OPS = {"lt": ThresholdOp.LT, "le": ThresholdOp.LE, "gt": ThresholdOp.GT, "ge": ThresholdOp.GE}
+
+
+def plan_thresholds(reading: Reading, metric: Metric) -> tuple[Threshold, ...]:
+    """ "more than 200 orders", "margin below 40%", "under 70% of target" → row filters on the result."""
+    out = []
+    for phrase in reading.thresholds:
+        metric_id = phrase.metric if phrase.metric in reading.metrics else metric.id
+        value = ValueKind.RATIO if phrase.of_target else ValueKind.VALUE
+        if phrase.of_target:
+            reading.comparison = Comparison.TARGET
+        out.append(Threshold(metric=metric_id, value=value, op=OPS[phrase.op], number=phrase.number.value))
+    return tuple(out)
+
+
+def two_periods(
+    time: TimeRange, baseline: TimeRange, reading: Reading
+) -> tuple[Comparison, TimeRange | None]:
+    """ "A vs B": the comparison with B. When B is the period before A (or A a year back) it is that
+    comparison, like-for-like when A is still running ("this year so far vs last year" compares
+    the same days); otherwise any two periods (other_period)."""
+    for kind in (Comparison.SAME_PERIOD_LAST_YEAR, Comparison.PREVIOUS_PERIOD):
+        start, end = baseline_range(time, kind)
+        if start == baseline.start and end <= baseline.end:
+            if end < baseline.end:
+                span = {lang: span_label(start, end, lang) for lang in ("en", "zh")}
+                reading.note("note.like_for_like", span=span)
+            return kind, None
+    return Comparison.OTHER_PERIOD, baseline.model_copy(update={"grain": Grain.NONE})
+
+
+def change_order(
+    metric: Metric, reading: Reading, comparison: Comparison
+) -> tuple[Comparison, OrderBy, int | None]:
+    """ "grew the most" / "降得最多": rank by the change against the comparison period (the previous
+    period unless the question names another), largest rise or largest fall first."""
+    if comparison not in CHANGE_COMPARISONS:
+        comparison = Comparison.PREVIOUS_PERIOD
+    direction: Literal["asc", "desc"] = "asc" if reading.change == "down" else "desc"
+    reading.note("note.ranked_by_change")
+    limit = reading.limit or (None if reading.rank == "rank" else 1)
+    return comparison, OrderBy(metric=metric.id, value=ValueKind.DELTA, direction=direction), limit
+
+
 def rank_order(metric: Metric, reading: Reading) -> tuple[OrderBy, int | None]:
     kind = reading.rank or "desc"
     lower_better = metric.direction is Direction.LOWER_IS_BETTER
@@ -588,10 +677,17 @@ def rank_order(metric: Metric, reading: Reading) -> tuple[OrderBy, int | None]:
     return OrderBy(metric=metric.id, direction=direction), limit  # type: ignore[arg-type]
 
 
+def plan_filters(reading: Reading) -> tuple[Filter, ...]:
+    """Members named (IN) and members excluded ("excluding East", "除了华东": NOT IN)."""
+    named = [Filter(dimension=d, values=tuple(v)) for d, v in reading.filters.items()]
+    excluded = [Filter(dimension=d, op=FilterOp.NOT_IN, values=tuple(v)) for d, v in reading.excluded.items()]
+    return tuple(named + excluded)
+
+
 def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     catalog = ctx.catalog
     metric = catalog.metrics[reading.metrics[0]]
-    owner = target_owner(catalog, metric.id) if reading.lagged else None
+    owner = target_owner(catalog, metric.id) if reading.lagged or reading.target_list else None
     if owner is not None:
         reading.note("note.behind_target", owner=owner.name.by_language(), name=metric.name.by_language())
         reading.metrics[0] = owner.id
@@ -599,20 +695,43 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     time, default_note = plan_time(reading, ctx.as_of)
     if default_note and default_note not in reading.notes:
         reading.notes.append(default_note)
+    having = plan_thresholds(reading, metric)
     comparison = reading.comparison or Comparison.NONE
     if comparison is Comparison.TARGET and metric.target is None and not reading.lagged:
         comparison = Comparison.NONE
         reading.note("note.no_target", name=metric.name.by_language())
     dims, limit, intent = list(reading.dimensions), None, Intent.VALUE
     order: tuple[OrderBy, ...] = ()
-    if reading.lagged:
+    baseline_time = None
+    if reading.baseline is not None and reading.time is not None:
+        comparison, baseline_time = two_periods(time, reading.baseline.range, reading)
+    if (
+        reading.target_list
+        and reading.plural
+        and target_splits(catalog, metric, dims or metric.dimensions[:1])
+    ):
+        dims = dims or [default_dimension(metric, ctx, Message("clarify.lagging"))]
+        comparison, intent = Comparison.TARGET, Intent.BREAKDOWN
+        op = ThresholdOp.LT if reading.target_list == "missed" else ThresholdOp.GE
+        having += (Threshold(metric=metric.id, value=ValueKind.RATIO, op=op, number=1.0),)
+        order = (OrderBy(metric=metric.id, value=ValueKind.RATIO, direction="asc"),)
+        reading.note("note.every_member")
+    elif reading.lagged:
         dims = dims or [default_dimension(metric, ctx, Message("clarify.lagging"))]
         comparison, by = lagged_order(metric, reading, catalog, dims)
         order, limit, intent = (by,), reading.limit or 1, Intent.LAGGED
+    elif reading.change is not None:
+        dims = dims or [default_dimension(metric, ctx, Message("clarify.rank"))]
+        comparison, by, limit = change_order(metric, reading, comparison)
+        order, intent = (by,), Intent.RANK
     elif reading.rank:
         dims = dims or [default_dimension(metric, ctx, Message("clarify.rank"))]
         by, limit = rank_order(metric, reading)
         order, intent = (by,), Intent.RANK
+    elif reading.share:
+        if not dims and not reading.filters:
+            dims = [default_dimension(metric, ctx, Message("clarify.rank"))]
+        intent = Intent.SHARE
     elif time.grain is not Grain.NONE:
         intent = Intent.TREND
     elif dims:
@@ -620,12 +739,14 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     return QueryPlan(
         metrics=tuple(reading.metrics),
         dimensions=tuple(dims),
-        filters=tuple(Filter(dimension=d, values=tuple(v)) for d, v in reading.filters.items()),
+        filters=plan_filters(reading),
         time=time,
         comparison=comparison,
         order=order,
         limit=limit,
         intent=intent,
+        baseline_time=baseline_time,
+        having=having,
         **note_fields(reading.notes),
         confidence=round(reading.confidence, 2),
         evidence=tuple(reading.evidence),
