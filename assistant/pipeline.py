@@ -22,6 +22,7 @@ from metricqa.assistant.audit import AuditLog
 from metricqa.assistant.presentation.answer import Answer, Chart
 from metricqa.assistant.presentation.citations import cite
 from metricqa.assistant.presentation.lineage import lineage_json
+from metricqa.assistant.presentation.qualifiers import exclusion_phrase, scope_phrase
 from metricqa.assistant.presentation.narrative import (
     chart_title,
     filter_phrase,
@@ -47,6 +48,7 @@ from metricqa.core.errors import (
     AccessDeniedError,
     AmbiguousQuestionError,
     AssistantError,
+    RefusalReason,
     UnknownMetricError,
     UserFacingError,
     WarehouseError,
@@ -144,7 +146,9 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
         question=turn.question,
         language=lang,  # type: ignore[arg-type]
         status="answered",
-        answer=filter_phrase(turn.plan, assistant.members(), lang)
+        answer=scope_phrase(assistant.catalog, turn.asker, assistant.members(), lang)
+        + exclusion_phrase(turn.plan, assistant.members(), lang)
+        + filter_phrase(turn.plan, assistant.members(), lang)
         + narrate(turn.plan, fields, rows, assistant.catalog, lang),
         plan=turn.plan,
         sql=turn.compiled.sql,
@@ -171,7 +175,12 @@ def plan_assumptions(plan: QueryPlan, language: str) -> list[str]:
 def error_answer(assistant: Assistant, turn: Turn, error: UserFacingError) -> Answer:
     lang = turn.language
     options = getattr(error, "options", []) if isinstance(error, AmbiguousQuestionError) else []
-    text = narrate_clarify(options, lang) if options else narrate_refusal(error, lang)
+    # a question back about words the reader could not place names them (its message has the options)
+    named = error.reason in (RefusalReason.UNKNOWN_WORDS, RefusalReason.UNSUPPORTED_BREAKDOWN)
+    if options and not named:
+        text = narrate_clarify(options, lang)
+    else:
+        text = error.message_for(lang) if options else narrate_refusal(error, lang)
     return Answer(
         question=turn.question,
         language=lang,  # type: ignore[arg-type]
@@ -179,7 +188,7 @@ def error_answer(assistant: Assistant, turn: Turn, error: UserFacingError) -> An
         answer=text,
         plan=turn.plan,
         options=options,
-        reason=None if options else error.message_for(lang),
+        reason=error.message_for(lang) if named or not options else None,
         reason_code=error.reason,
         suggestions=error.suggestions,
         data_as_of=turn.as_of.isoformat(),

@@ -4,9 +4,11 @@
 suggestions) for:
 unknown metrics, draft or deprecated metrics, metrics the role may not see, unknown roles, row
 filters the asker has no scope for or that a metric's models cannot apply, unknown dimensions or
-members, dimensions a metric cannot be split by, a target comparison without a target, and an
-order by something the result will not have. ``compile_plan`` calls it, so nothing unapproved or
-unscoped can compile.
+members, dimensions a metric cannot be split by, a target comparison without a target, an
+order by something the result will not have, a comparison with another period that does not say
+which, a share of a metric that does not add up (or whose total lies outside the asker's scope),
+and a threshold on a figure the result will not have. ``compile_plan`` calls it, so nothing
+unapproved or unscoped can compile.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from sqlglot import exp
+
 from metricqa.assistant.semantic.columns import PERIOD, ValueKind, derived_name, key_name
-from metricqa.assistant.semantic.plan import Comparison, OrderBy, QueryPlan
-from metricqa.catalog.models import Catalog, Metric, Role, Status
-from metricqa.catalog.refs import base_measures, metric_inputs
+from metricqa.assistant.semantic.plan import Comparison, Intent, OrderBy, QueryPlan
+from metricqa.catalog.models import Aggregation, Catalog, Metric, MetricType, Role, Status
+from metricqa.catalog.refs import base_measures, metric_inputs, parse_expr
 from metricqa.core.asker import Asker
 from metricqa.core.errors import (
     AccessDeniedError,
@@ -285,17 +289,40 @@ def order_keys(plan: QueryPlan) -> set[str]:
     return keys | ({PERIOD} if plan.grain.value != "none" else set())
 
 
+SHARE_KINDS = (ValueKind.TOTAL, ValueKind.SHARE)
+
+
+def plan_kinds(plan: QueryPlan) -> list[ValueKind]:
+    """The figures the result has of each metric: its value, with a comparison its baseline (or
+    target), delta and ratio (attainment), and for a share its total and share."""
+    kinds = [ValueKind.VALUE]
+    if plan.comparison is not Comparison.NONE:
+        kinds += [k for k in ValueKind if k is not ValueKind.VALUE and k not in SHARE_KINDS]
+    if plan.intent is Intent.SHARE:
+        kinds += SHARE_KINDS
+    return kinds
+
+
+def figure_allowed(plan: QueryPlan, metric: str, kind: ValueKind) -> bool:
+    """Whether the result will have ``kind`` of ``metric`` (an order or a threshold may read it)."""
+    return metric in plan.metrics and kind in plan_kinds(plan)
+
+
+def figure_columns(plan: QueryPlan) -> list[str]:
+    """The names of every figure of every metric the result will have."""
+    return [derived_name(m, kind) for m in dict.fromkeys(plan.metrics) for kind in plan_kinds(plan)]
+
+
 def order_allowed(plan: QueryPlan, order: OrderBy) -> bool:
-    """A metric's value, a key column, or (with a comparison) any other figure of one of its metrics."""
-    if order.value is ValueKind.VALUE:
-        return order.metric in plan.metrics or order.metric in order_keys(plan)
-    return order.metric in plan.metrics and plan.comparison is not Comparison.NONE
+    """A metric's value, a key column, or (with a comparison or a share) another figure of a metric."""
+    if order.value is ValueKind.VALUE and order.metric in order_keys(plan):
+        return True
+    return figure_allowed(plan, order.metric, order.value)
 
 
 def order_columns(plan: QueryPlan) -> set[str]:
-    """Names ``OrderBy.by`` may spell: metrics, their comparison figures, ``period`` and the dimensions."""
-    kinds = list(ValueKind) if plan.comparison is not Comparison.NONE else [ValueKind.VALUE]
-    return order_keys(plan) | {derived_name(m, kind) for m in plan.metrics for kind in kinds}
+    """Names ``OrderBy.by`` may spell: metrics, their other figures, ``period`` and the dimensions."""
+    return order_keys(plan) | set(figure_columns(plan))
 
 
 def check_order(plan: QueryPlan) -> None:
@@ -307,6 +334,141 @@ def check_order(plan: QueryPlan) -> None:
                 reason=RefusalReason.BAD_ORDER,
                 suggestions=sorted(allowed),
                 details={"order": order.by},
+            )
+
+
+def check_periods(plan: QueryPlan) -> None:
+    """Both periods run forwards, and a comparison with another period says which (``baseline_time``)."""
+    if plan.comparison is Comparison.OTHER_PERIOD and plan.baseline_time is None:
+        raise InvalidPlanError(
+            Message("narrative_shapes.error.no_baseline_time"), reason=RefusalReason.BAD_PERIOD
+        )
+    for span in (plan.time, plan.baseline_time):
+        if span is not None and span.start > span.end:
+            raise InvalidPlanError(
+                Message("error.bad_period", {"start": span.start, "end": span.end}),
+                reason=RefusalReason.BAD_PERIOD,
+            )
+
+
+# --- shares -------------------------------------------------------------------------------------
+
+_AGGREGATION_KINDS = {Aggregation.AVG: "average", Aggregation.MIN: "minimum", Aggregation.MAX: "maximum"}
+
+
+def linear(node: exp.Expr) -> bool:
+    """A sum or difference of ids, each maybe scaled by a number (``revenue - cogs_amount``)."""
+    if isinstance(node, exp.Column | exp.Literal):
+        return True
+    if isinstance(node, exp.Paren | exp.Neg):
+        return linear(node.this)
+    if isinstance(node, exp.Add | exp.Sub):
+        return linear(node.this) and linear(node.expression)
+    if isinstance(node, exp.Mul):
+        sides = (node.this, node.expression)
+        return any(isinstance(x, exp.Literal) for x in sides) and all(linear(x) for x in sides)
+    if isinstance(node, exp.Div):
+        return isinstance(node.expression, exp.Literal) and linear(node.this)
+    return False
+
+
+def _ref_name(catalog: Catalog, ref: str) -> object:
+    return catalog.metrics[ref].name if ref in catalog.metrics else ref
+
+
+def non_additive(catalog: Catalog, ref: str, _seen: frozenset[str] = frozenset()) -> Message | None:
+    """Why a metric (or measure) does not add up across members, or None when it does: a sum, a
+    count, a distinct count (value and total then count distinct entities over the same rows, so a
+    share is the exact fraction of them in the member), or a sum or difference of such."""
+    if ref in catalog.measures:
+        kind = _AGGREGATION_KINDS.get(catalog.measures[ref].agg)
+        return Message(f"narrative_shapes.kind.{kind}") if kind else None
+    metric = catalog.metrics.get(ref)
+    if metric is None or ref in _seen:
+        return None
+    if metric.type is MetricType.RATIO:
+        parts = {
+            "numerator": _ref_name(catalog, metric.numerator or ""),
+            "denominator": _ref_name(catalog, metric.denominator or ""),
+        }
+        return Message("narrative_shapes.kind.ratio", parts)
+    if metric.type is MetricType.DERIVED:
+        if not linear(parse_expr(metric.expr or "")):
+            return Message("narrative_shapes.kind.formula", {"expr": metric.expr})
+    for part in metric_inputs(metric):
+        reason = non_additive(catalog, part, _seen | {ref})
+        if reason is not None:
+            return reason
+    return None
+
+
+RANKING_INTENTS = (Intent.RANK, Intent.LAGGED)
+
+
+def check_ranking_scope(plan: QueryPlan, catalog: Catalog, role: Role) -> None:
+    """A ranking across the members of a dimension a row filter fixes ("which region is highest" for a
+    regional manager, "where do I rank among reps") compares with rows the asker may not see: refused,
+    never answered as if the asker's one member were the whole field."""
+    if plan.intent not in RANKING_INTENTS and not plan.having:
+        return
+    scoped = [rf.dimension for rf in role.row_filters if rf.dimension in plan.dimensions]
+    if scoped:
+        dims = [catalog.dimensions[d].name for d in scoped]
+        raise AccessDeniedError(
+            Message("error.rank_outside_scope", {"role": role.id, "dimensions": dims}),
+            reason=RefusalReason.OUT_OF_SCOPE,
+            details={"role": role.id, "dimensions": scoped},
+        )
+
+
+def check_share(plan: QueryPlan, catalog: Catalog, role: Role) -> None:
+    """A share needs members to divide, a metric that adds up across them, no comparison, and a
+    total inside the asker's scope (a share over the dimension a row filter fixes is refused)."""
+    if plan.intent is not Intent.SHARE:
+        return
+    for metric_id in plan.metrics:
+        reason = non_additive(catalog, metric_id)
+        if reason is not None:
+            additive = [m for m in visible_metrics(catalog, role) if non_additive(catalog, m) is None]
+            raise InvalidPlanError(
+                Message(
+                    "narrative_shapes.error.share_not_additive",
+                    {**named(catalog.metrics[metric_id]), "kind": reason},
+                ),
+                suggestions=additive,
+                details={"metric": metric_id},
+            )
+    over = plan.share_dimensions
+    if not over:
+        raise InvalidPlanError(
+            Message(
+                "narrative_shapes.error.share_needs_members",
+                {"names": [catalog.metrics[m].name for m in plan.metrics]},
+            ),
+            suggestions=[d for d in catalog.dimensions if d in allowed_dimensions(catalog, plan.metrics[0])],
+        )
+    if plan.comparison is not Comparison.NONE:
+        raise InvalidPlanError(Message("narrative_shapes.error.share_compared"))
+    scoped = [rf.dimension for rf in role.row_filters if rf.dimension in over]
+    if scoped:
+        dims = [catalog.dimensions[d].name for d in scoped]
+        raise AccessDeniedError(
+            Message("narrative_shapes.error.share_outside_scope", {"role": role.id, "dimensions": dims}),
+            reason=RefusalReason.OUT_OF_SCOPE,
+            details={"role": role.id, "dimensions": scoped},
+        )
+
+
+def check_having(plan: QueryPlan) -> None:
+    """Each threshold reads a figure the result will have: a metric of the plan, and a baseline,
+    delta or ratio only with a comparison, a total or share only for a share."""
+    for threshold in plan.having:
+        if not figure_allowed(plan, threshold.metric, threshold.value):
+            allowed = figure_columns(plan)
+            raise InvalidPlanError(
+                Message("narrative_shapes.error.bad_threshold", {"by": threshold.by, "allowed": allowed}),
+                suggestions=allowed,
+                details={"threshold": threshold.by},
             )
 
 
@@ -322,9 +484,8 @@ def check_plan(
         check_members(plan, catalog, members)
     check_row_filters(plan, catalog, role, asker)
     check_split(plan, catalog)
+    check_share(plan, catalog, role)
+    check_ranking_scope(plan, catalog, role)
     check_order(plan)
-    if plan.time.start > plan.time.end:
-        raise InvalidPlanError(
-            Message("error.bad_period", {"start": plan.time.start, "end": plan.time.end}),
-            reason=RefusalReason.BAD_PERIOD,
-        )
+    check_having(plan)
+    check_periods(plan)

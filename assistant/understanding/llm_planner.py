@@ -29,6 +29,8 @@ from metricqa.assistant.semantic.plan import (
     Intent,
     OrderBy,
     QueryPlan,
+    Threshold,
+    ThresholdOp,
     TimeRange,
 )
 from metricqa.assistant.understanding.context import Planner, PlanningContext, note_fields, plan_notes
@@ -73,6 +75,7 @@ GRAIN_T: Any = literal(Grain)
 COMPARISON_T: Any = literal(Comparison)
 INTENT_T: Any = literal(Intent)
 FILTER_OP_T: Any = literal(FilterOp)
+THRESHOLD_OP_T: Any = literal(ThresholdOp)
 DERIVED = " / ".join(derived_name("<metric>", kind) for kind in ValueKind if kind is not ValueKind.VALUE)
 
 
@@ -91,6 +94,12 @@ class DraftOrder(_Base):
     direction: Direction = "desc"
 
 
+class DraftThreshold(_Base):
+    by: str = Field(description=f"the figure compared: a metric id, or {DERIVED}")
+    op: THRESHOLD_OP_T = Field(description="lt <, le <=, gt >, ge >=")
+    number: float = Field(description="the threshold; a rate or a share as a fraction (40% = 0.4)")
+
+
 def order_names(metric_ids: Iterable[str]) -> list[str]:
     """Every ``by`` an order may name: each metric's value and its other figures (those need a comparison)."""
     return [derived_name(m, kind) for m in metric_ids for kind in ValueKind]
@@ -104,6 +113,11 @@ def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseMod
     by_t: Any = literal(order_names(metric_ids))
     order = create_model(
         "DraftOrder", __base__=DraftOrder, by=(by_t, Field(description=f"a metric id, or {DERIVED}"))
+    )
+    threshold = create_model(
+        "DraftThreshold",
+        __base__=DraftThreshold,
+        by=(by_t, Field(description=f"the figure compared: a metric id, or {DERIVED}")),
     )
     return create_model(
         TOOL_NAME,
@@ -119,7 +133,19 @@ def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseMod
         end=(date | None, Field(None, description="last day, ISO date, inclusive")),
         grain=(GRAIN_T, "none"),
         comparison=(COMPARISON_T, "none"),
+        baseline_start=(
+            date | None,
+            Field(None, description="comparison other_period only: first day of the period compared with"),
+        ),
+        baseline_end=(
+            date | None,
+            Field(None, description="comparison other_period only: last day of the period compared with"),
+        ),
         order=(list[order], []),  # type: ignore[valid-type]
+        having=(
+            list[threshold],  # type: ignore[valid-type]
+            Field([], description="keep only the rows meeting every threshold (e.g. more than 200 orders)"),
+        ),
         limit=(int | None, None),
         intent=(INTENT_T, "value"),
         assumptions=(list[str], []),
@@ -174,11 +200,44 @@ def check_draft(draft: BaseModel, ctx: PlanningContext) -> list[str]:
         metric, _ = parse_name(o.by)
         if metric not in d.metrics:
             problems.append(f"order by `{o.by}`: must be one of the plan's metrics, optionally with a suffix")
+    for t in d.having:
+        metric, _ = parse_name(t.by)
+        if metric not in d.metrics:
+            problems.append(
+                f"threshold on `{t.by}`: must be one of the plan's metrics, optionally with a suffix"
+            )
+    problems += baseline_problems(d, ctx)
     if (d.start is None) != (d.end is None) or (d.start and d.end and d.start > d.end):
         problems.append("`start` and `end` must both be set (start <= end) or both be empty")
     if d.end is not None and d.end > ctx.as_of:
         problems.append(f"`end` is after the data's as-of date {ctx.as_of}")
     return problems
+
+
+def baseline_problems(d: Any, ctx: PlanningContext) -> list[str]:
+    """comparison other_period needs both baseline dates, in order, not after the as-of date."""
+    if d.comparison != Comparison.OTHER_PERIOD.value:
+        return []
+    start, end = d.baseline_start, d.baseline_end
+    if start is None or end is None or start > end:
+        return ["comparison other_period needs `baseline_start` <= `baseline_end`, the period compared with"]
+    if end > ctx.as_of:
+        return [f"`baseline_end` is after the data's as-of date {ctx.as_of}"]
+    return []
+
+
+def draft_baseline(d: Any) -> TimeRange | None:
+    """The period compared with under other_period (the baseline dates are ignored otherwise)."""
+    if d.comparison != Comparison.OTHER_PERIOD.value or d.baseline_start is None or d.baseline_end is None:
+        return None
+    start, end = d.baseline_start, d.baseline_end
+    label, label_zh = span_label(start, end, "en"), span_label(start, end, "zh")
+    return TimeRange(start=start, end=end, grain=Grain(d.grain), label=label, label_zh=label_zh)
+
+
+def draft_threshold(by: str, op: str, number: float) -> Threshold:
+    metric, value = parse_name(by)
+    return Threshold(metric=metric, value=value, op=ThresholdOp(op), number=number)
 
 
 def draft_time(d: Any, question: str, ctx: PlanningContext) -> tuple[TimeRange, list[Message]]:
@@ -227,7 +286,9 @@ def draft_to_plan(draft: BaseModel, question: str, ctx: PlanningContext) -> Quer
         ),
         time=time,
         comparison=Comparison(d.comparison),
+        baseline_time=draft_baseline(d),
         order=tuple(draft_order(o.by, o.direction) for o in d.order),
+        having=tuple(draft_threshold(t.by, t.op, t.number) for t in d.having),
         limit=d.limit if d.limit and d.limit > 0 else None,
         intent=Intent(d.intent),
         **note_fields(draft_notes(d) + notes),

@@ -9,6 +9,7 @@ metric, role) is not checked here: the validator does that.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any, Literal
 
@@ -333,6 +334,14 @@ def _check_words(reading: Reading, matches: list[Match], text: str, ctx: Plannin
     _explained_by_neighbours(reading, matches, text, ctx.catalog)
     if not reading.unaccounted:
         return
+    negations = [m for m in matches if m.of("negation")]
+    for word in reading.unaccounted:  # "excluding Japan" where no member is called Japan: never ignored
+        if any(n.end <= word.start and not text[n.end : word.start].strip(" the") for n in negations):
+            raise AmbiguousQuestionError(
+                Message("clarify.unknown_member", {"word": word.text}),
+                options=[],
+                reason=RefusalReason.UNKNOWN_WORDS,
+            )
     compound = [
         (w, m)
         for w in reading.unaccounted
@@ -405,6 +414,14 @@ def _explained_by_neighbours(reading: Reading, matches: list[Match], text: str, 
     ]
 
 
+def _shares_start(word: str, name: str) -> bool:
+    """English: ``word`` starts ``name`` ("cust" → "customer segment"); Chinese (no word breaks): they
+    start with the same two or more characters ("销售里" and "销售代表")."""
+    if has_cjk(word):
+        return len(os.path.commonprefix([word, name])) >= 2
+    return name.startswith(word)
+
+
 def dimension_by_prefix(word: str, catalog: Catalog) -> Dimension | None:
     """The one dimension whose name or synonym starts with ``word`` ("各销售" → 销售代表), if exactly one."""
     if len(word) < (2 if has_cjk(word) else 4):
@@ -414,7 +431,7 @@ def dimension_by_prefix(word: str, catalog: Catalog) -> Dimension | None:
             d.id: d
             for d in catalog.dimensions.values()
             for name in names(d)
-            if name and fold(name).startswith(word) and fold(name) != word
+            if name and fold(name) != word and _shares_start(word, fold(name))
         }
         if found:
             return next(iter(found.values())) if len(found) == 1 else None

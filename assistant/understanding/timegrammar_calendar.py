@@ -215,7 +215,7 @@ def finish(hit: Hit, as_of: date, grain: Grain = Grain.NONE) -> TimeRange:
     clipped = is_clipped(hit, as_of)
     partial = clipped if hit.partial is None else hit.partial
     en, zh = hit.label_en, hit.label_zh
-    if clipped and en and hit.partial is None:
+    if clipped and en and hit.partial is None and hit.named:
         en += f" so far (to {fmt_day(as_of, 'en', False)})"
         zh += f"(截至{fmt_day(as_of, 'zh', False)})"
     if not hit.named:
