@@ -170,9 +170,11 @@ def score_case(
         plan_ok = bool(metrics_ok) and dims_ok
     execution_ok, detail = None, ""
     if gold is not None:
-        execution_ok, detail = (
-            rows_match(gold, answer.rows, case.ordered) if status_ok else (False, "not answered")
-        )
+        if answer.status == "answered":
+            execution_ok, detail = rows_match(gold, answer.rows, case.ordered)
+        elif not status_ok:
+            execution_ok, detail = False, "not answered"
+        # an acceptable refusal or question back has no rows to compare
     scope: dict[str, Any] = dict(case.expected_member_scope or case.scope)
     leak = leaked(answer, scope)
     passed = status_ok and metrics_ok is not False and execution_ok is not False and not leak

@@ -10,6 +10,7 @@ metric, role) is not checked here: the validator does that.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -701,6 +702,69 @@ def plan_filters(reading: Reading) -> tuple[Filter, ...]:
     return tuple(named + excluded)
 
 
+@dataclass
+class Slots:
+    """The plan's shape slots as the question shapes fill them (``build_plan``)."""
+
+    comparison: Comparison
+    dims: list[str]
+    order: tuple[OrderBy, ...] = ()
+    limit: int | None = None
+    intent: Intent = Intent.VALUE
+    having: tuple[Threshold, ...] = ()
+
+
+def _target_list(reading: Reading, metric: Metric, ctx: PlanningContext, slots: Slots) -> bool:
+    """ "which regions missed target": every member below (or at/above) its target, not only the worst."""
+    first_dim = slots.dims or list(metric.dimensions or [])[:1]
+    if not (reading.target_list and reading.plural and target_splits(ctx.catalog, metric, first_dim)):
+        return False
+    slots.dims = slots.dims or [default_dimension(metric, ctx, Message("clarify.lagging"))]
+    slots.comparison, slots.intent = Comparison.TARGET, Intent.BREAKDOWN
+    op = ThresholdOp.LT if reading.target_list == "missed" else ThresholdOp.GE
+    slots.having += (Threshold(metric=metric.id, value=ValueKind.RATIO, op=op, number=1.0),)
+    slots.order = (OrderBy(metric=metric.id, value=ValueKind.RATIO, direction="asc"),)
+    reading.note("note.every_member")
+    return True
+
+
+def _ranking(reading: Reading, metric: Metric, ctx: PlanningContext, slots: Slots) -> bool:
+    """Lagged (the worst member), rank by change ("grew the most") or rank by level ("top 3")."""
+    if not (reading.lagged or reading.change is not None or reading.rank):
+        return False
+    what = Message("clarify.lagging" if reading.lagged else "clarify.rank")
+    slots.dims = slots.dims or [default_dimension(metric, ctx, what)]
+    if reading.lagged:
+        slots.comparison, by = lagged_order(metric, reading, ctx.catalog, slots.dims)
+        slots.limit, slots.intent = reading.limit or 1, Intent.LAGGED
+    elif reading.change is not None:
+        slots.comparison, by, slots.limit = change_order(metric, reading, slots.comparison)
+        slots.intent = Intent.RANK
+    else:
+        by, slots.limit = rank_order(metric, reading)
+        slots.intent = Intent.RANK
+    slots.order = (by,)
+    return True
+
+
+def _listing(reading: Reading, metric: Metric, ctx: PlanningContext, time: TimeRange, slots: Slots) -> None:
+    """Share of total, a series, or a breakdown (several members of one dimension are shown each)."""
+    if reading.share:
+        if not slots.dims and not reading.filters:
+            slots.dims = [default_dimension(metric, ctx, Message("clarify.rank"))]
+        slots.intent = Intent.SHARE
+        return
+    if time.grain is not Grain.NONE:
+        slots.intent = Intent.TREND
+        return
+    several = [d for d, keys in reading.filters.items() if len(keys) > 1 and d not in slots.dims]
+    slots.dims += several if not slots.dims else []
+    slots.intent = Intent.BREAKDOWN if slots.dims else Intent.VALUE
+
+
+SHAPES = (_target_list, _ranking)  # tried in order; the first that fits fills the slots
+
+
 def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     catalog = ctx.catalog
     metric = catalog.metrics[reading.metrics[0]]
@@ -717,53 +781,23 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     if comparison is Comparison.TARGET and metric.target is None and not reading.lagged:
         comparison = Comparison.NONE
         reading.note("note.no_target", name=metric.name.by_language())
-    dims, limit, intent = list(reading.dimensions), None, Intent.VALUE
-    order: tuple[OrderBy, ...] = ()
     baseline_time = None
     if reading.baseline is not None and reading.time is not None:
         comparison, baseline_time = two_periods(time, reading.baseline.range, reading)
-    if (
-        reading.target_list
-        and reading.plural
-        and target_splits(catalog, metric, dims or metric.dimensions[:1])
-    ):
-        dims = dims or [default_dimension(metric, ctx, Message("clarify.lagging"))]
-        comparison, intent = Comparison.TARGET, Intent.BREAKDOWN
-        op = ThresholdOp.LT if reading.target_list == "missed" else ThresholdOp.GE
-        having += (Threshold(metric=metric.id, value=ValueKind.RATIO, op=op, number=1.0),)
-        order = (OrderBy(metric=metric.id, value=ValueKind.RATIO, direction="asc"),)
-        reading.note("note.every_member")
-    elif reading.lagged:
-        dims = dims or [default_dimension(metric, ctx, Message("clarify.lagging"))]
-        comparison, by = lagged_order(metric, reading, catalog, dims)
-        order, limit, intent = (by,), reading.limit or 1, Intent.LAGGED
-    elif reading.change is not None:
-        dims = dims or [default_dimension(metric, ctx, Message("clarify.rank"))]
-        comparison, by, limit = change_order(metric, reading, comparison)
-        order, intent = (by,), Intent.RANK
-    elif reading.rank:
-        dims = dims or [default_dimension(metric, ctx, Message("clarify.rank"))]
-        by, limit = rank_order(metric, reading)
-        order, intent = (by,), Intent.RANK
-    elif reading.share:
-        if not dims and not reading.filters:
-            dims = [default_dimension(metric, ctx, Message("clarify.rank"))]
-        intent = Intent.SHARE
-    elif time.grain is not Grain.NONE:
-        intent = Intent.TREND
-    elif dims:
-        intent = Intent.BREAKDOWN
+    slots = Slots(comparison=comparison, dims=list(reading.dimensions), having=having)
+    if not any(shape(reading, metric, ctx, slots) for shape in SHAPES):
+        _listing(reading, metric, ctx, time, slots)
     return QueryPlan(
         metrics=tuple(reading.metrics),
-        dimensions=tuple(dims),
+        dimensions=tuple(slots.dims),
         filters=plan_filters(reading),
         time=time,
-        comparison=comparison,
-        order=order,
-        limit=limit,
-        intent=intent,
+        comparison=slots.comparison,
+        order=slots.order,
+        limit=slots.limit,
+        intent=slots.intent,
         baseline_time=baseline_time,
-        having=having,
+        having=slots.having,
         **note_fields(reading.notes),
         confidence=round(reading.confidence, 2),
         evidence=tuple(reading.evidence),
