@@ -7,14 +7,17 @@
   per bar when compared with target; the baseline as a second bar for period comparisons;
 - two metrics by a dimension → grouped bars (same unit) or bars + points on twin axes;
 - three or more counts asked together as one value → funnel;
-- a single number (or a few) → a KPI card.
+- a single number (or a few) → a KPI card;
+- a share (intent share) → sorted bars of the shares (a KPI card of the share for one member);
+- a threshold (``having``) → the breakdown's bars, the threshold named in the subtitle;
+- two periods (comparison other_period) → as previous_period, the baseline named by its period.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from metricqa.assistant.presentation.formatting import period_label, point_label
@@ -25,6 +28,7 @@ from metricqa.assistant.presentation.narrative import (
     make_view,
     ordered_records,
 )
+from metricqa.assistant.presentation.narrative_shapes import compared_period, say, threshold_note
 from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, Columns
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Unit
@@ -96,8 +100,11 @@ def choose_chart(
         return None
     if view.has_period and len({view.bucket(r) for r in view.records}) > 1:
         return line_chart(view)
+    if plan.intent is Intent.SHARE and view.column(view.metrics[0], ColumnRole.SHARE):
+        return share_chart(view)
     if view.dims and len(view.records) > 1:
-        return bar_chart(view) if len(view.metrics) == 1 else multi_bar_chart(view)
+        spec = bar_chart(view) if len(view.metrics) == 1 else multi_bar_chart(view)
+        return replace(spec, notes=(*spec.notes, threshold_note(view))) if plan.having else spec
     if is_funnel(view):
         return funnel_chart(view)
     return kpi_card(view)
@@ -128,6 +135,8 @@ def baseline_name(view: View) -> str:
         return "目标" if zh else "Target"
     if comp is Comparison.SAME_PERIOD_LAST_YEAR:
         return "去年同期" if zh else "Same period last year"
+    if comp is Comparison.OTHER_PERIOD:
+        return compared_period(view.plan, view.language) or ""
     return "上期" if zh else "Previous period"
 
 
@@ -266,6 +275,32 @@ def multi_bar_chart(view: View) -> ChartSpec:
         series_for(view, second, [view.value(r, second) for r in records], axis=1),
     )
     return ChartSpec("twin_bar", labels, series, view.period, False, highlight=highlight, highlight_kind=kind)
+
+
+# ---- shares ----------------------------------------------------------------------------------
+
+
+def share_chart(view: View) -> ChartSpec:
+    """Sorted bars of each member's share (a fraction, drawn as %); one member's share as a KPI card."""
+    m = view.metrics[0]
+    share_col = view.column(m, ColumnRole.SHARE) or ""
+    records = [r for r in view.records if as_number(r.get(share_col)) is not None]
+    name = say(view, "chart_share", name=view.name(m))
+    series = Series(name, (), Unit.RATIO.value)
+    if not view.dims or len(records) <= 1:
+        values = tuple(as_number(r.get(share_col)) for r in records[:1])
+        subtitle = f"{view.member(records[0])} · {view.period}" if view.dims and records else view.period
+        return ChartSpec("kpi", (name,), (replace(series, values=values or (None,)),), subtitle, notes=("",))
+    records.sort(key=lambda r: as_number(r.get(share_col)) or 0.0, reverse=True)
+    notes: tuple[str, ...] = ()
+    if len(records) > MAX_BARS:
+        notes = (f"前{MAX_BARS}名" if view.language == "zh" else f"top {MAX_BARS} of {len(records)}",)
+        records = records[:MAX_BARS]
+    labels = tuple(view.member(r) for r in records)
+    values = tuple(as_number(r.get(share_col)) for r in records)
+    return ChartSpec(
+        "bar", labels, (replace(series, values=values),), view.period, _wide(labels), notes=notes
+    )
 
 
 # ---- funnel and KPI --------------------------------------------------------------------------

@@ -16,7 +16,8 @@ its target and value ÷ target (ratio) under comparison=target, the dimension's 
 label, and the period start of a series.
 
 Firings are recorded in a JSON-lines state file (append + fsync) keyed by (rule, member, period),
-so one alert fires once per period however often the job runs.
+so one alert fires once per period however often the job runs. A firing says what happened as a
+``Message`` (``alert.*`` in the message catalog), rendered where it is shown.
 """
 
 from __future__ import annotations
@@ -35,15 +36,17 @@ from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, find
 from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, Intent, QueryPlan, TimeRange
 from metricqa.assistant.service import AskService
+from metricqa.assistant.understanding.context import note_fields
 from metricqa.catalog.models import AlertRule, Catalog
 from metricqa.core.asker import Asker
 from metricqa.core.errors import InvalidPlanError, UserFacingError
-from metricqa.core.messages import Message
+from metricqa.core.messages import DEFAULT_LANGUAGE, PACKAGED, Message, MessageCatalog, render
 from metricqa.core.settings import Settings
 from metricqa.integrations.slack_app import _default_service, post_answer
 from metricqa.integrations.slack_blocks import alert_header, metric_units
 
 STATE_FILE = "alerts_state.jsonl"
+LANGUAGE = DEFAULT_LANGUAGE  # rules are asked, answered, posted and reported in English
 
 
 @dataclass(frozen=True)
@@ -61,15 +64,18 @@ class AlertFiring:
     observed: float  # what the condition compared: the value, the attainment ratio, or the z-score
     threshold: float
     partial: bool
-    message: str
-    message_zh: str
+    message: Message  # the firing in words: alert.<condition> with its numbers
     fired_at: str = ""
 
     def key(self) -> tuple[str, str, str]:
         return (self.rule_id, self.member or "", self.period)
 
+    def text(self, language: str = LANGUAGE, messages: MessageCatalog = PACKAGED) -> str:
+        return messages.render(self.message, language)
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The state file's line: every field (the message as id and params) and its English text."""
+        return {**asdict(self), "text": self.text()}
 
 
 PostFn = Callable[[str, Answer, AlertFiring], None]
@@ -130,7 +136,7 @@ def _member_filters(rule: AlertRule) -> tuple[Filter, ...]:
 def latest_plan(rule: AlertRule, as_of: date) -> QueryPlan:
     """The metric in the period containing ``as_of`` (partial up to ``as_of``), per member."""
     start, end = period_bounds(as_of, rule.grain)
-    label = period_label(start, rule.grain)
+    label = Message("alert.period_to", {"period": period_label(start, rule.grain), "as_of": as_of})
     comparison = Comparison.TARGET if rule.condition.kind == "attainment_below" else Comparison.NONE
     return QueryPlan(
         metrics=(rule.metric,),
@@ -139,15 +145,19 @@ def latest_plan(rule: AlertRule, as_of: date) -> QueryPlan:
         time=TimeRange(
             start=start,
             end=min(end, as_of),
-            label=f"{label} (to {as_of})",
-            label_zh=f"{label}(截至 {as_of})",
+            label=render(label, "en"),
+            label_zh=render(label, "zh"),
             partial=end > as_of,
         ),
         comparison=comparison,
         intent=Intent.BREAKDOWN if rule.dimension else Intent.VALUE,
-        assumptions=(f"alert rule {rule.id}",),
-        assumptions_zh=(f"预警规则 {rule.id}",),
+        **_rule_note(rule),
     )
+
+
+def _rule_note(rule: AlertRule) -> dict[str, Any]:
+    """The plan's notes (and their en/zh assumptions): which alert rule asked."""
+    return note_fields([Message("alert.rule_note", {"rule": rule.id})])
 
 
 def series_plan(rule: AlertRule, as_of: date) -> QueryPlan:
@@ -163,8 +173,7 @@ def series_plan(rule: AlertRule, as_of: date) -> QueryPlan:
         filters=_member_filters(rule),
         time=TimeRange(start=first, end=end, grain=Grain(rule.grain), label=label, label_zh=label),
         intent=Intent.TREND,
-        assumptions=(f"alert rule {rule.id}",),
-        assumptions_zh=(f"预警规则 {rule.id}",),
+        **_rule_note(rule),
     )
 
 
@@ -312,33 +321,31 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.1%}" if unit == "ratio" else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def describe_hit(rule: AlertRule, hit: Hit, period: str, unit: str) -> tuple[str, str]:
-    """The firing in words, en and zh."""
-    who = f"{rule.metric}" + (
-        f" for {rule.dimension}={hit.point.label or hit.point.member}" if rule.dimension else ""
-    )
-    who_zh = f"{rule.metric}" + (
-        f"({rule.dimension}={hit.point.label or hit.point.member})" if rule.dimension else ""
+def describe_hit(rule: AlertRule, hit: Hit, period: str, unit: str) -> Message:
+    """The firing in words: ``alert.<condition>`` with the member, the period and the numbers."""
+    member = hit.point.label or hit.point.member
+    who = (
+        Message("alert.who_member", {"metric": rule.metric, "dimension": rule.dimension, "member": member})
+        if rule.dimension
+        else Message("alert.who", {"metric": rule.metric})
     )
     k, t = rule.condition.kind, rule.condition.threshold
     if k == "attainment_below":
-        return (
-            f"{who}: target attainment {hit.observed:.1%} is below {t:.0%} in {period}",
-            f"{who_zh}:{period} 目标完成率 {hit.observed:.1%},低于 {t:.0%}",
-        )
+        numbers: dict[str, Any] = {"observed": hit.observed, "threshold": t}
+        return Message("alert.attainment_below", {"who": who, "period": period, **numbers})
     if k == "change_sigma":
-        side, side_zh = ("above", "高于") if hit.observed > 0 else ("below", "低于")
-        mean = _fmt(hit.mean, unit)
-        return (
-            f"{who}: {_fmt(hit.point.value, unit)} in {period} is {abs(hit.observed):.1f}σ {side} "
-            f"its trailing {rule.condition.trailing_periods}-period mean {mean} (limit {t:g}σ)",
-            f"{who_zh}:{period} 为 {_fmt(hit.point.value, unit)},{side_zh}前 {rule.condition.trailing_periods} 期均值 "
-            f"{mean} {abs(hit.observed):.1f} 个标准差(阈值 {t:g}σ)",
-        )
-    word, word_zh = ("above", "高于") if k == "above" else ("below", "低于")
-    return (
-        f"{who}: {_fmt(hit.observed, unit)} is {word} {_fmt(t, unit)} in {period}",
-        f"{who_zh}:{period} 为 {_fmt(hit.observed, unit)},{word_zh} {_fmt(t, unit)}",
+        numbers = {
+            "value": _fmt(hit.point.value, unit),
+            "sigma": abs(hit.observed),
+            "periods": rule.condition.trailing_periods,
+            "mean": _fmt(hit.mean, unit),
+            "limit": t,
+        }
+        sigma_id = "alert.sigma_above" if hit.observed > 0 else "alert.sigma_below"
+        return Message(sigma_id, {"who": who, "period": period, **numbers})
+    numbers = {"observed": _fmt(hit.observed, unit), "threshold": _fmt(t, unit)}
+    return Message(
+        "alert.above" if k == "above" else "alert.below", {"who": who, "period": period, **numbers}
     )
 
 
@@ -348,7 +355,9 @@ def describe_hit(rule: AlertRule, hit: Hit, period: str, unit: str) -> tuple[str
 
 
 def _question(rule: AlertRule) -> str:
-    return rule.description.en if rule.description else f"alert {rule.id}: {rule.metric}"
+    if rule.description:
+        return rule.description.get(LANGUAGE)
+    return render("alert.question", LANGUAGE, rule=rule.id, metric=rule.metric)
 
 
 def evaluate_rule(
@@ -357,7 +366,7 @@ def evaluate_rule(
     """Run one rule's plan as its role and return the answer with every firing (state not consulted)."""
     plan = plan_for(rule, catalog, as_of)
     asker = Asker(role=rule.role, user=f"alert:{rule.id}")
-    answer = service.run_plan(plan, asker, language="en", question=_question(rule), chart_dir=chart_dir)
+    answer = service.run_plan(plan, asker, language=LANGUAGE, question=_question(rule), chart_dir=chart_dir)
     if answer.status != "answered":
         not_answered = {"rule": rule.id, "status": answer.status, "reason": answer.reason or answer.answer}
         raise InvalidPlanError(Message("error.alert_not_answered", not_answered))
@@ -374,7 +383,6 @@ def evaluate_rule(
     unit = catalog.metrics[rule.metric].unit.value
     firings = []
     for hit in hits:
-        message, message_zh = describe_hit(rule, hit, period, unit)
         firings.append(
             AlertFiring(
                 rule_id=rule.id,
@@ -388,8 +396,7 @@ def evaluate_rule(
                 observed=hit.observed,
                 threshold=rule.condition.threshold,
                 partial=partial,
-                message=message,
-                message_zh=message_zh,
+                message=describe_hit(rule, hit, period, unit),
             )
         )
     return answer, firings
@@ -460,7 +467,7 @@ def run_alerts(
         try:
             answer, firings = evaluate_rule(service, catalog, rule, as_of, settings.resolved_chart_dir())
         except UserFacingError as exc:
-            say(f"{rule.id}: skipped: {exc.message}")
+            say(render("alert.skipped", LANGUAGE, rule=rule.id, reason=exc.message))
             continue
         for firing in firings:
             if state.seen(firing):
@@ -469,7 +476,7 @@ def run_alerts(
             try:
                 post(rule.channel, answer, firing)
             except Exception as exc:  # noqa: BLE001 - one failed post must not stop the other alerts
-                say(f"{rule.id}: posting to {rule.channel} failed: {exc}")
+                say(render("alert.post_failed", LANGUAGE, rule=rule.id, channel=rule.channel, error=exc))
                 continue
             if record:
                 state.record(firing)
@@ -490,14 +497,16 @@ def slack_poster(client: Any, units: Mapping[str, str] | None = None) -> PostFn:
     """Post a firing to its channel through the one Slack formatter: header, narrative, table, citations, chart."""
 
     def post(channel: str, answer: Answer, firing: AlertFiring) -> None:
-        header = alert_header(f"{firing.rule_id}: {firing.message}")
+        header = alert_header(
+            render("alert.title", answer.language, rule=firing.rule_id, message=firing.message)
+        )
         post_answer(client, channel, answer, units=units, header=header)
 
     return post
 
 
 def print_poster(channel: str, answer: Answer, firing: AlertFiring) -> None:
-    print(f"[dry run] would post to {channel}: {firing.message}")
+    print(render("alert.dry_run", LANGUAGE, channel=channel, message=firing.message))
 
 
 def alerts_cli(
@@ -505,7 +514,7 @@ def alerts_cli(
 ) -> int:
     """``metricqa alerts run [--as-of] [--dry-run]``: 0 when every rule ran, 1 when one was skipped, 2 on set-up errors."""
     if not dry_run and not settings.slack_bot_token:
-        print("Set METRICQA_SLACK_BOT_TOKEN to post alerts, or use --dry-run.", file=sys.stderr)
+        print(render("alert.no_token", LANGUAGE), file=sys.stderr)
         return 2
 
     service = service or _default_service(settings)
@@ -524,6 +533,7 @@ def alerts_cli(
     day = as_of or service.as_of()
     firings = run_alerts(service, service.catalog, settings, day, post, record=not dry_run, report=report)
     for f in firings:
-        print(f"{f.rule_id}\t{f.member or '-'}\t{f.period}\t{f.message}")
-    print(f"{len(firings)} alert(s) fired for {day} across {len(service.catalog.alerts)} rule(s).")
+        print(f"{f.rule_id}\t{f.member or '-'}\t{f.period}\t{f.text()}")
+    rules = len(service.catalog.alerts)
+    print(render("alert.summary", LANGUAGE, fired=len(firings), day=day, rules=rules))
     return 1 if problems else 0

@@ -39,6 +39,7 @@ from metricqa.integrations.slack_blocks import (
     CLARIFY_ACTION_PREFIX,
     SlackMessage,
     answer_message,
+    chosen_text,
     error_message,
     escape,
     guess_language,
@@ -183,9 +184,8 @@ class SlackResponder:
 def _clarify_chosen_blocks(body: Mapping[str, Any], choice: str, user_id: str) -> list[dict[str, Any]]:
     """The clarify message without its buttons, saying who chose what."""
     blocks = [b for b in body.get("message", {}).get("blocks", []) if b.get("type") != "actions"]
-    blocks.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"→ {escape(choice)} (<@{user_id}>)"}]}
-    )
+    chosen = chosen_text(choice, user_id, guess_language(choice))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": chosen}]})
     return blocks
 
 

@@ -1,8 +1,9 @@
 """The one Slack formatter: Answer (or error) → Block Kit message. Pure functions, no I/O.
 
 Everything Slack shows comes from here: answers, clarify buttons, refusals, errors, alerts and
-help. Limits respected: section text ≤ 3000 chars, ≤ 10 context elements, button text ≤ 75 chars,
-button value ≤ 2000 chars, ≤ 10 table rows.
+help. Its words are the message catalog's ``slack.*`` and ``citation.*`` (metricqa/core/messages/);
+the Slack markup stays here. Limits respected: section text ≤ 3000 chars, ≤ 10 context elements,
+button text ≤ 75 chars, button value ≤ 2000 chars, ≤ 10 table rows.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from metricqa.assistant.presentation.answer import Answer, Citation
 from metricqa.assistant.semantic.columns import ColumnRole, Columns, ResultColumn, described, find
 from metricqa.catalog.models import Catalog
 from metricqa.core.errors import UserFacingError
+from metricqa.core.messages import PACKAGED, MessageCatalog
 
 CLARIFY_ACTION_PREFIX = "metricqa_clarify_"
 MAX_TABLE_ROWS = 10
@@ -25,37 +27,6 @@ _SECTION_LIMIT = 2900
 
 Block = dict[str, Any]
 
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "as_of": "Data as of",
-        "owner": "owner",
-        "sources": "sources",
-        "assumed": "Assumed",
-        "more_rows": "more rows",
-        "clarify": "Which did you mean?",
-        "refused": "Can't answer that",
-        "try": "Try",
-        "error": "Something went wrong on our side; it has been logged. Please try again later.",
-        "working": "Working on it",
-        "help": "Ask me about a metric, e.g. _revenue by region last month_. Metrics you can ask about:",
-        "chart": "Chart",
-    },
-    "zh": {
-        "as_of": "数据截至",
-        "owner": "负责人",
-        "sources": "来源",
-        "assumed": "假设",
-        "more_rows": "行未显示",
-        "clarify": "您指的是哪一个?",
-        "refused": "无法回答",
-        "try": "可以试试",
-        "error": "系统内部出错,已记录,请稍后再试。",
-        "working": "正在查询",
-        "help": "可以问我指标问题,例如「上月各区域销售额」。您可以查询的指标:",
-        "chart": "图表",
-    },
-}
-
 
 @dataclass(frozen=True)
 class SlackMessage:
@@ -63,10 +34,6 @@ class SlackMessage:
 
     text: str
     blocks: list[Block] = field(default_factory=list)
-
-
-def label(key: str, language: str) -> str:
-    return _LABELS.get(language, _LABELS["en"])[key]
 
 
 def guess_language(text: str) -> str:
@@ -135,7 +102,11 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def table_text(
-    columns: Columns, rows: Sequence[Sequence[Any]], units: Mapping[str, str], language: str = "en"
+    columns: Columns,
+    rows: Sequence[Sequence[Any]],
+    units: Mapping[str, str],
+    language: str = "en",
+    messages: MessageCatalog = PACKAGED,
 ) -> str | None:
     """A monospace table of at most MAX_TABLE_ROWS rows, in a code block; None when there is nothing to show."""
     if not columns or not rows:
@@ -153,25 +124,28 @@ def table_text(
         for line in [header, *body]
     ]
     if len(rows) > MAX_TABLE_ROWS:
-        lines.append(f"… {len(rows) - MAX_TABLE_ROWS} {label('more_rows', language)}")
+        lines.append(messages.render("slack.more_rows", language, n=len(rows) - MAX_TABLE_ROWS))
     return "```\n" + _clip(escape("\n".join(lines)), _SECTION_LIMIT - 8) + "\n```"
 
 
-def citation_text(citation: Citation, language: str) -> str:
+def citation_text(citation: Citation, language: str, messages: MessageCatalog = PACKAGED) -> str:
     sources = ", ".join(citation.sources[:6]) + (" …" if len(citation.sources) > 6 else "")
     status = "" if citation.status == "approved" else f" ({citation.status})"
-    return (
-        f"*{escape(citation.name)}* `{citation.metric}` v{citation.version}{status}"
-        f" · {label('owner', language)}: {escape(citation.owner)}"
-        f" · {label('sources', language)}: {escape(sources)}"
+    version = messages.render("citation.version", language, version=citation.version)
+    return " · ".join(
+        [
+            f"*{escape(citation.name)}* `{citation.metric}` {version}{status}",
+            messages.render("citation.owner", language, owner=escape(citation.owner)),
+            messages.render("citation.sources", language, sources=escape(sources)),
+        ]
     )
 
 
-def _footer(answer: Answer) -> Block | None:
+def _footer(answer: Answer, messages: MessageCatalog) -> Block | None:
     lang = answer.language
-    texts = [citation_text(c, lang) for c in answer.citations[:9]]
+    texts = [citation_text(c, lang, messages) for c in answer.citations[:9]]
     if answer.data_as_of:
-        texts.append(f"{label('as_of', lang)}: {answer.data_as_of}")
+        texts.append(messages.render("slack.as_of", lang, date=answer.data_as_of))
     return _context(texts) if texts else None
 
 
@@ -188,30 +162,32 @@ def _clarify_actions(answer: Answer) -> Block:
     return {"type": "actions", "block_id": "metricqa_clarify", "elements": buttons}
 
 
-def _answered_blocks(answer: Answer, units: Mapping[str, str]) -> list[Block]:
+def _answered_blocks(answer: Answer, units: Mapping[str, str], messages: MessageCatalog) -> list[Block]:
     blocks = [_section(escape(answer.answer))]
-    table = table_text(answer.fields or answer.columns, answer.rows, units, answer.language)
+    table = table_text(answer.fields or answer.columns, answer.rows, units, answer.language, messages)
     if table:
         blocks.append(_section(table))
     if answer.assumptions:
-        blocks.append(
-            _context([f"{label('assumed', answer.language)}: " + escape("; ".join(answer.assumptions))])
-        )
+        assumed = escape("; ".join(answer.assumptions))
+        blocks.append(_context([messages.render("slack.assumed", answer.language, assumptions=assumed)]))
     return blocks
 
 
-def _refused_blocks(answer: Answer) -> list[Block]:
+def _try_block(suggestions: Sequence[str], language: str, messages: MessageCatalog) -> Block:
+    return _context([messages.render("slack.try", language, suggestions=escape(", ".join(suggestions)))])
+
+
+def _refused_blocks(answer: Answer, messages: MessageCatalog) -> list[Block]:
     reason = answer.reason or answer.answer
-    blocks = [_section(f":no_entry_sign: *{label('refused', answer.language)}*: {escape(reason)}")]
+    refused = messages.render("slack.refused", answer.language)
+    blocks = [_section(f":no_entry_sign: *{refused}*: {escape(reason)}")]
     if answer.suggestions:
-        blocks.append(
-            _context([f"{label('try', answer.language)}: " + escape(", ".join(answer.suggestions))])
-        )
+        blocks.append(_try_block(answer.suggestions, answer.language, messages))
     return blocks
 
 
-def _clarify_blocks(answer: Answer) -> list[Block]:
-    text = answer.answer or label("clarify", answer.language)
+def _clarify_blocks(answer: Answer, messages: MessageCatalog) -> list[Block]:
+    text = answer.answer or messages.render("slack.clarify", answer.language)
     blocks = [_section(f":thinking_face: {escape(text)}")]
     if answer.options:
         blocks.append(_clarify_actions(answer))
@@ -219,16 +195,19 @@ def _clarify_blocks(answer: Answer) -> list[Block]:
 
 
 def answer_message(
-    answer: Answer, units: Mapping[str, str] | None = None, header: str | None = None
+    answer: Answer,
+    units: Mapping[str, str] | None = None,
+    header: str | None = None,
+    messages: MessageCatalog = PACKAGED,
 ) -> SlackMessage:
     """Render an Answer: narrative, table, citations and as-of; clarify buttons; refusal reason."""
     if answer.status == "refused":
-        blocks = _refused_blocks(answer)
+        blocks = _refused_blocks(answer, messages)
     elif answer.status == "clarify":
-        blocks = _clarify_blocks(answer)
+        blocks = _clarify_blocks(answer, messages)
     else:
-        blocks = _answered_blocks(answer, units or {})
-    footer = _footer(answer)
+        blocks = _answered_blocks(answer, units or {}, messages)
+    footer = _footer(answer, messages)
     if footer and answer.status != "refused":
         blocks.append(footer)
     text = answer.answer if answer.status != "refused" else (answer.reason or answer.answer)
@@ -238,26 +217,35 @@ def answer_message(
     return SlackMessage(text=_clip(text, 3000), blocks=blocks)
 
 
-def error_message(error: BaseException, language: str = "en") -> SlackMessage:
+def error_message(
+    error: BaseException, language: str = "en", messages: MessageCatalog = PACKAGED
+) -> SlackMessage:
     """The one place an exception becomes a Slack message; internal errors never leak details."""
     if isinstance(error, UserFacingError):
-        text = error.message_for(language)
+        text = error.message_for(language, messages)
         blocks = [_section(f":warning: {escape(text)}")]
         if error.suggestions:
-            blocks.append(_context([f"{label('try', language)}: " + escape(", ".join(error.suggestions))]))
+            blocks.append(_try_block(error.suggestions, language, messages))
         return SlackMessage(text=_clip(text, 3000), blocks=blocks)
-    text = label("error", language)
+    text = messages.render("slack.error", language)
     return SlackMessage(text=text, blocks=[_section(f":warning: {text}")])
 
 
-def help_message(metric_names: Sequence[str], language: str = "en") -> SlackMessage:
-    text = label("help", language)
+def help_message(
+    metric_names: Sequence[str], language: str = "en", messages: MessageCatalog = PACKAGED
+) -> SlackMessage:
+    text = messages.render("slack.help", language)
     names = ", ".join(metric_names[:40]) or "–"
     return SlackMessage(text=text, blocks=[_section(text), _context([escape(names)])])
 
 
-def working_text(question: str, language: str) -> str:
-    return f"{label('working', language)}: {_clip(question, 200)}"
+def working_text(question: str, language: str, messages: MessageCatalog = PACKAGED) -> str:
+    return messages.render("slack.working", language, question=_clip(question, 200))
+
+
+def chosen_text(choice: str, user_id: str, language: str, messages: MessageCatalog = PACKAGED) -> str:
+    """Under a clarify message once an option was clicked: who chose what."""
+    return messages.render("slack.chosen", language, choice=escape(choice), user=f"<@{user_id}>")
 
 
 def alert_header(title: str) -> str:

@@ -18,7 +18,7 @@ from metricqa.assistant.presentation.answer import Answer
 from metricqa.core.asker import Asker
 from metricqa.core.errors import CatalogError, RefusalReason, UnknownMetricError, UserFacingError
 from metricqa.core.language import detect_language
-from metricqa.core.messages import DEFAULT_LANGUAGE, Message
+from metricqa.core.messages import DEFAULT_LANGUAGE, Message, render
 from metricqa.core.settings import Settings
 
 COMPARE = {
@@ -58,15 +58,17 @@ def open_assistant(settings: Settings) -> Any:
     return Assistant.from_settings(settings)
 
 
-# --- printing -------------------------------------------------------------------------------
-def format_table(columns: list[str], rows: list[list[Any]], limit: int = 20) -> str:
+# --- printing (the words: cli.* in the message catalog) ---------------------------------------
+def format_table(
+    columns: list[str], rows: list[list[Any]], limit: int = 20, language: str = DEFAULT_LANGUAGE
+) -> str:
     shown = [[_cell(v) for v in row] for row in rows[:limit]]
     widths = [max([len(c), *(len(r[i]) for r in shown)]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in shown]
     if len(rows) > limit:
-        lines.append(f"… {len(rows) - limit} more rows")
+        lines.append(render("cli.more_rows", language, n=len(rows) - limit))
     return "\n".join(lines)
 
 
@@ -80,25 +82,27 @@ def print_answer(result: Answer, fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(result.to_json_dict(), ensure_ascii=False))
         return
+    lang = result.language
     print(result.answer)
     if result.options:
         for i, option in enumerate(result.options, 1):
             print(f"  {i}. {option}")
     if result.assumptions:
-        print("Assumptions: " + "; ".join(result.assumptions))
+        print(render("cli.assumptions", lang, assumptions="; ".join(result.assumptions)))
     if result.rows:
         print()
-        print(format_table(result.columns, result.rows))
+        print(format_table(result.columns, result.rows, language=lang))
     if result.chart:
-        print(f"\nChart ({result.chart.type}): {result.chart.path}")
+        print("\n" + render("cli.chart", lang, type=result.chart.type, path=result.chart.path))
     for c in result.citations:
-        print(f"\n[{c.metric} v{c.version}, {c.status}] {c.name} — owner {c.owner}")
-        print(f"  口径/definition: {c.definition}")
-        print(f"  formula: {c.formula}")
-        print(f"  sources: {', '.join(c.sources)}")
-        print(f"  lineage: {' → '.join(c.lineage)}")
+        head = {k: getattr(c, k) for k in ("metric", "version", "status", "name", "owner")}
+        print("\n" + render("cli.citation", lang, **head))
+        print("  " + render("cli.definition", lang, definition=c.definition))
+        print("  " + render("cli.formula", lang, formula=c.formula))
+        print("  " + render("cli.sources", lang, sources=", ".join(c.sources)))
+        print("  " + render("cli.lineage", lang, lineage=" → ".join(c.lineage)))
     if result.data_as_of:
-        print(f"\nData as of {result.data_as_of}.")
+        print("\n" + render("cli.as_of", lang, date=result.data_as_of))
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -188,17 +192,15 @@ def _load_catalog_for(args: argparse.Namespace) -> Any:
 
 def cmd_catalog(args: argparse.Namespace) -> int:
     cat = _load_catalog_for(args)
+    lang = args.language
     if args.catalog_cmd == "validate":
-        print(
-            f"OK: {len(cat.metrics)} metrics, {len(cat.measures)} measures, {len(cat.dimensions)} dimensions, "
-            f"{len(cat.models)} models, {len(cat.roles)} roles ({cat.root})"
-        )
+        sizes = {k: len(getattr(cat, k)) for k in ("metrics", "measures", "dimensions", "models", "roles")}
+        print(render("cli.validated", lang, root=cat.root, **sizes))
         return 0
     if args.catalog_cmd == "list":
         for m in cat.metrics.values():
-            print(
-                f"{m.id:24} {m.status.value:10} v{m.version:<3} {m.name.en} / {m.name.zh or ''}  ({m.owner})"
-            )
+            row = {"id": m.id, "status": m.status.value, "version": m.version, "owner": m.owner}
+            print(render("cli.metric_row", lang, name_en=m.name.en, name_zh=m.name.zh or "", **row))
         return 0
     metric_id = args.metric_id
     if metric_id not in cat.metrics:
@@ -228,10 +230,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps(entry, ensure_ascii=False))
         else:
-            print(
-                f"{entry.get('ts')} {entry.get('user')}/{entry.get('role')} {entry.get('status'):9} "
-                f"rows={entry.get('row_count')} {entry.get('timings_ms', {}).get('total')}ms  {entry.get('question')}"
-            )
+            fields = {k: str(entry.get(k)) for k in ("ts", "user", "role", "status", "question")}
+            fields |= {
+                "rows": str(entry.get("row_count")),
+                "ms": str(entry.get("timings_ms", {}).get("total")),
+            }
+            print(render("cli.audit_row", DEFAULT_LANGUAGE, **fields))
     return 0
 
 

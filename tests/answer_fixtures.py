@@ -8,9 +8,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from metricqa.assistant.semantic.columns import ResultColumn, describe
+from metricqa.assistant.semantic.columns import ResultColumn, ValueKind, describe
 from metricqa.assistant.semantic.compiler import plan_columns
-from metricqa.assistant.semantic.plan import Comparison, Grain, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.semantic.plan import (
+    Comparison,
+    Filter,
+    Grain,
+    Intent,
+    OrderBy,
+    QueryPlan,
+    Threshold,
+    ThresholdOp,
+    TimeRange,
+)
 
 NOV = TimeRange(
     start=date(2026, 11, 1),
@@ -220,7 +230,138 @@ def cases() -> list[Case]:
         ["period", "region_id", "region", "revenue"],
         (member_rows["en"], member_rows["zh"]),
     )
+    add_shapes(add, cmp_cols)
     return out
+
+
+def _kept(
+    rows: tuple[list[list[Any]], list[list[Any]]], keys: set[str]
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The rows of the members in ``keys`` only (what a threshold leaves), in both languages."""
+    return [r for r in rows[0] if r[0] in keys], [r for r in rows[1] if r[0] in keys]
+
+
+def add_shapes(add: Any, cmp_cols: list[str]) -> None:
+    """The shapes of issue 10: two periods, shares, thresholds, rank by change, several metrics."""
+    sep = TimeRange(
+        start=date(2026, 9, 1), end=date(2026, 9, 30), label="September 2026", label_zh="2026年9月"
+    )
+    orders = ["order_count", "order_count__baseline", "order_count__delta", "order_count__ratio"]
+    add(
+        "two_periods",
+        QueryPlan(metrics=("order_count",), time=OCT, comparison=Comparison.OTHER_PERIOD, baseline_time=sep),
+        orders,
+        _same([[278, 266, 12, 278 / 266]]),
+    )
+    add(
+        "two_periods_breakdown",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("region",),
+            time=OCT,
+            comparison=Comparison.OTHER_PERIOD,
+            baseline_time=sep,
+        ),
+        ["region_id", "region", *cmp_cols],
+        _by_region({k: _cmp(v, v * 0.95) for k, v in REVENUE.items()}),
+    )
+    total = sum(REVENUE.values())
+    add(
+        "share_breakdown",
+        QueryPlan(metrics=("revenue",), dimensions=("region",), time=OCT, intent=Intent.SHARE),
+        ["region_id", "region", "revenue", "revenue__total", "revenue__share"],
+        _by_region({k: [v, total, v / total] for k, v in REVENUE.items()}),
+    )
+    add(
+        "share_member",
+        QueryPlan(
+            metrics=("revenue",),
+            filters=(Filter(dimension="channel", values=("ONLINE",)),),
+            time=OCT,
+            intent=Intent.SHARE,
+        ),
+        ["revenue", "revenue__total", "revenue__share"],
+        _same([[1_310_000.0, 4_612_000.0, 1_310_000.0 / 4_612_000.0]]),
+    )
+    over_200 = {"EAST": [312], "NORTH": [250]}
+    add(
+        "threshold",
+        QueryPlan(
+            metrics=("order_count",),
+            dimensions=("region",),
+            time=OCT,
+            having=(Threshold(metric="order_count", op=ThresholdOp.GT, number=200),),
+        ),
+        ["region_id", "region", "order_count"],
+        _kept(_by_region({**over_200, "WEST": [90], "SOUTH": [150]}), set(over_200)),
+    )
+    add(
+        "threshold_none",
+        QueryPlan(
+            metrics=("order_count",),
+            dimensions=("region",),
+            time=OCT,
+            having=(Threshold(metric="order_count", op=ThresholdOp.GT, number=2000),),
+        ),
+        ["region_id", "region", "order_count"],
+        _same([]),
+    )
+    add(
+        "missed_target",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("region",),
+            time=NOV,
+            comparison=Comparison.TARGET,
+            having=(Threshold(metric="revenue", value=ValueKind.RATIO, op=ThresholdOp.LT, number=1),),
+        ),
+        ["region_id", "region", *cmp_cols],
+        _kept(
+            _by_region({k: _cmp(v, TARGET[k]) for k, v in REVENUE.items()}),
+            {k for k in TARGET if REVENUE[k] < TARGET[k]},
+        ),
+    )
+    add(
+        "rank_by_change",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("region",),
+            time=OCT,
+            comparison=Comparison.PREVIOUS_PERIOD,
+            order=(OrderBy(metric="revenue", value=ValueKind.DELTA, direction="desc"),),
+            limit=1,
+            intent=Intent.RANK,
+        ),
+        ["region_id", "region", *cmp_cols],
+        _by_region({k: _cmp(v, v * (0.8 + 0.1 * i)) for i, (k, v) in enumerate(REVENUE.items())}),
+    )
+    add(
+        "rank_by_change_list",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("region",),
+            time=OCT,
+            comparison=Comparison.SAME_PERIOD_LAST_YEAR,
+            order=(OrderBy(metric="revenue", value=ValueKind.DELTA, direction="asc"),),
+            limit=3,
+            intent=Intent.RANK,
+        ),
+        ["region_id", "region", *cmp_cols],
+        _by_region({k: _cmp(v, v * (0.8 + 0.1 * i)) for i, (k, v) in enumerate(REVENUE.items())}),
+    )
+    add(
+        "rank_two_metrics",
+        QueryPlan(
+            metrics=("revenue", "order_count"),
+            dimensions=("region",),
+            time=OCT,
+            order=(OrderBy(metric="revenue"),),
+            limit=1,
+            intent=Intent.RANK,
+        ),
+        ["region_id", "region", "revenue", "order_count"],
+        _by_region({k: [v, int(v / 10_000)] for k, v in REVENUE.items()}),
+    )
 
 
 def rows_for(case: Case, language: str) -> list[list[Any]]:

@@ -262,9 +262,10 @@ def test_firing_details() -> None:
     _, firings = alerts.evaluate_rule(FakeService(), catalog(r), r, AS_OF)
     east = next(f for f in firings if f.member == "EAST")
     assert east.period == "2026-10" and not east.partial and east.value == 130.0 and east.observed > 2
-    assert "above its trailing 6-period mean 100" in east.message and "高于" in east.message_zh
+    assert "above its trailing 6-period mean 100" in east.text() and "高于" in east.text("zh")
+    assert east.message.id == "alert.sigma_above"
     south = next(f for f in firings if f.member == "SOUTH")
-    assert south.observed < -2 and "below" in south.message
+    assert south.observed < -2 and "below" in south.text()
     a = rule("att", "attainment_below", 0.8)
     (firing,) = alerts.evaluate_rule(FakeService(), catalog(a), a, AS_OF)[1]
     assert (firing.period, firing.partial, firing.observed, firing.member_label) == (
@@ -273,9 +274,10 @@ def test_firing_details() -> None:
         0.7,
         "East",
     )
-    assert firing.message == "revenue for region=East: target attainment 70.0% is below 80% in 2026-11"
+    assert firing.text() == "revenue for region=East: target attainment 70.0% is below 80% in 2026-11"
+    assert firing.text("zh") == "revenue(region=East):2026-11 目标完成率 70.0%,低于 80%"
     rr = rule("rr", "above", 0.05, metric_id="return_rate")
-    msgs = [f.message for f in alerts.evaluate_rule(FakeService(), catalog(rr), rr, AS_OF)[1]]
+    msgs = [f.text() for f in alerts.evaluate_rule(FakeService(), catalog(rr), rr, AS_OF)[1]]
     assert "9000.0% is above 5.0%" in msgs[0]  # ratio metrics are shown as percentages
 
 
@@ -297,6 +299,8 @@ def test_dedup_across_runs_and_new_period_fires_again(settings: Settings) -> Non
     assert len(posted) == 3
     lines = (settings.home / "alerts_state.jsonl").read_text().splitlines()
     assert len(lines) == 3 and json.loads(lines[0])["fired_at"]
+    recorded = json.loads(lines[0])  # the message as id + params, and its English text
+    assert recorded["message"]["id"] == "alert.attainment_below" and recorded["text"] == first[0].text()
     december = run_alerts(FakeService(), rules, settings, date(2026, 12, 2), post)
     assert {(f.rule_id, f.period) for f in december} == {("att", "2026-12"), ("sig", "2026-11")}
 
@@ -378,7 +382,7 @@ def test_firings_post_to_slack_with_chart(fake_slack: FakeSlack, chart_png: Path
     (post,) = fake_slack.calls_to("chat.postMessage")
     assert post.params["channel"] == "#sales-alerts" and "thread_ts" not in post.params
     text = json.dumps(post.params["blocks"], ensure_ascii=False)
-    assert post.params["blocks"][0]["text"]["text"] == f":rotating_light: *att: {firing.message}*"
+    assert post.params["blocks"][0]["text"]["text"] == f":rotating_light: *att: {firing.text()}*"
     assert "revenue by region" in text and "Revenue" in text and "Data as of: 2026-11-20" in text
     assert complete["channel_id"] == "SALES-ALERTS" and complete["thread_ts"].startswith("1700000")
     assert fake_slack.calls_to("upload")[0].body == chart_png.read_bytes()

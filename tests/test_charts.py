@@ -37,6 +37,12 @@ EXPECTED_TYPE = {
     "trend": "line",
     "trend_yoy": "line",
     "trend_by_region": "line",
+    "two_periods": "kpi",
+    "two_periods_breakdown": "grouped_bar",
+    "share_breakdown": "bar",
+    "share_member": "kpi",
+    "threshold": "bar",
+    "missed_target": "bar",
 }
 
 
@@ -210,3 +216,38 @@ def test_spec_without_catalog_still_draws(out_dir: Path) -> None:
 
 def test_series_dash_roles() -> None:
     assert Series("a", (1.0,), role="target").dashed and not Series("a", (1.0,)).dashed
+
+
+# ---- the shapes of issue 10 --------------------------------------------------------------------
+
+
+def test_share_is_a_sorted_bar_of_shares(catalog: Catalog, out_dir: Path) -> None:
+    spec = spec_for(catalog, "share_breakdown")
+    (series,) = spec.series
+    assert series.unit == "ratio" and series.name == "Share of revenue"
+    assert list(series.values) == sorted(series.values, reverse=True)  # type: ignore[type-var]
+    assert sum(v or 0.0 for v in series.values) == pytest.approx(1.0)
+    assert spec_for(catalog, "share_breakdown", "zh").series[0].name == "销售额占比"
+    one = spec_for(catalog, "share_member")
+    assert (
+        one.type == "kpi"
+        and one.series[0].unit == "ratio"
+        and one.series[0].values[0] == pytest.approx(0.284, abs=1e-3)
+    )
+    fig = drawn(spec)
+    assert bar_count(fig) == len(spec.categories)
+
+
+def test_threshold_bars_name_the_threshold(catalog: Catalog) -> None:
+    spec = spec_for(catalog, "threshold")
+    assert spec.categories == ("East", "North") and spec.notes == ("orders above 200",)
+    assert spec_for(catalog, "threshold", "zh").notes == ("订单数高于200",)
+    assert choose_chart(CASES["threshold_none"][1], CASES["threshold_none"][2], [], catalog) is None
+
+
+def test_two_periods_draw_like_previous_period_with_the_baseline_named(catalog: Catalog) -> None:
+    spec = spec_for(catalog, "two_periods_breakdown")
+    assert [s.name for s in spec.series] == ["Revenue", "September 2026"] and spec.series[1].dashed
+    assert spec_for(catalog, "two_periods_breakdown", "zh").series[1].name == "2026年9月"
+    kpi = spec_for(catalog, "two_periods")
+    assert kpi.notes == ("up 4.5% vs September 2026 (266)",)

@@ -147,3 +147,26 @@ def test_known_descriptors_win_over_the_names() -> None:
     assert described(known) == known
     assert described(["revenue__delta"]) == (metric_column("revenue", R.DELTA),)
     assert described([]) == ()
+
+
+def test_a_share_has_a_total_and_a_share_per_metric() -> None:
+    cols = result_columns(["revenue"], ["channel"], series=False, compared=None, shared=True)
+    assert [(c.name, c.role) for c in cols[2:]] == [
+        ("revenue", R.VALUE),
+        ("revenue__total", R.TOTAL),
+        ("revenue__share", R.SHARE),
+    ]
+    assert [c.kind for c in cols[2:]] == [ValueKind.VALUE, ValueKind.TOTAL, ValueKind.SHARE]
+    assert parse_name("revenue__share") == ("revenue", ValueKind.SHARE)
+    assert parse_column("revenue__total").role is R.TOTAL
+    assert column_for(cols, "revenue", ValueKind.SHARE) == cols[-1]
+
+
+def test_a_scoped_total_says_so_and_only_then_in_the_json() -> None:
+    cols = result_columns(["revenue"], [], series=False, compared=None, shared=True, scoped_by=["region"])
+    total = find(cols, R.TOTAL)
+    assert total is not None and total.scoped_by == ("region",)
+    assert all(c.scoped_by == () for c in cols if c.role is not R.TOTAL)
+    assert total.model_dump(mode="json")["scoped_by"] == ["region"]
+    assert "scoped_by" not in metric_column("revenue", R.TOTAL).model_dump(mode="json")
+    assert ResultColumn.model_validate_json(total.model_dump_json()) == total

@@ -15,14 +15,18 @@ import sqlglot
 from sqlglot import exp
 
 from metricqa.assistant.semantic.columns import ColumnRole, ValueKind
-from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan, plan_columns
+from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan, other_shift, plan_columns
+from metricqa.assistant.semantic.periods import Shift
 from metricqa.assistant.semantic.plan import (
     Comparison,
     Filter,
     FilterOp,
     Grain,
+    Intent,
     OrderBy,
     QueryPlan,
+    Threshold,
+    ThresholdOp,
     TimeRange,
 )
 from metricqa.catalog.models import Catalog
@@ -34,6 +38,8 @@ NOV_MTD = TimeRange(start=date(2026, 11, 1), end=date(2026, 11, 20), partial=Tru
 OCT = TimeRange(start=date(2026, 10, 1), end=date(2026, 10, 31), label="last month")
 YTD_MONTHS = TimeRange(start=date(2026, 1, 1), end=date(2026, 11, 20), grain=Grain.MONTH, partial=True)
 Q3 = TimeRange(start=date(2026, 7, 1), end=date(2026, 9, 30), label="Q3")
+Q3_MONTHS = TimeRange(start=date(2026, 7, 1), end=date(2026, 9, 30), grain=Grain.MONTH)
+JUN = TimeRange(start=date(2026, 6, 1), end=date(2026, 6, 30), label="June")
 EXEC = Asker()
 EAST_MANAGER = Asker(role="regional_manager", scope={"region": "EAST"})
 REP = Asker(role="sales_rep", scope={"rep": "R001"})
@@ -145,6 +151,111 @@ SNAPSHOT_CASES: dict[str, tuple[str, QueryPlan, Asker, str]] = {
             filters=(Filter(dimension="channel", op=FilterOp.NOT_IN, values=("ONLINE",)),),
             time=Q3,
         ),
+        EXEC,
+        "en",
+    ),
+    "not_in_null_safe": (
+        "Excluding a member keeps the rows with no member: (key NOT IN (?) OR key IS NULL); the row filter stays key = ?.",
+        QueryPlan(
+            metrics=("revenue",),
+            filters=(Filter(dimension="channel", op=FilterOp.NOT_IN, values=("ONLINE", "RETAIL")),),
+            time=OCT,
+        ),
+        EAST_MANAGER,
+        "en",
+    ),
+    "other_period": (
+        "Any two periods: the baseline branch reads baseline_time (October vs June), not a shift of time.",
+        QueryPlan(metrics=("order_count",), time=OCT, comparison=Comparison.OTHER_PERIOD, baseline_time=JUN),
+        EXEC,
+        "en",
+    ),
+    "other_period_series": (
+        "Two years by month: each 2025 bucket moves forward 12 months onto its 2026 bucket.",
+        QueryPlan(
+            metrics=("revenue",),
+            time=TimeRange(start=date(2026, 1, 1), end=date(2026, 6, 30), grain=Grain.MONTH),
+            comparison=Comparison.OTHER_PERIOD,
+            baseline_time=TimeRange(start=date(2025, 1, 1), end=date(2025, 6, 30), grain=Grain.MONTH),
+        ),
+        EXEC,
+        "en",
+    ),
+    "rank_by_change": (
+        "Which regions grew most vs the previous period: order by delta, NULLs last, limit 3.",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("region",),
+            time=OCT,
+            comparison=Comparison.PREVIOUS_PERIOD,
+            order=(OrderBy(metric="revenue", value=ValueKind.DELTA, direction="desc"),),
+            limit=3,
+            intent=Intent.RANK,
+        ),
+        EXEC,
+        "en",
+    ),
+    "share_by_channel": (
+        "Share of revenue by channel: a total CTE not grouped by channel, CROSS JOINed; share = value / total.",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("channel",),
+            filters=(Filter(dimension="region", values=("EAST", "NORTH")),),
+            time=OCT,
+            intent=Intent.SHARE,
+        ),
+        EXEC,
+        "en",
+    ),
+    "share_of_member": (
+        "What % of revenue came from Online: the total drops the channel filter.",
+        QueryPlan(
+            metrics=("revenue",),
+            filters=(Filter(dimension="channel", values=("ONLINE",)),),
+            time=OCT,
+            intent=Intent.SHARE,
+        ),
+        EXEC,
+        "en",
+    ),
+    "share_scoped": (
+        "A scoped asker's share: the row filter applies to the total too (their scope's total).",
+        QueryPlan(metrics=("order_count",), dimensions=("channel",), time=OCT, intent=Intent.SHARE),
+        EAST_MANAGER,
+        "en",
+    ),
+    "share_series": (
+        "Share by channel per month: the total is grouped by the period and joined on it.",
+        QueryPlan(metrics=("revenue",), dimensions=("channel",), time=Q3_MONTHS, intent=Intent.SHARE),
+        EXEC,
+        "en",
+    ),
+    "threshold": (
+        "Regions with more than 200 orders: WHERE on the figure, the number a bound parameter.",
+        QueryPlan(
+            metrics=("order_count",),
+            dimensions=("region",),
+            time=OCT,
+            having=(Threshold(metric="order_count", op=ThresholdOp.GT, number=200),),
+        ),
+        EXEC,
+        "en",
+    ),
+    "threshold_missed_target": (
+        "Which regions missed target: comparison target, ratio < 1, no limit.",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("region",),
+            time=NOV_MTD,
+            comparison=Comparison.TARGET,
+            having=(Threshold(metric="revenue", value=ValueKind.RATIO, op=ThresholdOp.LT, number=1),),
+        ),
+        EXEC,
+        "en",
+    ),
+    "two_models": (
+        "Two metrics from two models, each its own number: order count (orders) + payment amount (payments).",
+        QueryPlan(metrics=("order_count", "payment_amount"), dimensions=("channel",), time=OCT),
         EXEC,
         "en",
     ),
@@ -321,6 +432,17 @@ DESCRIPTORS: dict[str, list[tuple[str, ColumnRole, str | None, str | None]]] = {
         ("product", ColumnRole.LABEL, None, "product"),
         ("revenue", V, "revenue", None),
     ],
+    "share_of_member": [
+        ("revenue", V, "revenue", None),
+        ("revenue__total", ColumnRole.TOTAL, "revenue", None),
+        ("revenue__share", ColumnRole.SHARE, "revenue", None),
+    ],
+    "other_period": [
+        ("order_count", V, "order_count", None),
+        ("order_count__baseline", B, "order_count", None),
+        ("order_count__delta", D, "order_count", None),
+        ("order_count__ratio", RA, "order_count", None),
+    ],
 }
 
 
@@ -338,7 +460,8 @@ def test_descriptors_follow_the_select_list(case: str, demo_catalog: Catalog) ->
     final = sqlglot.parse_one(compiled.sql, dialect="duckdb")
     assert isinstance(final, exp.Select)
     assert tuple(e.alias_or_name for e in final.expressions) == compiled.names
-    assert compiled.columns == plan_columns(plan)
+    row_filtered = [rf.dimension for rf in demo_catalog.roles[asker.role].row_filters]
+    assert compiled.columns == plan_columns(plan, row_filtered if plan.intent is Intent.SHARE else ())
 
 
 def test_order_by_a_value_kind_sorts_its_column(demo_catalog: Catalog) -> None:
@@ -358,3 +481,60 @@ def test_order_by_a_value_kind_sorts_its_column(demo_catalog: Catalog) -> None:
     assert order_sql(yoy.model_copy(update={"order": (delta,)})).startswith("ORDER BY order_count__delta")
     by_label = OrderBy(metric="region", direction="asc")
     assert order_sql(yoy.model_copy(update={"order": (by_label,)})).startswith("ORDER BY region")
+
+
+# --- the shapes of issue 10 -----------------------------------------------------------------------
+
+
+def test_a_scoped_askers_total_is_described_as_scoped(demo_catalog: Catalog) -> None:
+    _, plan, asker, _ = SNAPSHOT_CASES["share_scoped"]
+    total = compile_plan(plan, demo_catalog, asker).columns[3]
+    assert (total.role, total.scoped_by) == (ColumnRole.TOTAL, ("region",))
+    assert compile_plan(plan, demo_catalog, EXEC).columns[3].scoped_by == ()
+
+
+def test_threshold_numbers_are_bound_last(demo_catalog: Catalog) -> None:
+    _, plan, asker, _ = SNAPSHOT_CASES["threshold_missed_target"]
+    two = plan.model_copy(
+        update={"having": (*plan.having, Threshold(metric="revenue", op=ThresholdOp.GE, number=1234.5))}
+    )
+    compiled = compile_plan(two, demo_catalog, asker)
+    assert compiled.params[-2:] == (1.0, 1234.5)
+    assert "1234.5" not in compiled.sql
+    where = sqlglot.parse_one(compiled.sql).args["where"]
+    assert len(list(where.find_all(exp.Placeholder))) == 2
+
+
+def test_rank_by_change_puts_nulls_last_in_every_dialect(demo_catalog: Catalog) -> None:
+    _, plan, asker, _ = SNAPSHOT_CASES["rank_by_change"]
+    postgres = compile_plan(plan, demo_catalog, asker, dialect="postgres").sql
+    assert "revenue__delta DESC NULLS LAST" in postgres
+    ascending = plan.model_copy(
+        update={"order": (OrderBy(metric="revenue", value=ValueKind.RATIO, direction="asc"),)}
+    )
+    assert "ORDER BY\n  revenue__ratio ASC," in compile_plan(ascending, demo_catalog, asker).sql
+
+
+def test_a_share_of_a_ratio_does_not_compile(demo_catalog: Catalog) -> None:
+    plan = QueryPlan(metrics=("gross_margin",), dimensions=("region",), time=OCT, intent=Intent.SHARE)
+    with pytest.raises(InvalidPlanError):
+        compile_plan(plan, demo_catalog, EXEC)
+
+
+@pytest.mark.parametrize(
+    ("grain", "time_start", "baseline_start", "shift"),
+    [
+        (Grain.MONTH, date(2026, 1, 1), date(2025, 1, 1), Shift(months=12)),
+        (Grain.QUARTER, date(2026, 7, 1), date(2026, 1, 1), Shift(months=6)),
+        (Grain.DAY, date(2026, 11, 11), date(2025, 11, 11), Shift(days=365)),
+        (Grain.WEEK, date(2026, 11, 16), date(2025, 11, 17), Shift(days=364)),
+        (Grain.WEEK, date(2026, 11, 16), date(2025, 11, 19), Shift(days=364)),
+    ],
+)
+def test_other_period_series_shift(
+    grain: Grain, time_start: date, baseline_start: date, shift: Shift
+) -> None:
+    """Buckets move forward by whole months (month, quarter, year) or days; whole weeks for weeks."""
+    time = TimeRange(start=time_start, end=date(2026, 11, 20), grain=grain)
+    baseline = TimeRange(start=baseline_start, end=date(2025, 12, 31), grain=grain)
+    assert other_shift(time, baseline) == shift

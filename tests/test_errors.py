@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from message_catalogs import catalog_with
 
+from metricqa.assistant.presentation.answer import Citation
+from metricqa.assistant.presentation.formatting import format_points, join_words, span_words
+from metricqa.assistant.presentation.lineage import format_tree, lineage_tree
 from metricqa.assistant.presentation.narrative import narrate_clarify, narrate_refusal
 from metricqa.assistant.semantic.governance import check_plan
 from metricqa.assistant.semantic.plan import QueryPlan, TimeRange
@@ -22,7 +25,7 @@ from metricqa.assistant.semantic.warehouse import open_warehouse
 from metricqa.assistant.understanding.context import PlanningContext
 from metricqa.assistant.understanding.llm_planner import HybridPlanner
 from metricqa.assistant.understanding.planner import RulePlanner
-from metricqa.catalog.models import Catalog
+from metricqa.catalog.models import AlertRule, Catalog
 from metricqa.cli import main
 from metricqa.core.asker import Asker
 from metricqa.core.errors import (
@@ -46,8 +49,10 @@ from metricqa.core.errors import (
 from metricqa.core.messages import PACKAGED, Listing, Message, parameters, render
 from metricqa.demo import build_demo_warehouse
 from metricqa.evals.dataset import DatasetError, DatasetIssue
+from metricqa.integrations.alerts import Hit, Point, describe_hit
 from metricqa.integrations.api.errors import ApiError
 from metricqa.integrations.auth import parse_api_keys
+from metricqa.integrations.slack_blocks import citation_text, error_message, table_text
 from metricqa.integrations.slack_users import parse_slack_users
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -348,7 +353,18 @@ FRENCH = {
         "list": {"separator": " ; ", "item": "{item}", "empty": ""},
         "tips": {"separator": " ou ", "item": "« {item} »", "empty": ""},
         "numbered": {"separator": " ; ", "item": "{n}) {item}", "empty": ""},
+        "words": {"separator": ", ", "last": " et ", "item": "{item}", "empty": ""},
     },
+    # the surfaces' words: citations, lineage, Slack, alerts, numbers and periods
+    "citation": {"owner": "responsable : {owner}"},
+    "lineage": {"kind": {"metric": "métrique", "measure": "mesure"}},
+    "slack": {"try": "Essayez : {suggestions}", "more_rows": "… {n} lignes de plus"},
+    "alert": {
+        "who_member": "{metric} pour {dimension}={member}",
+        "below": "{who} : {observed} est sous {threshold} en {period}",
+    },
+    "number": {"points": "{n} points"},
+    "period": {"month_name": {10: "octobre"}, "month": "{month_name} {year}"},
 }
 
 
@@ -383,6 +399,54 @@ def test_a_third_language_needs_only_a_file(demo_catalog: Catalog, tmp_path: Pat
     assert [messages.render(n, "fr") for n in rules_plan.notes] == [
         "période par défaut : ce mois-ci (Nov 1 – Nov 20, 2026)"  # the span's time words: issue 10
     ]
+
+
+def test_a_third_language_changes_the_surfaces_words_too(demo_catalog: Catalog, tmp_path: Path) -> None:
+    """Citations, lineage, Slack blocks, alert firings and number/period words follow the French file."""
+    messages = catalog_with(tmp_path, {"fr": FRENCH})
+    citation = Citation(
+        metric="revenue",
+        name="Revenue",
+        version=3,
+        status="approved",
+        owner="Finance BI",
+        department="Finance",
+        definition="d",
+        formula="f",
+        sources=["fact_order.status"],
+        lineage=["ERP"],
+    )
+    assert citation_text(citation, "fr", messages) == (
+        "*Revenue* `revenue` v3 · responsable : Finance BI · sources: fact_order.status"
+    )
+    tree = format_tree(lineage_tree(demo_catalog, "revenue"), "fr", messages).splitlines()
+    assert tree[0].startswith("métrique revenue") and tree[1].startswith("├── mesure revenue_amount")
+
+    refused = AccessDeniedError(Message("error.api_key_invalid"), suggestions=["revenue", "orders"])
+    blocks = error_message(refused, "fr", messages).blocks
+    assert blocks[1]["elements"][0]["text"] == "Essayez : revenue, orders"
+    table = table_text(["region", "revenue"], [[f"R{i}", i] for i in range(12)], {}, "fr", messages)
+    assert table is not None and "… 2 lignes de plus" in table
+
+    rule = AlertRule.model_validate(
+        {
+            "id": "low",
+            "metric": "revenue",
+            "dimension": "region",
+            "grain": "month",
+            "condition": {"kind": "below", "threshold": 100},
+            "channel": "#alerts",
+        }
+    )
+    firing = describe_hit(
+        rule, Hit(Point("EAST", "East", None, 90.0, None, None), 90.0), "2026-11", "currency"
+    )
+    assert messages.render(firing, "fr") == "revenue pour region=East : 90 est sous 100 en 2026-11"
+    assert render(firing, "en") == "revenue for region=East: 90 is below 100 in 2026-11"
+
+    assert format_points(0.012, "fr", messages=messages) == "1.2 points"
+    assert span_words(date(2026, 10, 1), date(2026, 10, 31), "fr", messages) == "octobre 2026"
+    assert join_words(["a", "b", "c"], "fr", messages) == "a, b et c"
 
 
 def test_the_parity_check_catches_an_incomplete_language(tmp_path: Path) -> None:

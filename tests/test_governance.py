@@ -11,7 +11,7 @@ from metricqa.assistant.semantic.compiler import compile_plan
 from metricqa.assistant.semantic.executor import execute
 from metricqa.assistant.semantic.governance import allowed_dimensions, check_plan
 from metricqa.assistant.semantic.plan import Comparison, QueryPlan, TimeRange
-from metricqa.catalog.models import Catalog, Role, RowFilter
+from metricqa.catalog.models import Aggregation, Catalog, Role, RowFilter
 from metricqa.core.asker import Asker
 from metricqa.core.errors import (
     AccessDeniedError,
@@ -235,3 +235,110 @@ def test_filter_values_are_bound_not_spliced(
     refused(UnknownMemberError, p, demo_catalog, members=members)
     scoped = Asker(role="regional_manager", scope={"region": evil})
     assert rows(demo_catalog, demo_con, plan("revenue", dimensions=["region"]), scoped) == []
+
+
+# --- the shapes of issue 10: shares, thresholds, two periods -------------------------------------
+
+
+def share(*metrics: str, **kw: object) -> QueryPlan:
+    return plan(*metrics, intent="share", **kw)
+
+
+@pytest.mark.parametrize("metric", ["revenue", "gross_profit", "order_count", "lead_count", "new_customers"])
+def test_a_share_of_a_sum_or_a_count_passes(demo_catalog: Catalog, metric: str) -> None:
+    """Sums, a sum's difference (gross profit = revenue − cogs) and distinct counts add up across members."""
+    dims = ["region"]
+    check_plan(share(metric, dimensions=dims), demo_catalog, EXEC)
+
+
+@pytest.mark.parametrize(("metric", "en", "zh"), [
+    ("gross_margin", "is a ratio (Gross profit ÷ Revenue)", "是比率(毛利÷销售额)"),
+    ("avg_order_value", "is a ratio", "是比率"),
+    ("win_rate", "is a ratio", "是比率"),
+])  # fmt: skip
+def test_a_share_of_a_ratio_is_refused_saying_why(
+    demo_catalog: Catalog, metric: str, en: str, zh: str
+) -> None:
+    err = refused(InvalidPlanError, share(metric, dimensions=["region"]), demo_catalog)
+    assert en in err.message_for("en") and zh in err.message_for("zh")
+    assert "revenue" in err.suggestions and metric not in err.suggestions
+
+
+def test_a_share_of_an_average_or_a_formula_is_refused(demo_catalog: Catalog) -> None:
+    line = demo_catalog.measures["revenue_amount"]
+    avg = line.model_copy(update={"id": "avg_line", "agg": Aggregation.AVG})
+    revenue = demo_catalog.metrics["revenue"]
+    metrics = {
+        **demo_catalog.metrics,
+        "avg_line_value": revenue.model_copy(update={"id": "avg_line_value", "measure": "avg_line"}),
+        "squared": demo_catalog.metrics["gross_profit"].model_copy(
+            update={"id": "squared", "expr": "revenue * revenue"}
+        ),
+        "scaled": demo_catalog.metrics["gross_profit"].model_copy(
+            update={"id": "scaled", "expr": "(revenue - cogs_amount) / 2"}
+        ),
+    }
+    catalog = demo_catalog.model_copy(
+        update={"measures": {**demo_catalog.measures, "avg_line": avg}, "metrics": metrics}
+    )
+    err = refused(InvalidPlanError, share("avg_line_value", dimensions=["region"]), catalog)
+    assert "an average" in err.message_for("en") and "平均值" in err.message_for("zh")
+    err = refused(InvalidPlanError, share("squared", dimensions=["region"]), catalog)
+    assert "a formula that is not a sum (revenue * revenue)" in err.message_for("en")
+    check_plan(share("scaled", dimensions=["region"]), catalog, EXEC)
+
+
+def test_a_share_needs_members_and_no_comparison(demo_catalog: Catalog) -> None:
+    err = refused(InvalidPlanError, share("revenue"), demo_catalog)
+    assert "region" in err.suggestions
+    check_plan(share("revenue", filters=[{"dimension": "channel", "values": ["ONLINE"]}]), demo_catalog, EXEC)
+    compared = share("revenue", dimensions=["region"], comparison="previous_period")
+    refused(InvalidPlanError, compared, demo_catalog)
+
+
+def test_a_scoped_askers_share_stays_inside_the_scope(demo_catalog: Catalog) -> None:
+    """An East manager's share by channel is of the East's total (allowed, and the total says so); a
+    share of all regions, or of the East among them, needs other regions' rows: refused."""
+    check_plan(share("revenue", dimensions=["channel"]), demo_catalog, EAST)
+    for p in (
+        share("revenue", dimensions=["region"]),
+        share("revenue", filters=[{"dimension": "region", "values": ["EAST"]}]),
+    ):
+        err = refused(AccessDeniedError, p, demo_catalog, EAST)
+        assert err.reason.value == "out_of_scope" and "Region" in err.message_for("en")
+        assert "权限范围之外" in err.message_for("zh")
+
+
+def test_thresholds_read_figures_the_result_has(demo_catalog: Catalog) -> None:
+    def having(value: str, **kw: object) -> QueryPlan:
+        threshold = {"metric": "revenue", "value": value, "op": "lt", "number": 1}
+        return plan("revenue", dimensions=["region"], having=[threshold], **kw)
+
+    check_plan(having("value"), demo_catalog, EXEC)
+    check_plan(having("ratio", comparison="target"), demo_catalog, EXEC)
+    check_plan(having("delta", comparison="previous_period"), demo_catalog, EXEC)
+    check_plan(having("share", intent="share"), demo_catalog, EXEC)
+    for bad in (having("ratio"), having("delta"), having("baseline"), having("share"), having("total")):
+        err = refused(InvalidPlanError, bad, demo_catalog)
+        assert err.suggestions == ["revenue"] and bad.having[0].by in err.message_for("en")
+    other = plan("revenue", having=[{"metric": "order_count", "op": "gt", "number": 200}])
+    assert "order_count" in refused(InvalidPlanError, other, demo_catalog).message_for("zh")
+
+
+def test_orders_by_a_share_need_a_share(demo_catalog: Catalog) -> None:
+    by_share = [{"by": "revenue__share", "direction": "desc"}]
+    check_plan(share("revenue", dimensions=["region"], order=by_share), demo_catalog, EXEC)
+    refused(InvalidPlanError, plan("revenue", dimensions=["region"], order=by_share), demo_catalog)
+    by_delta = [{"by": "revenue__delta", "direction": "desc"}]
+    check_plan(plan("revenue", dimensions=["region"], comparison="same_period_last_year", order=by_delta),
+               demo_catalog, EXEC)  # fmt: skip
+
+
+def test_another_period_must_be_named_and_run_forwards(demo_catalog: Catalog) -> None:
+    jun = TimeRange(start=date(2026, 6, 1), end=date(2026, 6, 30))
+    ok = plan("revenue", comparison="other_period", baseline_time=jun)
+    check_plan(ok, demo_catalog, EXEC)
+    err = refused(InvalidPlanError, ok.model_copy(update={"baseline_time": None}), demo_catalog)
+    assert err.reason.value == "bad_period"
+    backwards = TimeRange(start=date(2026, 6, 30), end=date(2026, 6, 1))
+    refused(InvalidPlanError, ok.model_copy(update={"baseline_time": backwards}), demo_catalog)

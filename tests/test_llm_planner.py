@@ -13,7 +13,16 @@ from planner_table import demo_members
 
 from metricqa.assistant.semantic.columns import ValueKind, derived_name
 from metricqa.assistant.semantic.governance import check_plan
-from metricqa.assistant.semantic.plan import Comparison, FilterOp, Grain, Intent, OrderBy, QueryPlan
+from metricqa.assistant.semantic.plan import (
+    Comparison,
+    FilterOp,
+    Grain,
+    Intent,
+    OrderBy,
+    QueryPlan,
+    Threshold,
+    ThresholdOp,
+)
 from metricqa.assistant.understanding.context import PlanningContext
 from metricqa.assistant.understanding.llm_planner import FALLBACK_NOTE, HybridPlanner, LLMPlanner, plan_schema
 from metricqa.assistant.understanding.planner import RulePlanner
@@ -228,3 +237,47 @@ def test_draft_orders_and_filter_ops_become_typed(fake: FakeOpenAI, ctx: Plannin
     assert plan.filters[0].op is FilterOp.NOT_IN
     assert plan.order == (OrderBy(metric="revenue", value=ValueKind.DELTA, direction="asc"),)
     assert plan.order[0].by == "revenue__delta"
+
+
+def test_schema_expresses_two_periods_thresholds_and_shares() -> None:
+    schema = plan_schema(["revenue", "orders"], ["region"])
+    json_schema = schema.model_json_schema()
+    props, defs = json_schema["properties"], json_schema["$defs"]
+    assert {"baseline_start", "baseline_end", "having"} <= set(props)
+    assert "other_period" in props["comparison"]["enum"] and "share" in props["intent"]["enum"]
+    threshold = defs["DraftThreshold"]["properties"]
+    assert threshold["op"]["enum"] == [op.value for op in ThresholdOp]
+    assert threshold["by"]["enum"] == defs["DraftOrder"]["properties"]["by"]["enum"]  # the same ids only
+    assert "revenue__share" in threshold["by"]["enum"]
+    with pytest.raises(ValueError):
+        schema.model_validate({"metrics": ["revenue"], "having": [{"by": "profit", "op": "gt", "number": 1}]})
+
+
+def test_draft_two_periods_threshold_and_share_become_typed(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake)
+    fake.enqueue_tool_call(
+        {
+            **GOOD,
+            "filters": [],
+            "comparison": "other_period",
+            "baseline_start": "2026-06-01",
+            "baseline_end": "2026-06-30",
+            "having": [{"by": "revenue__delta", "op": "lt", "number": 0}],
+        }
+    )
+    plan = llm.plan("regions whose revenue fell in October vs June", ctx)
+    assert plan.comparison is Comparison.OTHER_PERIOD and plan.baseline_time is not None
+    assert (plan.baseline_time.start, plan.baseline_time.end) == (date(2026, 6, 1), date(2026, 6, 30))
+    assert plan.having == (Threshold(metric="revenue", value=ValueKind.DELTA, op=ThresholdOp.LT, number=0),)
+    fake.enqueue_tool_call({**GOOD, "filters": [], "comparison": "none", "intent": "share"})
+    assert llm.plan("share of revenue by region last month", ctx).intent is Intent.SHARE
+
+
+def test_other_period_without_its_dates_is_repaired(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake)
+    fake.enqueue_tool_call({**GOOD, "comparison": "other_period"})
+    fake.enqueue_tool_call({**GOOD, "comparison": "other_period", "baseline_start": "2026-06-01",
+                            "baseline_end": "2026-06-30"})  # fmt: skip
+    plan = llm.plan("online sales by region, October vs June", ctx)
+    assert len(fake.requests) == 2 and "baseline_start" in fake.requests[1]["messages"][-1]["content"]
+    assert plan.baseline_time is not None and plan.baseline_time.start == date(2026, 6, 1)

@@ -21,6 +21,7 @@ from metricqa.assistant.presentation.narrative import (
     narrate,
     narrate_clarify,
     narrate_refusal,
+    plan_fields,
     rephrase,
 )
 from metricqa.assistant.semantic.plan import QueryPlan
@@ -39,6 +40,11 @@ def catalog() -> Catalog:
     return load_catalog(DEMO)
 
 
+def stated_by_plan(plan: QueryPlan) -> list[str]:
+    """Numbers a narrative may state that the question gave, not the rows: its thresholds."""
+    return [repr(t.number) for t in plan.having]
+
+
 def say(catalog: Catalog, name: str, language: str) -> str:
     case = CASES[name]
     return narrate(case[1], case[2], rows_for(case, language), catalog, language)
@@ -52,7 +58,7 @@ def say(catalog: Catalog, name: str, language: str) -> str:
 def test_template_numbers_all_come_from_rows(catalog: Catalog, case: Case, language: str) -> None:
     rows = rows_for(case, language)
     text = narrate(case[1], case[2], rows, catalog, language)
-    assert text and check_numbers(text, case[2], rows) == []
+    assert text and check_numbers(text, case[2], rows, references=stated_by_plan(case[1])) == []
     sentences = [s for s in text.replace("。", ".|").replace(". ", ".|").split("|") if s.strip()]
     assert 1 <= len(sentences) <= 3, text
     if language == "zh":
@@ -290,4 +296,106 @@ def test_columns_are_read_by_role_not_by_name(catalog: Catalog, case: Case, lang
     by_name = narrate(case[1], case[2], rows, catalog, language)
     fields = opaque_fields(case)
     assert narrate(case[1], fields, rows, catalog, language) == by_name
-    assert check_numbers(by_name, fields, rows) == []
+    assert check_numbers(by_name, fields, rows, references=stated_by_plan(case[1])) == []
+
+
+# ---- the shapes of issue 10 --------------------------------------------------------------------
+
+
+def test_two_periods_name_both_periods(catalog: Catalog) -> None:
+    assert (
+        say(catalog, "two_periods", "en")
+        == "Orders was 278 in October 2026, up 4.5% vs September 2026 (266)."
+    )
+    assert say(catalog, "two_periods", "zh") == "2026年10月订单数为278,较2026年9月增长4.5%(2026年9月:266)。"
+    breakdown = say(catalog, "two_periods_breakdown", "zh")
+    assert "较2026年9月增长5.3%" in breakdown and "环比" not in breakdown
+
+
+def test_share_breakdown_states_largest_smallest_and_total(catalog: Catalog) -> None:
+    en = say(catalog, "share_breakdown", "en")
+    assert en == (
+        "East had the largest share of revenue in October 2026: 45.0% (¥5.21M of ¥11.57M); "
+        "West the smallest: 7.0% (¥808,512)."
+    )
+    assert say(catalog, "share_breakdown", "zh").startswith(
+        "2026年10月销售额占比最高的是华东:45.0%(¥1,157.3万中的¥521万)"
+    )
+
+
+def test_share_of_one_member(catalog: Catalog) -> None:
+    assert say(catalog, "share_member", "en") == "28.4% of revenue in October 2026 (¥1.31M of ¥4.61M)."
+    assert say(catalog, "share_member", "zh") == "2026年10月占销售额的28.4%(¥461.2万中的¥131万)。"
+
+
+def test_a_scoped_share_says_it_is_of_the_scopes_total(catalog: Catalog) -> None:
+    case = CASES["share_breakdown"]
+    fields = [
+        f.model_copy(update={"scoped_by": ("region",)}) if f.role.value == "total" else f
+        for f in plan_fields(case[1], case[2])
+    ]
+    en = narrate(case[1], fields, rows_for(case, "en"), catalog, "en")
+    assert "(¥5.21M of ¥11.57M, your scope's total)" in en
+    assert "(您权限范围内总计¥1,157.3万中的¥521万)" in narrate(
+        case[1], fields, rows_for(case, "zh"), catalog, "zh"
+    )
+
+
+def test_overlapping_shares_are_said_to_overlap(catalog: Catalog) -> None:
+    case = CASES["share_breakdown"]
+    rows = [[*r[:3], r[2], 0.6] for r in rows_for(case, "en")]  # shares adding up to 2.4: a distinct count
+    text = narrate(case[1], case[2], rows, catalog, "en")
+    assert "The shares overlap" in text and check_numbers(text, case[2], rows) == []
+    assert "overlap" not in say(catalog, "share_breakdown", "en")
+
+
+def test_threshold_lists_every_member_or_says_none(catalog: Catalog) -> None:
+    assert say(catalog, "threshold", "en") == "Orders above 200 in October 2026: East (312), North (250)."
+    assert say(catalog, "threshold", "zh") == "2026年10月订单数高于200的有:华东(312)、华北(250)。"
+    assert say(catalog, "threshold_none", "en") == "No region had orders above 2,000 in October 2026."
+    assert say(catalog, "threshold_none", "zh") == "2026年10月没有订单数高于2,000的区域。"
+    missed = say(catalog, "missed_target", "en")
+    assert missed.startswith("Revenue attainment below 100.0% in November 2026")
+    assert "North (94.1%), West (38.5%), South (94.2%)" in missed and "East" not in missed
+
+
+def test_a_long_threshold_list_says_how_many(catalog: Catalog) -> None:
+    case = CASES["threshold"]
+    rows = [[f"R{i:02d}", f"Rep {i}", 300 + i] for i in range(12)]
+    plan = case[1].model_copy(update={"dimensions": ("rep",)})
+    columns = ["rep_id", "rep", "order_count"]
+    en = narrate(plan, columns, rows, catalog, "en")
+    assert en.endswith("Rep 7 (307) (first 8 of 12).") and "Rep 8" not in en
+    zh = narrate(plan, columns, rows, catalog, "zh")
+    assert zh.endswith("(共12个,列出前8个)。")
+    assert check_numbers(en, columns, rows, references=["200"]) == []
+
+
+def test_rank_by_change_names_the_member_and_its_change(catalog: Catalog) -> None:
+    assert say(catalog, "rank_by_change", "en") == (
+        "East had the largest rise in revenue vs September 2026: up ¥1.04M (25.0%), ¥5.21M against ¥4.17M."
+    )
+    assert say(catalog, "rank_by_change", "zh").startswith(
+        "华东的销售额较2026年9月增长最多:增长¥104.2万(25.0%)"
+    )
+    assert say(catalog, "rank_by_change_list", "en") == (
+        "Ranked by change in revenue vs October 2025: South down ¥245,000 (9.1%), West flat, "
+        "North up ¥310,450 (11.1%)."
+    )
+    fell = CASES["rank_by_change"]
+    asc = fell[1].model_copy(update={"order": (fell[1].order[0].model_copy(update={"direction": "asc"}),)})
+    text = narrate(asc, fell[2], rows_for(fell, "en"), catalog, "en")
+    assert text.startswith("South had the largest fall in revenue vs September 2026: down ¥245,000 (9.1%)")
+    rose = [[*r[:3], r[2] / 2, r[2] / 2, 2.0] for r in rows_for(fell, "en")]  # everyone doubled
+    assert narrate(asc, fell[2], rose, catalog, "en").startswith("West had the smallest rise in revenue")
+    assert narrate(asc, fell[2], rose, catalog, "zh").startswith("West的销售额较2026年9月增长最少")
+
+
+def test_a_ranked_member_has_each_metrics_number(catalog: Catalog) -> None:
+    assert (
+        say(catalog, "rank_two_metrics", "en")
+        == "East ranked highest on revenue in October 2026: ¥5.21M (orders 521)."
+    )
+    assert say(catalog, "rank_two_metrics", "zh").endswith("为¥521万(订单数521)。")
+    several = say(catalog, "several", "en")
+    assert all(word in several for word in ("revenue ¥12.35M", "orders 1,234", "¥10,005"))

@@ -8,7 +8,16 @@ import pytest
 from pydantic import ValidationError
 
 from metricqa.assistant.semantic.columns import ValueKind
-from metricqa.assistant.semantic.plan import OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.semantic.plan import (
+    Comparison,
+    Filter,
+    FilterOp,
+    OrderBy,
+    QueryPlan,
+    Threshold,
+    ThresholdOp,
+    TimeRange,
+)
 
 OCT = TimeRange(start=date(2026, 10, 1), end=date(2026, 10, 31))
 
@@ -81,3 +90,38 @@ def test_order_by_is_frozen_and_by_follows_a_copy() -> None:
     assert order.model_copy(update={"metric": "orders"}).by == "orders__ratio"
     plan = QueryPlan(metrics=("revenue",), time=OCT, order=(order,))
     assert plan.order[0].by == "revenue__ratio"
+
+
+def test_other_period_needs_baseline_time_and_only_it_has_one() -> None:
+    jun = TimeRange(start=date(2026, 6, 1), end=date(2026, 6, 30))
+    plan = QueryPlan(metrics=("revenue",), time=OCT, comparison=Comparison.OTHER_PERIOD, baseline_time=jun)
+    assert QueryPlan.model_validate_json(plan.model_dump_json()) == plan
+    with pytest.raises(ValidationError, match="baseline_time"):
+        QueryPlan(metrics=("revenue",), time=OCT, comparison=Comparison.OTHER_PERIOD)
+    with pytest.raises(ValidationError, match="baseline_time"):
+        QueryPlan(metrics=("revenue",), time=OCT, comparison=Comparison.PREVIOUS_PERIOD, baseline_time=jun)
+    assert Comparison.OTHER_PERIOD.periodic and not Comparison.TARGET.periodic
+
+
+def test_thresholds_round_trip_and_refuse_non_numbers() -> None:
+    missed = Threshold(metric="revenue", value=ValueKind.RATIO, op=ThresholdOp.LT, number=1)
+    plan = QueryPlan(metrics=("revenue",), dimensions=("region",), time=OCT, having=(missed,))
+    data = plan.model_dump(mode="json")
+    assert data["having"] == [{"metric": "revenue", "value": "ratio", "op": "lt", "number": 1.0}]
+    assert QueryPlan.model_validate(data) == plan and missed.by == "revenue__ratio"
+    for bad in (float("inf"), float("nan")):
+        with pytest.raises(ValidationError):
+            Threshold(metric="revenue", op=ThresholdOp.GT, number=bad)
+    with pytest.raises(ValidationError):
+        Threshold.model_validate({"metric": "revenue", "op": "between", "number": 1})
+
+
+def test_what_a_share_is_over() -> None:
+    online = Filter(dimension="channel", values=("ONLINE",))
+    east = Filter(dimension="region", op=FilterOp.NOT_IN, values=("EAST",))
+    assert QueryPlan(metrics=("revenue",), time=OCT, filters=(online, east)).share_dimensions == (
+        "channel",
+        "region",
+    )
+    by_segment = QueryPlan(metrics=("revenue",), dimensions=("segment",), time=OCT, filters=(online,))
+    assert by_segment.share_dimensions == ("segment",)

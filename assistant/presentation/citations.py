@@ -9,6 +9,7 @@ from metricqa.assistant.presentation.lineage import lineage_chain, metric_formul
 from metricqa.assistant.semantic.plan import Comparison, QueryPlan
 from metricqa.catalog.models import Catalog
 from metricqa.catalog.refs import base_measures, qualified_columns
+from metricqa.core.messages import PACKAGED, MessageCatalog
 
 
 def cited_metrics(plan: QueryPlan, catalog: Catalog) -> list[str]:
@@ -45,7 +46,12 @@ def _tables(catalog: Catalog, metric_id: str) -> set[str]:
 
 
 def cite_metric(
-    catalog: Catalog, metric_id: str, language: str, plan: QueryPlan | None = None, extra: Sequence[str] = ()
+    catalog: Catalog,
+    metric_id: str,
+    language: str,
+    plan: QueryPlan | None = None,
+    extra: Sequence[str] = (),
+    messages: MessageCatalog = PACKAGED,
 ) -> Citation:
     metric = catalog.metrics[metric_id]
     sources = metric_sources(catalog, metric_id)
@@ -63,13 +69,18 @@ def cite_metric(
         definition=metric.definition.get(language),
         formula=metric_formula(catalog, metric),
         sources=sources,
-        lineage=lineage_chain(catalog, metric_id, language),
+        lineage=lineage_chain(catalog, metric_id, language, messages),
     )
 
 
 def cite(
-    plan: QueryPlan, catalog: Catalog, language: str, sources: list[str] | None = None
+    plan: QueryPlan,
+    catalog: Catalog,
+    language: str,
+    sources: list[str] | None = None,
+    messages: MessageCatalog = PACKAGED,
 ) -> list[Citation]:
     """One citation per metric used. ``sources`` (the compiler's ``table.column`` list) adds columns of
     each metric's own tables that the catalog walk did not find."""
-    return [cite_metric(catalog, m, language, plan, sources or ()) for m in cited_metrics(plan, catalog)]
+    extra = sources or ()
+    return [cite_metric(catalog, m, language, plan, extra, messages) for m in cited_metrics(plan, catalog)]

@@ -12,6 +12,7 @@ from typing import Any
 
 from metricqa.catalog.models import Aggregation, Catalog, Measure, Metric, MetricType
 from metricqa.catalog.refs import base_measures, metric_inputs, parent_metrics, qualified_columns
+from metricqa.core.messages import PACKAGED, MessageCatalog
 
 AGG_SQL = {
     Aggregation.SUM: "SUM({})",
@@ -20,14 +21,6 @@ AGG_SQL = {
     Aggregation.AVG: "AVG({})",
     Aggregation.MIN: "MIN({})",
     Aggregation.MAX: "MAX({})",
-}
-KIND_ZH = {
-    "metric": "指标",
-    "measure": "度量",
-    "model": "模型",
-    "table": "表",
-    "system": "来源系统",
-    "declared": "登记血缘",
 }
 
 
@@ -188,18 +181,16 @@ def metric_layers(catalog: Catalog, metric_id: str) -> list[str]:
     return sorted(depth, key=lambda m: -depth[m])
 
 
-def lineage_chain(catalog: Catalog, metric_id: str, language: str = "en") -> list[str]:
+def lineage_chain(
+    catalog: Catalog, metric_id: str, language: str = "en", messages: MessageCatalog = PACKAGED
+) -> list[str]:
     """The flat upstream chain: ["ERP …; PIM", "fact_order_line, fact_order", "revenue_amount", …, "Gross margin (gross_margin)"]."""
     up = upstream(catalog, metric_id)
     chain = ["; ".join(up["systems"]), ", ".join(up["tables"]), ", ".join(up["measures"])]
-    for ancestor in up["metrics"]:
-        chain.append(_metric_words(catalog, ancestor, language))
-    chain.append(_metric_words(catalog, metric_id, language))
+    for ancestor in [*up["metrics"], metric_id]:
+        name = catalog.metrics[ancestor].name
+        chain.append(messages.render("citation.metric_ref", language, name=name, metric=ancestor))
     return [step for step in chain if step]
-
-
-def _metric_words(catalog: Catalog, metric_id: str, language: str) -> str:
-    return f"{catalog.metrics[metric_id].name.get(language)} ({metric_id})"
 
 
 def lineage_json(catalog: Catalog, metric_id: str, language: str = "en") -> dict[str, Any]:
@@ -226,8 +217,14 @@ def lineage_json(catalog: Catalog, metric_id: str, language: str = "en") -> dict
 # ---- text ---------------------------------------------------------------------------------
 
 
-def node_line(node: LineageNode, language: str) -> str:
-    kind = KIND_ZH.get(node.kind, node.kind) if language == "zh" else node.kind
+def kind_word(kind: str, language: str, messages: MessageCatalog = PACKAGED) -> str:
+    """A node kind in words (``lineage.kind.<kind>``); a kind the catalog does not name as it is."""
+    message_id = f"lineage.kind.{kind}"
+    return kind if messages.optional(message_id, language) is None else messages.render(message_id, language)
+
+
+def node_line(node: LineageNode, language: str, messages: MessageCatalog = PACKAGED) -> str:
+    kind = kind_word(node.kind, language, messages)
     label = (node.label_zh or node.label) if language == "zh" else node.label
     text = f"{kind} {node.id}"
     if node.kind == "metric":
@@ -245,15 +242,17 @@ def node_line(node: LineageNode, language: str) -> str:
     return text
 
 
-def format_tree(node: LineageNode, language: str = "en") -> str:
+def format_tree(node: LineageNode, language: str = "en", messages: MessageCatalog = PACKAGED) -> str:
     """An ASCII tree of the lineage, one node a line (├── / └── / │)."""
-    lines = [node_line(node, language)]
-    _branches(node, "", language, lines)
+    lines = [node_line(node, language, messages)]
+    _branches(node, "", language, messages, lines)
     return "\n".join(lines)
 
 
-def _branches(node: LineageNode, prefix: str, language: str, lines: list[str]) -> None:
+def _branches(
+    node: LineageNode, prefix: str, language: str, messages: MessageCatalog, lines: list[str]
+) -> None:
     for i, child in enumerate(node.children):
         last = i == len(node.children) - 1
-        lines.append(prefix + ("└── " if last else "├── ") + node_line(child, language))
-        _branches(child, prefix + ("    " if last else "│   "), language, lines)
+        lines.append(prefix + ("└── " if last else "├── ") + node_line(child, language, messages))
+        _branches(child, prefix + ("    " if last else "│   "), language, messages, lines)

@@ -25,7 +25,17 @@ from metricqa.assistant.presentation.formatting import (
     join_words,
     period_label,
     point_label,
-    span_words,
+)
+from metricqa.assistant.presentation.narrative_shapes import (
+    compared_period,
+    narrate_change_rank,
+    narrate_share,
+    narrate_threshold,
+    narrate_two_periods,
+    other_point_label,
+    others_clause,
+    shape_of,
+    versus_clause,
 )
 from metricqa.assistant.semantic.columns import (
     COMPARED_ROLES,
@@ -38,7 +48,6 @@ from metricqa.assistant.semantic.columns import (
     names_of,
 )
 from metricqa.assistant.semantic.compiler import plan_columns
-from metricqa.assistant.semantic.periods import baseline_range
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Direction, Metric, Unit
 from metricqa.core.errors import UserFacingError
@@ -185,11 +194,9 @@ def ordered_records(
 
 
 def baseline_label(plan: QueryPlan, language: str) -> str | None:
-    """The baseline period in words (``periods.baseline_range``); None for no comparison or a target."""
-    if plan.comparison in (Comparison.NONE, Comparison.TARGET):
-        return None
-    start, end = baseline_range(plan.time, plan.comparison)
-    return span_words(start, end, language)
+    """The baseline period in words (``periods.baseline_range``, or ``baseline_time``); None for no
+    comparison or a target."""
+    return compared_period(plan, language)
 
 
 def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None) -> str:
@@ -198,6 +205,8 @@ def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None
     base_column = view.column(metric_id, *COMPARED_ROLES)
     if comp is Comparison.NONE or base_column is None or base_column not in rec:
         return ""
+    if comp is Comparison.OTHER_PERIOD:
+        return versus_clause(view, metric_id, rec, label)
     zh = view.language == "zh"
     value, base = view.value(rec, metric_id), as_number(rec.get(base_column))
     ratio = view.get(rec, metric_id, ColumnRole.RATIO)
@@ -242,15 +251,24 @@ def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None
 def narrate(plan: QueryPlan, columns: Columns, rows: list[list[Any]], catalog: Catalog, language: str) -> str:
     """One to three sentences answering the plan from its result rows."""
     view = make_view(plan, columns, rows, catalog, language)
+    shape = shape_of(plan) if view.metrics else None
+    if shape == "threshold":  # no rows is an answer too: no member meets it
+        return narrate_threshold(view)
     if not view.metrics or all(view.value(r, m) is None for r in view.records for m in view.metrics):
         return no_data(view)
+    if shape == "share":
+        return narrate_share(view) or no_data(view)
     if view.has_period and len({view.bucket(r) for r in view.records}) > 1:
         return narrate_trend(view)
     ranking = plan.intent in (Intent.LAGGED, Intent.RANK) or bool(plan.order and plan.limit)
+    if view.dims and ranking and shape == "change_rank":
+        return narrate_change_rank(view)
     if view.dims and ranking:
         return narrate_ranking(view)
     if view.dims and len(view.records) > 1:
         return narrate_breakdown(view)
+    if plan.comparison is Comparison.OTHER_PERIOD and len(view.metrics) == 1:
+        return narrate_two_periods(view)
     return narrate_value(view)
 
 
@@ -316,6 +334,7 @@ def narrate_ranking(view: View) -> str:
         return head + (best_sentence(view, m, records[-1]) if len(records) > 1 else "")
     key, desc = order_key(view.plan, view.fields, view.catalog)
     if len(records) == 1 or view.plan.limit == 1:
+        text += others_clause(view, first, m)  # several metrics: the member's other numbers
         if zh:
             return (
                 f"{view.period}{view.name(m)}{'最高' if desc else '最低'}的是{view.member(first)},为{text}。"
@@ -412,6 +431,8 @@ def series_baseline_label(view: View, iso: str) -> str | None:
     if view.plan.comparison is Comparison.SAME_PERIOD_LAST_YEAR:
         earlier = day.replace(year=day.year - 1, day=min(day.day, 28))
         return point_label(earlier.isoformat(), view.plan.grain, view.language)
+    if view.plan.comparison is Comparison.OTHER_PERIOD:
+        return other_point_label(view, day)
     before = sorted(p for r in view.records if (p := str(view.bucket(r))) < iso)
     return point_label(before[-1], view.plan.grain, view.language) if before else None
 

@@ -17,7 +17,12 @@ baseline        ``<metric>__baseline``        the metric over the comparison per
 target          ``<metric>__baseline``        the metric's target (comparison=target)
 delta           ``<metric>__delta``           value − baseline (or target)
 ratio           ``<metric>__ratio``           value ÷ baseline (or target: the attainment)
+total           ``<metric>__total``           the metric over every member the share is of (intent share)
+share           ``<metric>__share``           value ÷ total (intent share)
 ==============  ============================  ===================================================
+
+A total read within a role's row filters says so (``ResultColumn.scoped_by``): a scoped asker's
+total is their scope's total.
 
 A derived name is ``<metric>__<kind>`` (``derived_name``); ``parse_name`` reads one back, as
 MetricFlow's naming/dunder_scheme.py does, for ``OrderBy.by`` and for results that arrive
@@ -29,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 DUNDER = "__"
 PERIOD = "period"
@@ -45,6 +50,8 @@ class ColumnRole(StrEnum):
     TARGET = "target"
     DELTA = "delta"
     RATIO = "ratio"
+    TOTAL = "total"
+    SHARE = "share"
 
 
 class ValueKind(StrEnum):
@@ -55,6 +62,8 @@ class ValueKind(StrEnum):
     DELTA = "delta"
     RATIO = "ratio"
     ATTAINMENT = "attainment"  # the ratio column, by its comparison=target name (value ÷ target)
+    TOTAL = "total"  # the metric over every member a share is of
+    SHARE = "share"  # value ÷ total
 
     @property
     def column_kind(self) -> ValueKind:
@@ -63,7 +72,8 @@ class ValueKind(StrEnum):
 
 
 COMPARED_ROLES = (ColumnRole.BASELINE, ColumnRole.TARGET)
-METRIC_ROLES = (ColumnRole.VALUE, *COMPARED_ROLES, ColumnRole.DELTA, ColumnRole.RATIO)
+SHARE_ROLES = (ColumnRole.TOTAL, ColumnRole.SHARE)
+METRIC_ROLES = (ColumnRole.VALUE, *COMPARED_ROLES, ColumnRole.DELTA, ColumnRole.RATIO, *SHARE_ROLES)
 KEY_ROLES = (ColumnRole.PERIOD, ColumnRole.DIMENSION)
 ROLE_KIND: dict[ColumnRole, ValueKind] = {
     ColumnRole.VALUE: ValueKind.VALUE,
@@ -71,6 +81,8 @@ ROLE_KIND: dict[ColumnRole, ValueKind] = {
     ColumnRole.TARGET: ValueKind.BASELINE,
     ColumnRole.DELTA: ValueKind.DELTA,
     ColumnRole.RATIO: ValueKind.RATIO,
+    ColumnRole.TOTAL: ValueKind.TOTAL,
+    ColumnRole.SHARE: ValueKind.SHARE,
 }
 KIND_ROLES: dict[ValueKind, tuple[ColumnRole, ...]] = {
     ValueKind.VALUE: (ColumnRole.VALUE,),
@@ -78,6 +90,8 @@ KIND_ROLES: dict[ValueKind, tuple[ColumnRole, ...]] = {
     ValueKind.DELTA: (ColumnRole.DELTA,),
     ValueKind.RATIO: (ColumnRole.RATIO,),
     ValueKind.ATTAINMENT: (ColumnRole.RATIO,),
+    ValueKind.TOTAL: (ColumnRole.TOTAL,),
+    ValueKind.SHARE: (ColumnRole.SHARE,),
 }
 _SUFFIXED = {kind.value: kind for kind in ValueKind if kind is not ValueKind.VALUE}
 
@@ -91,6 +105,11 @@ class ResultColumn(BaseModel):
     role: ColumnRole
     metric: str | None = None
     dimension: str | None = None
+    scoped_by: tuple[str, ...] = Field(
+        default=(),
+        exclude_if=lambda v: not v,  # in the JSON only when set: only a scoped asker's total has it
+        description="dimensions a role's row filters restrict this total to (the asker's scope's total)",
+    )
 
     @property
     def kind(self) -> ValueKind | None:
@@ -144,10 +163,17 @@ def metric_column(metric: str, role: ColumnRole = ColumnRole.VALUE) -> ResultCol
 
 
 def result_columns(
-    metrics: Iterable[str], dimensions: Iterable[str], *, series: bool, compared: ColumnRole | None
+    metrics: Iterable[str],
+    dimensions: Iterable[str],
+    *,
+    series: bool,
+    compared: ColumnRole | None,
+    shared: bool = False,
+    scoped_by: Iterable[str] = (),
 ) -> tuple[ResultColumn, ...]:
     """The compiler's output columns, in order: ``period`` for a series, each dimension's key and label,
-    then each metric's value and, when compared (``compared``: baseline or target), that base, delta, ratio."""
+    then each metric's value and, when compared (``compared``: baseline or target), that base, delta, ratio;
+    for a share (``shared``), its total (restricted by the row filters on ``scoped_by``) and share."""
     if compared is not None and compared not in COMPARED_ROLES:
         raise ValueError(f"a metric is compared with a baseline or a target, not a {compared.value}")
     out = [period_column()] if series else []
@@ -157,6 +183,12 @@ def result_columns(
         out.append(metric_column(metric))
         if compared is not None:
             out += [metric_column(metric, role) for role in (compared, ColumnRole.DELTA, ColumnRole.RATIO)]
+        if shared:
+            total = metric_column(metric, ColumnRole.TOTAL)
+            out += [
+                total.model_copy(update={"scoped_by": tuple(scoped_by)}),
+                metric_column(metric, ColumnRole.SHARE),
+            ]
     return tuple(out)
 
 

@@ -8,27 +8,35 @@ then builds the query with sqlglot's AST and prints it for the dialect asked:
   all its measures share it), grouped by the period bucket and each dimension's member key,
   filtered by the period, the plan's filters and the role's row filters (all bound ``?`` params);
 - with a comparison, the same per-model CTEs over the baseline range (a series' baseline buckets
-  are moved forward one grain or one year before bucketing), or the metric's target;
+  are moved forward one grain or one year before bucketing), over ``baseline_time`` for
+  comparison=other_period (buckets moved forward by the distance between the two starts), or
+  the metric's target;
+- for a share, the same per-model CTEs for the total: grouped by the period only, with the plan's
+  filters minus those on the dimensions the share is over and with every row filter (a scoped
+  asker's total is their scope's total), joined to each row by the period or CROSS JOINed;
 - a key spine (UNION of every CTE's keys) that each CTE is LEFT JOINed to, plus a label lookup per
   dimension; ``metric_values`` computes each metric (ratio of sums, derived expressions inlined;
   an additive measure a CTE has no row for reads as 0);
 - a final SELECT of the plan's result columns (``plan_columns``: the period, each dimension's key and
-  label, each metric's value and, with a comparison, its baseline or target, delta and ratio, named
-  by ``columns``), ordered and limited. ``CompiledQuery.columns`` describes them, in order.
+  label, each metric's value and, with a comparison, its baseline or target, delta and ratio, for a
+  share its total and share, named by ``columns``), filtered by the plan's thresholds (``having``:
+  the figure's expression against a bound ``?``), ordered (NULLs last) and limited.
+  ``CompiledQuery.columns`` describes them, in order.
+
+A member filter keeps rows by member key; ``not_in`` is NULL-safe, ``(key NOT IN (?, …) OR key IS
+NULL)``: a row with no member is not the excluded member. Row filters are always ``key = ?``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from sqlglot import exp
-from sqlglot.tokens import Tokenizer
 
 from metricqa.assistant.semantic.columns import (
+    ROLE_KIND,
     ColumnRole,
     ResultColumn,
     ValueKind,
@@ -39,16 +47,43 @@ from metricqa.assistant.semantic.columns import (
     result_columns,
 )
 from metricqa.assistant.semantic.governance import check_plan, plan_refs
-from metricqa.assistant.semantic.periods import Shift, baseline_range, grain_shift, series_baseline_range
-from metricqa.assistant.semantic.plan import Comparison, Filter, FilterOp, Grain, QueryPlan
+from metricqa.assistant.semantic.periods import (
+    Shift,
+    back,
+    baseline_range,
+    grain_shift,
+    series_baseline_range,
+)
+from metricqa.assistant.semantic.plan import (
+    Comparison,
+    Filter,
+    FilterOp,
+    Grain,
+    Intent,
+    QueryPlan,
+    Threshold,
+    ThresholdOp,
+    TimeRange,
+)
+from metricqa.assistant.semantic.sqlbuild import (
+    Names,
+    alias,
+    catalog_sql,
+    col,
+    comment,
+    eq,
+    ident,
+    interval,
+    null_safe_on,
+    ratio,
+    table,
+)
 from metricqa.catalog.models import Aggregation, Catalog, Dimension, Measure, MetricType, SemanticModel
 from metricqa.catalog.refs import base_measures, parse_expr
 from metricqa.core.asker import Asker
 
 Param = object
 
-_SAFE = re.compile(r"[a-z_][a-z0-9_]*")
-_KEYWORDS = frozenset(word for keyword in Tokenizer.KEYWORDS for word in keyword.split())
 _AGGREGATES: dict[Aggregation, type[exp.AggFunc]] = {
     Aggregation.SUM: exp.Sum,
     Aggregation.COUNT: exp.Count,
@@ -77,12 +112,14 @@ class CompiledQuery:
 
 @dataclass(frozen=True)
 class Branch:
-    """One set of model CTEs: the asked period, or the baseline period of a comparison."""
+    """One set of model CTEs: the asked period, the baseline period of a comparison, or a share's total."""
 
-    kind: ValueKind  # value (the asked period) or baseline
+    kind: ValueKind  # value (the asked period), baseline or total
     refs: tuple[str, ...]  # metrics and measures computed over this branch
     start: date
     end: date
+    dimensions: tuple[str, ...]  # grouped by (with the period of a series)
+    filters: tuple[Filter, ...]  # the plan's member filters this branch applies
     forward: Shift | None = None  # move each row forward by this before bucketing (series baselines)
 
 
@@ -101,9 +138,11 @@ class Context:
     def series(self) -> bool:
         return self.plan.grain is not Grain.NONE
 
-    def key_names(self) -> list[str]:
-        """The period and member key columns every CTE is grouped and joined by."""
-        return [c.name for c in self.columns if c.role in (ColumnRole.PERIOD, ColumnRole.DIMENSION)]
+    def key_names(self, dimensions: Iterable[str] | None = None) -> list[str]:
+        """The period and member key columns a CTE is grouped and joined by (of ``dimensions``, or of all)."""
+        keys = [self.column(ColumnRole.PERIOD)] if self.series else []
+        dims = self.dimensions if dimensions is None else tuple(dimensions)
+        return keys + [self.column(ColumnRole.DIMENSION, dimension=d) for d in dims]
 
     def column(self, *roles: ColumnRole, metric: str | None = None, dimension: str | None = None) -> str:
         """The name of the result column with one of ``roles`` (of ``metric`` / ``dimension``)."""
@@ -111,85 +150,13 @@ class Context:
         assert found is not None, (roles, metric, dimension)
         return found.name
 
-    def used_dimensions(self) -> list[str]:
-        """Dimensions grouped, filtered or row-filtered by, in that order."""
-        filtered = [f.dimension for f in self.plan.filters]
-        return list(dict.fromkeys([*self.dimensions, *filtered, *(d for d, _ in self.row_filters)]))
-
-
-# --- small builders ------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def _needs_quotes(name: str) -> bool:
-    return not _SAFE.fullmatch(name) or name.upper() in _KEYWORDS
-
-
-def ident(name: str) -> exp.Identifier:
-    return exp.Identifier(this=name, quoted=_needs_quotes(name))
-
-
-def col(name: str, table: str | None = None) -> exp.Column:
-    return exp.Column(this=ident(name), table=ident(table) if table else None)
-
-
-def alias(expression: exp.Expr, name: str) -> exp.Alias:
-    return exp.Alias(this=expression, alias=ident(name))
-
-
-def table(name: str, alias_name: str | None = None) -> exp.Table:
-    parts = name.split(".")
-    return exp.Table(
-        this=ident(parts[-1]),
-        db=ident(parts[-2]) if len(parts) > 1 else None,
-        alias=exp.TableAlias(this=ident(alias_name)) if alias_name else None,
-    )
-
-
-def catalog_sql(sql: str) -> exp.Expr:
-    """A fresh copy of a catalog-authored expression (parsed once, cached)."""
-    return parse_expr(sql).copy()
-
-
-def comment(select: exp.Select, text: str) -> exp.Select:
-    select.add_comments([" " + text.replace("*/", "* /") + " "])
-    return select
-
-
-def eq(left: exp.Expr, right: exp.Expr) -> exp.EQ:
-    return exp.EQ(this=left, expression=right)
-
-
-def null_safe_on(left: str, right: str, keys: Sequence[str]) -> exp.Expr:
-    return exp.and_(*(exp.NullSafeEQ(this=col(k, left), expression=col(k, right)) for k in keys), copy=False)
-
-
-def ratio(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:
-    """``numerator / NULLIF(denominator, 0)`` in floating point (no integer division in any dialect)."""
-    return exp.Div(
-        this=exp.Cast(this=numerator, to=exp.DataType.build("double")),
-        expression=exp.Nullif(this=denominator, expression=exp.Literal.number(0)),
-    )
-
-
-def interval(step: Shift) -> list[exp.Interval]:
-    parts = [(step.months, "MONTH"), (step.days, "DAY")]
-    return [exp.Interval(this=exp.Literal.string(str(n)), unit=exp.Var(this=unit)) for n, unit in parts if n]
-
-
-class Names:
-    """Unique CTE / alias names that avoid the reserved ones."""
-
-    def __init__(self, reserved: Iterable[str]) -> None:
-        self.taken = {n.lower() for n in reserved}
-
-    def take(self, wanted: str) -> str:
-        name, n = wanted, 1
-        while name.lower() in self.taken:
-            n += 1
-            name = f"{wanted}_{n}"
-        self.taken.add(name.lower())
-        return name
+    def used_dimensions(self, branch: Branch | None = None) -> list[str]:
+        """Dimensions grouped, filtered or row-filtered by (in ``branch``, or anywhere), in that order."""
+        dims, filters = (
+            (self.dimensions, self.plan.filters) if branch is None else (branch.dimensions, branch.filters)
+        )
+        filtered = [f.dimension for f in filters]
+        return list(dict.fromkeys([*dims, *filtered, *(d for d, _ in self.row_filters)]))
 
 
 # --- one model CTE --------------------------------------------------------------------------------
@@ -223,11 +190,11 @@ def model_from(select: exp.Select, model: SemanticModel) -> exp.Select:
     return select
 
 
-def dimension_joins(ctx: Context, model: SemanticModel, select: exp.Select) -> dict[str, str]:
-    """LEFT JOIN each needed dimension table; returns dimension id → join alias."""
+def dimension_joins(ctx: Context, model: SemanticModel, select: exp.Select, branch: Branch) -> dict[str, str]:
+    """LEFT JOIN each dimension table the branch needs; returns dimension id → join alias."""
     names = Names(model_aliases(model))
     out: dict[str, str] = {}
-    for dim_id in ctx.used_dimensions():
+    for dim_id in ctx.used_dimensions(branch):
         dim = ctx.catalog.dimensions[dim_id]
         if not needs_join(dim):
             continue
@@ -264,11 +231,15 @@ def aggregate(measure: Measure, with_filter: bool) -> exp.Expr:
 
 
 def filter_condition(key: exp.Expr, flt: Filter) -> tuple[exp.Expr, list[Param]]:
+    """``key IN (?, …)`` (``= ?`` for one eq); not_in is NULL-safe: ``(key NOT IN (?, …) OR key IS NULL)``."""
     values: list[Param] = list(flt.values)
     if flt.op is FilterOp.EQ and len(values) == 1:
         return eq(key, exp.Placeholder()), values
     member_in = exp.In(this=key, expressions=[exp.Placeholder() for _ in values])
-    return (exp.Not(this=member_in) if flt.op is FilterOp.NOT_IN else member_in), values
+    if flt.op is not FilterOp.NOT_IN:
+        return member_in, values
+    no_member = exp.Is(this=key.copy(), expression=exp.Null())
+    return exp.Paren(this=exp.or_(exp.Not(this=member_in), no_member, copy=False)), values
 
 
 def measures_where(measures: Sequence[Measure]) -> tuple[exp.Expr | None, bool]:
@@ -286,13 +257,13 @@ def model_cte(
     ctx: Context, model: SemanticModel, measures: Sequence[Measure], branch: Branch
 ) -> tuple[exp.Select, list[Param]]:
     select = model_from(exp.Select(), model)
-    joins = dimension_joins(ctx, model, select)
+    joins = dimension_joins(ctx, model, select, branch)
     keys: list[tuple[str, exp.Expr]] = []
     if ctx.series:
         keys.append((ctx.column(ColumnRole.PERIOD), period_expr(model, ctx.plan.grain, branch.forward)))
     keys += [
         (ctx.column(ColumnRole.DIMENSION, dimension=d), member_key(ctx, model, d, joins))
-        for d in ctx.dimensions
+        for d in branch.dimensions
     ]
     shared_where, per_measure = measures_where(measures)
     select.select(*(alias(e, name) for name, e in keys), copy=False)
@@ -302,7 +273,7 @@ def model_cte(
     params: list[Param] = [branch.start, branch.end]
     if shared_where is not None:
         conditions.append(shared_where)
-    for flt in ctx.plan.filters:
+    for flt in branch.filters:
         condition, values = filter_condition(member_key(ctx, model, flt.dimension, joins), flt)
         conditions.append(condition)
         params += values
@@ -312,7 +283,7 @@ def model_cte(
     select.where(exp.and_(*conditions, copy=False), copy=False)
     if keys:
         select.group_by(*(e.copy() for _, e in keys), copy=False)
-    what = "baseline, " if branch.kind is ValueKind.BASELINE else ""
+    what = "" if branch.kind is ValueKind.VALUE else f"{branch.kind.value}, "
     comment(
         select, f"model {model.id} ({what}table {model.table}): measures {', '.join(m.id for m in measures)}"
     )
@@ -334,17 +305,55 @@ def branch_models(ctx: Context, branch: Branch) -> dict[str, list[Measure]]:
     return out
 
 
+def other_shift(time: TimeRange, baseline: TimeRange) -> Shift:
+    """How far forward a series' baseline buckets move onto the asked ones (comparison=other_period):
+    whole months between the two starts for month, quarter and year buckets, else days (whole weeks
+    for week buckets, so weeks stay aligned on their first weekday). The baseline series is the asked
+    range moved back that far, so every bucket has its own baseline bucket and no other."""
+    if time.grain in (Grain.MONTH, Grain.QUARTER, Grain.YEAR):
+        a, b = time.start, baseline.start
+        return Shift(months=(a.year - b.year) * 12 + a.month - b.month)
+    days = (time.start - baseline.start).days
+    return Shift(days=7 * round(days / 7) if time.grain is Grain.WEEK else days)
+
+
+def baseline_branch(ctx: Context) -> Branch:
+    """The metrics over the period compared with: ``baseline_time``, or the period before / a year before."""
+    plan = ctx.plan
+    forward: Shift | None = None
+    if plan.comparison is Comparison.OTHER_PERIOD:
+        assert plan.baseline_time is not None  # governance.check_periods admitted it
+        start, end = plan.baseline_time.start, plan.baseline_time.end
+        if ctx.series:  # each bucket against the bucket as far back as the baseline starts
+            forward = other_shift(plan.time, plan.baseline_time)
+            start, end = back(plan.time.start, plan.time.end, forward)
+    elif ctx.series:
+        start, end = series_baseline_range(plan.time, plan.comparison)
+        forward = grain_shift(plan.grain, plan.comparison)
+    else:
+        start, end = baseline_range(plan.time, plan.comparison)
+    return Branch(ValueKind.BASELINE, ctx.metrics, start, end, ctx.dimensions, plan.filters, forward)
+
+
+def total_branch(ctx: Context) -> Branch:
+    """A share's total: the metrics over the same period, not split by (nor filtered on) the
+    dimensions the share is over; every other filter and every row filter still applies."""
+    plan = ctx.plan
+    over = set(plan.share_dimensions)
+    dims = tuple(d for d in ctx.dimensions if d not in over)
+    filters = tuple(f for f in plan.filters if f.dimension not in over)
+    return Branch(ValueKind.TOTAL, ctx.metrics, plan.time.start, plan.time.end, dims, filters)
+
+
 def branches(ctx: Context) -> list[Branch]:
     plan = ctx.plan
-    current = Branch(ValueKind.VALUE, tuple(plan_refs(plan, ctx.catalog)), plan.time.start, plan.time.end)
-    if plan.comparison in (Comparison.NONE, Comparison.TARGET):
-        return [current]
-    if ctx.series:
-        start, end = series_baseline_range(plan.time, plan.comparison)
-        forward: Shift | None = grain_shift(plan.grain, plan.comparison)
-    else:
-        (start, end), forward = baseline_range(plan.time, plan.comparison), None
-    return [current, Branch(ValueKind.BASELINE, ctx.metrics, start, end, forward)]
+    refs = tuple(plan_refs(plan, ctx.catalog))
+    out = [Branch(ValueKind.VALUE, refs, plan.time.start, plan.time.end, ctx.dimensions, plan.filters)]
+    if plan.comparison.periodic:
+        out.append(baseline_branch(ctx))
+    if plan.intent is Intent.SHARE:
+        out.append(total_branch(ctx))
+    return out
 
 
 def ref_sql(ctx: Context, ref: str, ctes: dict[str, str]) -> exp.Expr:
@@ -412,18 +421,33 @@ def metric_value_columns(ctx: Context, branch_ctes: dict[ValueKind, dict[str, st
             target = ctx.catalog.metrics[metric_id].target
             assert target is not None
             out.append(alias(ref_sql(ctx, target.metric, current), column.name))
-        elif column.role is ColumnRole.BASELINE:
-            out.append(alias(ref_sql(ctx, metric_id, branch_ctes[ValueKind.BASELINE]), column.name))
+        elif column.role in (ColumnRole.BASELINE, ColumnRole.TOTAL):
+            over = branch_ctes[ROLE_KIND[column.role]]
+            out.append(alias(ref_sql(ctx, metric_id, over), column.name))
     return out
+
+
+def join_totals(ctx: Context, select: exp.Select, base: str, totals: Sequence[str]) -> None:
+    """Join a share's total CTEs to every row: by the keys they keep (a series' period), else CROSS."""
+    keys = ctx.key_names(total_branch(ctx).dimensions)
+    for name in totals:
+        on = null_safe_on(base, name, keys) if keys else None
+        select.join(
+            exp.Join(this=table(name), on=on, side="LEFT" if keys else None, kind=None if keys else "CROSS"),
+            copy=False,
+        )
 
 
 def values_cte(
     ctx: Context,
-    model_ctes: list[str],
     branch_ctes: dict[ValueKind, dict[str, str]],
     names: Names,
     with_: list[tuple[str, exp.Expr]],
 ) -> exp.Select:
+    """Every row's keys (from a spine of the value and baseline CTEs), labels and metric figures."""
+    model_ctes = [
+        n for kind, ctes in branch_ctes.items() if kind is not ValueKind.TOTAL for n in ctes.values()
+    ]
     keys = ctx.key_names()
     if keys and len(model_ctes) > 1:
         base = names.take("spine")
@@ -439,6 +463,7 @@ def values_cte(
             exp.Join(this=table(name), on=on, side="LEFT" if keys else None, kind=None if keys else "CROSS"),
             copy=False,
         )
+    join_totals(ctx, select, base, list(branch_ctes.get(ValueKind.TOTAL, {}).values()))
     for dim_id in ctx.dimensions:
         labels = names.take(f"{dim_id}__labels")
         with_.append((labels, labels_cte(ctx, dim_id)))
@@ -451,8 +476,9 @@ def values_cte(
     return comment(select, f"metrics {', '.join(ctx.metrics)}")
 
 
-def plan_columns(plan: QueryPlan) -> tuple[ResultColumn, ...]:
-    """The result columns ``compile_plan`` gives ``plan``, in output order."""
+def plan_columns(plan: QueryPlan, scoped_by: Iterable[str] = ()) -> tuple[ResultColumn, ...]:
+    """The result columns ``compile_plan`` gives ``plan``, in output order (``scoped_by``: the
+    dimensions the asker's row filters restrict, which a share's total is restricted to)."""
     compared: ColumnRole | None = ColumnRole.BASELINE
     if plan.comparison is Comparison.NONE:
         compared = None
@@ -463,18 +489,45 @@ def plan_columns(plan: QueryPlan) -> tuple[ResultColumn, ...]:
         dict.fromkeys(plan.dimensions),
         series=plan.grain is not Grain.NONE,
         compared=compared,
+        shared=plan.intent is Intent.SHARE,
+        scoped_by=scoped_by,
     )
 
 
-def output_expr(ctx: Context, column: ResultColumn) -> exp.Expr:
-    """A final column: read from the values CTE, or a delta / ratio of a metric's value and its base."""
+def figure_expr(ctx: Context, column: ResultColumn) -> exp.Expr:
+    """A final column's expression over the values CTE: its own column, or a delta / ratio of a
+    metric's value and its base, or a share (value ÷ total)."""
+    value = col(ctx.column(ColumnRole.VALUE, metric=column.metric))
+    if column.role is ColumnRole.SHARE:
+        return ratio(value, col(ctx.column(ColumnRole.TOTAL, metric=column.metric)))
     if column.role not in (ColumnRole.DELTA, ColumnRole.RATIO):
         return col(column.name)
-    value = col(ctx.column(ColumnRole.VALUE, metric=column.metric))
     base = col(ctx.column(ColumnRole.BASELINE, ColumnRole.TARGET, metric=column.metric))
     if column.role is ColumnRole.DELTA:
-        return alias(exp.Sub(this=value, expression=base), column.name)
-    return alias(ratio(value, base), column.name)
+        return exp.Sub(this=value, expression=base)
+    return ratio(value, base)
+
+
+def output_expr(ctx: Context, column: ResultColumn) -> exp.Expr:
+    """A final column, named (``AS``) when it is computed."""
+    figure = figure_expr(ctx, column)
+    return figure if isinstance(figure, exp.Column) else alias(figure, column.name)
+
+
+_COMPARATORS: dict[ThresholdOp, type[exp.Binary]] = {
+    ThresholdOp.LT: exp.LT,
+    ThresholdOp.LE: exp.LTE,
+    ThresholdOp.GT: exp.GT,
+    ThresholdOp.GE: exp.GTE,
+}
+
+
+def having_condition(ctx: Context, threshold: Threshold) -> exp.Expr:
+    """``<figure> <op> ?``: the figure's expression (the final SELECT's aliases cannot be read in its
+    WHERE), the number a bound parameter."""
+    column = column_for(ctx.columns, threshold.metric, threshold.value)
+    assert column is not None, threshold  # governance.check_having admitted it
+    return _COMPARATORS[threshold.op](this=figure_expr(ctx, column), expression=exp.Placeholder())
 
 
 def order_terms(ctx: Context) -> list[exp.Ordered]:
@@ -497,7 +550,6 @@ def build_query(ctx: Context, values_name: str, names: Names) -> tuple[exp.Selec
     with_: list[tuple[str, exp.Expr]] = []
     params: list[Param] = []
     branch_ctes: dict[ValueKind, dict[str, str]] = {}
-    model_ctes: list[str] = []
     for branch in branches(ctx):
         branch_ctes[branch.kind] = {}
         for model_id, measures in branch_models(ctx, branch).items():
@@ -506,10 +558,12 @@ def build_query(ctx: Context, values_name: str, names: Names) -> tuple[exp.Selec
             with_.append((name, cte))
             params += cte_params
             branch_ctes[branch.kind][model_id] = name
-            model_ctes.append(name)
-    with_.append((values_name, values_cte(ctx, model_ctes, branch_ctes, names, with_)))
+    with_.append((values_name, values_cte(ctx, branch_ctes, names, with_)))
     final = exp.Select(expressions=[output_expr(ctx, c) for c in ctx.columns])
     final.from_(table(values_name), copy=False)
+    if ctx.plan.having:  # after every CTE's placeholders, so the numbers bind last
+        final.where(exp.and_(*(having_condition(ctx, t) for t in ctx.plan.having), copy=False), copy=False)
+        params += [t.number for t in ctx.plan.having]
     ordered = order_terms(ctx)
     if ordered:
         final.order_by(*ordered, copy=False)
@@ -558,6 +612,7 @@ def sources(ctx: Context) -> tuple[str, ...]:
 
 def make_context(plan: QueryPlan, catalog: Catalog, asker: Asker, language: str) -> Context:
     role = catalog.roles[asker.role]
+    scoped_by = [rf.dimension for rf in role.row_filters] if plan.intent is Intent.SHARE else []
     tables = {m.table for m in catalog.models.values()} | {
         j.table for m in catalog.models.values() for j in m.joins
     }
@@ -570,7 +625,7 @@ def make_context(plan: QueryPlan, catalog: Catalog, asker: Asker, language: str)
         dimensions=tuple(dict.fromkeys(plan.dimensions)),
         row_filters=tuple((rf.dimension, asker.scope[rf.scope]) for rf in role.row_filters),
         reserved=frozenset(t.split(".")[-1] for t in tables),
-        columns=plan_columns(plan),
+        columns=plan_columns(plan, scoped_by),
     )
 
 

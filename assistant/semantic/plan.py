@@ -30,6 +30,12 @@ class Comparison(StrEnum):
     PREVIOUS_PERIOD = "previous_period"
     SAME_PERIOD_LAST_YEAR = "same_period_last_year"
     TARGET = "target"
+    OTHER_PERIOD = "other_period"  # against ``QueryPlan.baseline_time``: any two periods
+
+    @property
+    def periodic(self) -> bool:
+        """Compared with the metric over another period (not with a target)."""
+        return self not in (Comparison.NONE, Comparison.TARGET)
 
 
 class Intent(StrEnum):
@@ -38,6 +44,7 @@ class Intent(StrEnum):
     TREND = "trend"
     RANK = "rank"
     LAGGED = "lagged"
+    SHARE = "share"  # each member's part of the total (``QueryPlan.share_dimensions``)
 
 
 class FilterOp(StrEnum):
@@ -109,6 +116,29 @@ class OrderBy(_Frozen):
         return derived_name(self.metric, self.value)
 
 
+class ThresholdOp(StrEnum):
+    LT = "lt"
+    LE = "le"
+    GT = "gt"
+    GE = "ge"
+
+
+class Threshold(_Frozen):
+    """Keep the result rows whose ``value`` figure of ``metric`` compares with ``number`` by ``op``:
+    "more than 200 orders" → (order_count, value, gt, 200); "missed target" → (revenue, ratio, lt, 1)
+    under comparison=target. The number is bound as a parameter, never SQL text."""
+
+    metric: str
+    value: ValueKind = ValueKind.VALUE
+    op: ThresholdOp
+    number: float = Field(allow_inf_nan=False)
+
+    @property
+    def by(self) -> str:
+        """The result column the threshold reads (``columns.derived_name``)."""
+        return derived_name(self.metric, self.value)
+
+
 class Evidence(_Frozen):
     """Which words of the question matched which catalog entry."""
 
@@ -123,6 +153,7 @@ class QueryPlan(_Frozen):
     filters: tuple[Filter, ...] = ()
     time: TimeRange
     comparison: Comparison = Comparison.NONE
+    baseline_time: TimeRange | None = None  # the period compared with, exactly when comparison=other_period
     order: tuple[OrderBy, ...] = ()
     limit: int | None = Field(default=None, ge=1, le=10000)
     intent: Intent = Intent.VALUE
@@ -132,6 +163,26 @@ class QueryPlan(_Frozen):
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     evidence: tuple[Evidence, ...] = ()
 
+    having: tuple[Threshold, ...] = ()  # keep only the rows meeting every threshold
+
+    @model_validator(mode="after")
+    def _baseline_time_with_other_period(self) -> QueryPlan:
+        other = self.comparison is Comparison.OTHER_PERIOD
+        if other and self.baseline_time is None:
+            raise ValueError("comparison other_period needs `baseline_time`, the period compared with")
+        if not other and self.baseline_time is not None:
+            raise ValueError("`baseline_time` is only for comparison other_period")
+        return self
+
     @property
     def grain(self) -> Grain:
         return self.time.grain
+
+    @property
+    def share_dimensions(self) -> tuple[str, ...]:
+        """What a share is of: its dimensions ("share of revenue by channel" = each channel ÷ all
+        channels) or, with none, the dimensions of its member filters ("what % of revenue came from
+        Online" = Online ÷ all channels). The total drops the filters on these, keeps every other."""
+        if self.dimensions:
+            return tuple(dict.fromkeys(self.dimensions))
+        return tuple(dict.fromkeys(f.dimension for f in self.filters))

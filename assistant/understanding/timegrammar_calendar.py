@@ -40,7 +40,10 @@ class Hit:
     partial: bool | None = None  # None: partial when the period holds the as-of date
 
     def at(self, start: int, end: int) -> Hit:
-        return replace(self, start=start, end=end)
+        if (start, end) == (self.start, self.end):
+            return self
+        return Hit(start, end, self.first, self.last, self.label_en, self.label_zh, self.year_given, self.unit,
+                   self.named, self.partial)  # fmt: skip
 
 
 # ---- calendar helpers -------------------------------------------------------------------------

@@ -68,6 +68,12 @@ class Token:
     weak: bool = False
     fuzzy: bool = False
 
+    def at(self, start: int, end: int, fuzzy: bool = False) -> Token:
+        """This token's template placed at ``start``..``end`` (faster than ``dataclasses.replace``)."""
+        return Token(
+            self.kind, start, end, self.n, self.unit, self.year, self.month, self.units, self.weak, fuzzy
+        )
+
 
 WORD_CLASSES: dict[str, T] = {
     "to_now": T.TO_NOW, "now": T.NOW, "since": T.SINCE, "from_": T.FROM, "between": T.BETWEEN,
@@ -405,7 +411,7 @@ def _candidates(text: str, lex: Lexicon) -> Iterator[tuple[int, list[Token]]]:
     for m in lex.word_rx.finditer(text):
         template = lex.words.get(_normal(m[0]))
         if template is not None:
-            yield 100, [replace(template, start=m.start(), end=m.end())]
+            yield 100, [template.at(m.start(), m.end())]
     for priority, (pattern, make) in enumerate(lex.rules):
         for m in pattern.finditer(text):
             made = make(m)
@@ -424,7 +430,7 @@ def _fuzzy(text: str, lex: Lexicon, taken: bytearray) -> Iterator[tuple[int, lis
         if len(guesses) == 1:
             guess = guesses.pop()
             if guess is not None:
-                yield 200, [replace(guess, start=m.start(), end=m.end(), fuzzy=True)]
+                yield 200, [guess.at(m.start(), m.end(), fuzzy=True)]
 
 
 def _choose(found: Iterable[tuple[int, list[Token]]], taken: bytearray) -> list[Token]:

@@ -133,14 +133,14 @@ class CatchAllMiddleware:
             log.exception("Unhandled error serving %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            lang = "zh" if _accepts_zh(scope) else "en"
-            body = error_body(render("error.internal", lang), 500, [], "internal_error")
+            body = error_body(render("error.internal", accepted_language(scope)), 500, [], "internal_error")
             await JSONResponse(body, status_code=500)(scope, receive, send)
 
 
-def _accepts_zh(scope: Scope) -> bool:
+def accepted_language(scope: Scope) -> str:
+    """The language of a response made before any route ran: ``zh`` for Accept-Language zh*, else ``en``."""
     headers = dict(scope.get("headers") or [])
-    return bool(headers.get(b"accept-language", b"").lower().startswith(b"zh"))
+    return "zh" if headers.get(b"accept-language", b"").lower().startswith(b"zh") else "en"
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from metricqa.integrations.api.errors import error_body
+from metricqa.core.messages import render
+from metricqa.integrations.api.errors import accepted_language, error_body
 
 MIN_BODY_BYTES = 64 * 1024
 
@@ -24,7 +25,7 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._declared(scope) > self.limit:
-            message = f"The request body is larger than {self.limit} bytes."
+            message = render("api.body_too_large", accepted_language(scope), limit=self.limit)
             body = error_body(message, 413, [message], "body_too_large")
             await JSONResponse(body, status_code=413)(scope, receive, send)
             return

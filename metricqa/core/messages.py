@@ -13,7 +13,7 @@ A parameter is rendered for the language before it is put into the template:
 - a ``Message`` renders itself (an optional clause: pass ``None`` to leave it out);
 - ``None`` renders as nothing;
 - a ``Listing`` (or a plain list or tuple) is joined the way ``format.<style>`` says in that
-  language (``"a, b"`` / ``"a、b"``);
+  language (``"a, b"`` / ``"a、b"``; ``"a, b and c"`` / ``"a、b和c"`` with the ``words`` style);
 - a text per language (a mapping such as ``{"en": "Revenue", "zh": "销售额"}``, or anything with
   ``get(language)`` like a catalog ``Text``) gives that language's text, else the English one;
 - anything else goes in as it is, so ``{n:g}`` or ``{name!r}`` in a template work as in ``str.format``.
@@ -58,7 +58,8 @@ class Message:
 @dataclass(frozen=True)
 class Listing:
     """A list parameter, joined per language by ``format.<style>``: ``separator``, ``item`` (with
-    ``{item}`` and its 1-based ``{n}``) and ``empty`` (the text of an empty list)."""
+    ``{item}`` and its 1-based ``{n}``), ``empty`` (the text of an empty list) and, if the style
+    has one, ``last`` (what goes before the last of two or more items instead of ``separator``)."""
 
     items: Sequence[Any]
     style: str = "list"
@@ -92,9 +93,7 @@ class MessageCatalog:
         return tuple(sorted(n.removesuffix(".yaml") for n in names if n.endswith(".yaml")))
 
     def template(self, message_id: str, language: str) -> str:
-        text = self.messages(language).get(message_id)
-        if text is None:
-            text = self.messages(DEFAULT_LANGUAGE).get(message_id)
+        text = self.optional(message_id, language)
         if text is None:
             raise MessageCatalogError(f"no message {message_id!r} in {language!r} or {DEFAULT_LANGUAGE!r}")
         return text
@@ -131,7 +130,16 @@ class MessageCatalog:
             return self.template(f"{style}.empty", language)
         item = self.template(f"{style}.item", language)
         items = [item.format(item=self.value(v, language), n=n) for n, v in enumerate(listing.items, 1)]
-        return self.template(f"{style}.separator", language).join(items)
+        separator = self.template(f"{style}.separator", language)
+        last = self.optional(f"{style}.last", language)
+        if last is None or len(items) < 2:
+            return separator.join(items)
+        return separator.join(items[:-1]) + last + items[-1]
+
+    def optional(self, message_id: str, language: str) -> str | None:
+        """The template of ``message_id`` (English when ``language`` lacks it), None when no language has it."""
+        text = self.messages(language).get(message_id)
+        return self.messages(DEFAULT_LANGUAGE).get(message_id) if text is None else text
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:

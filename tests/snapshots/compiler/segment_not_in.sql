@@ -11,7 +11,10 @@ WITH leads AS (
     COUNT(DISTINCT ld.lead_id) AS leads_created
   FROM fact_lead AS ld
   WHERE
-    ld.created_date BETWEEN ? AND ? AND NOT ld.channel_id IN (?)
+    ld.created_date BETWEEN ? AND ?
+    AND (
+      NOT ld.channel_id IN (?) OR ld.channel_id IS NULL
+    )
   GROUP BY
     ld.source
 ), lead_source__labels AS (
