@@ -22,7 +22,6 @@ from metricqa.assistant.audit import AuditLog
 from metricqa.assistant.presentation.answer import Answer, Chart
 from metricqa.assistant.presentation.citations import cite
 from metricqa.assistant.presentation.lineage import lineage_json
-from metricqa.assistant.presentation.qualifiers import exclusion_phrase, scope_phrase
 from metricqa.assistant.presentation.narrative import (
     chart_title,
     filter_phrase,
@@ -30,6 +29,7 @@ from metricqa.assistant.presentation.narrative import (
     narrate_clarify,
     narrate_refusal,
 )
+from metricqa.assistant.presentation.qualifiers import exclusion_phrase, scope_phrase
 from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
 from metricqa.assistant.semantic.executor import ResultSet, execute
 from metricqa.assistant.semantic.governance import check_plan

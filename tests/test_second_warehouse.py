@@ -8,7 +8,6 @@ are checked against SQL written here by hand.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import duckdb

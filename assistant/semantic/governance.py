@@ -445,7 +445,7 @@ def check_share(plan: QueryPlan, catalog: Catalog, role: Role) -> None:
                 "narrative_shapes.error.share_needs_members",
                 {"names": [catalog.metrics[m].name for m in plan.metrics]},
             ),
-            suggestions=[d for d in catalog.dimensions if d in allowed_dimensions(catalog, plan.metrics[0])],
+            suggestions=[d for m in plan.metrics[:1] for d in allowed_dimensions(catalog, m)],
         )
     if plan.comparison is not Comparison.NONE:
         raise InvalidPlanError(Message("narrative_shapes.error.share_compared"))

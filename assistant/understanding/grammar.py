@@ -230,10 +230,13 @@ def unaccounted(
     rest = "".join(chars)
     for filler in vocab.lexicon.filler_zh:
         rest = rest.replace(filler, " " * len(filler))
+    metric_starts = {m.start for m in matches if m.of("metric")}
     out = []
     for m in WORD_OR_RUN.finditer(rest):
         word = m.group()
-        if word.isdigit() or len(word) == 1:
+        # one Chinese character counts only as a metric's modifier ("净利润": 净 before 利润)
+        single = len(word) == 1 and not (has_cjk(word) and m.end() in metric_starts)
+        if word.isdigit() or single:
             continue
         if vocab.lexicon.shorthand.get(word, word) in vocab.lexicon.stopwords:
             continue
@@ -267,4 +270,24 @@ def explains(word: str, names: Sequence[str]) -> bool:
         for w in WORD_RE.findall(fold(name)):
             if len(w) >= 3 and (osa_distance(word, w, 1) <= 1 or w.startswith(word) or word.startswith(w)):
                 return True
+    return False
+
+
+def covers(words: Sequence[str], names: Sequence[str], stopwords: frozenset[str]) -> bool:
+    """Whether the question's leftover ``words`` say one of ``names`` whole, allowing typos: every word
+    of the name is spelled by a question word and every question word spells a word of the name
+    ("win rat" ~ "win rate", not "customers" ~ "new customers"); Chinese: most characters both ways
+    ("新增客护数" ~ "新增客户数")."""
+    text = "".join(words)
+    for name in names:
+        if not name:
+            continue
+        if has_cjk(name) or has_cjk(text):
+            shared = len(set(text) & set(name))
+            if shared >= max(2, -(-2 * len(name) // 3)) and shared >= -(-2 * len(text) // 3):
+                return True
+            continue
+        parts = [w for w in WORD_RE.findall(fold(name)) if w not in stopwords]
+        if parts and all(explains(p, list(words)) for p in parts) and all(explains(w, [name]) for w in words):
+            return True
     return False

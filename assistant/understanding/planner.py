@@ -36,6 +36,7 @@ from metricqa.assistant.understanding.grammar import (
     Word,
     adjacent,
     after_group_word,
+    covers,
     explains,
     read_shape,
     unaccounted,
@@ -367,11 +368,18 @@ EXAMPLE_SUPPORT = 0.8  # a guessed metric with unplaced words stands only on an 
 def check_guess(reading: Reading, ctx: PlanningContext) -> None:
     """No metric was named and words were left over: answer only when an example question of the
     catalog says the same thing; otherwise name the words instead of guessing the nearest metric."""
-    if reading.metric_named or not reading.unaccounted:
+    if reading.metric_named or reading.guess_support >= 1.0:
         return
+    if not reading.unaccounted:  # nothing in the question names a metric ("show me the numbers for East")
+        if reading.guess_support >= EXAMPLE_SUPPORT:
+            return
+        options = [metric_option(m) for m in key_metrics(ctx.catalog)]
+        raise AmbiguousQuestionError(Message("clarify.which_metric", {"options": options}), options=options)
     words = " ".join(w.text for w in reading.unaccounted)
     guessed = ctx.catalog.metrics[reading.metrics[0]]
-    if all(explains(w.text, metric_names(guessed)) for w in reading.unaccounted):  # "win rat", "客护数"
+    if covers(
+        [w.text for w in reading.unaccounted], metric_names(guessed), frozenset()
+    ):  # "win rat", "客护数"
         reading.note("note.phrase_read_as", phrase=words, name=guessed.name.by_language())
         return
     if reading.guess_support >= EXAMPLE_SUPPORT:
@@ -417,9 +425,9 @@ def _explained_by_neighbours(reading: Reading, matches: list[Match], text: str, 
 
 def _shares_start(word: str, name: str) -> bool:
     """English: ``word`` starts ``name`` ("cust" → "customer segment"); Chinese (no word breaks): they
-    start with the same two or more characters ("销售里" and "销售代表")."""
-    if has_cjk(word):
-        return len(os.path.commonprefix([word, name])) >= 2
+    start with the same characters, two or more and at least two thirds of the word."""
+    if has_cjk(word):  # most of the word: "销售里" ~ "销售代表", but not "销售团队"
+        return len(os.path.commonprefix([word, name])) >= max(2, -(-2 * len(word) // 3))
     return name.startswith(word)
 
 
@@ -495,19 +503,21 @@ def candidate_scores(ctx: PlanningContext) -> dict[str, float]:
     return scores
 
 
-def from_examples(question: str, ctx: PlanningContext, vocab: Vocabulary) -> tuple[str, float] | None:
-    """The metric whose example question overlaps the question most, if the overlap is high."""
+def from_examples(question: str, ctx: PlanningContext, vocab: Vocabulary) -> tuple[str, float, float] | None:
+    """The metric whose example question overlaps the question most, if the overlap is high: (metric,
+    overlap, coverage), coverage being the share of the example's words the question says."""
     asked = tokens(question, vocab.lexicon.stopwords)
     if not asked:
         return None
-    best: tuple[str, float] | None = None
+    best: tuple[str, float, float] | None = None
     for metric_id, example in example_questions(ctx.catalog):
         ex = tokens(example, vocab.lexicon.stopwords)
         if not ex:
             continue
-        overlap = len(asked & ex) / min(len(asked), len(ex))
+        shared = len(asked & ex)
+        overlap = shared / min(len(asked), len(ex))
         if overlap >= EXAMPLE_MIN_OVERLAP and (best is None or overlap > best[1]):
-            best = (metric_id, overlap)
+            best = (metric_id, overlap, shared / len(ex))
     return best
 
 
@@ -536,6 +546,9 @@ def target_metric(reading: Reading, ctx: PlanningContext) -> bool:
     scores = candidate_scores(ctx)
     metric = max(targets, key=lambda m: scores.get(m.id, 0.0)) if scores else targets[0]
     reading.metrics.append(metric.id)
+    reading.guess_support = (
+        1.0  # the documented rule (performance = a metric against its target), not a guess
+    )
     reading.note("note.target_performance", name=metric.name.by_language())
     return True
 
@@ -553,7 +566,7 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
         reading.metrics.append(found[0])
         reading.evidence.append(Evidence(text=question, entry=found[0], kind="metric"))
         reading.confidence = min(reading.confidence, 0.55 + 0.2 * found[1])
-        reading.guess_support = found[1]
+        reading.guess_support = found[2]
         return
     scores = candidate_scores(ctx)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])

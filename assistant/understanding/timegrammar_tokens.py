@@ -335,8 +335,8 @@ def _rules(lex: Lexicon, w: TimeWords) -> list[tuple[re.Pattern[str], Maker]]:
     return [(re.compile(rx), make) for rx, make in rules]
 
 
-def _tok(kind: T, m: re.Match[str], **values: int) -> Token:
-    return Token(kind, m.start(), m.end(), **values)  # type: ignore[arg-type]
+def _tok(kind: T, m: re.Match[str], n: int) -> Token:
+    return Token(kind, m.start(), m.end(), n=n)
 
 
 def _month(lex: Lexicon, m: re.Match[str], raw: str, year: int | None) -> list[Token] | None:

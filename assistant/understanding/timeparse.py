@@ -19,7 +19,7 @@ from datetime import date
 from functools import lru_cache
 
 from metricqa.assistant.semantic.plan import Grain, TimeRange
-from metricqa.assistant.understanding.timegrammar import Periods, read
+from metricqa.assistant.understanding.timegrammar import read
 from metricqa.assistant.understanding.timegrammar_calendar import (
     Hit,
     add_months,
@@ -35,6 +35,7 @@ from metricqa.assistant.understanding.timegrammar_calendar import (
     unit_period,
     week_start,
 )
+from metricqa.assistant.understanding.timegrammar_exprs import Periods
 from metricqa.assistant.understanding.timegrammar_tokens import lexicon
 from metricqa.core.language import fold
 
