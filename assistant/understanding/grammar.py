@@ -124,6 +124,19 @@ def _exclusions(matches: Sequence[Match], text: str, vocab: Vocabulary, shape: S
             last_end = m.end
         if shape.excluded:
             shape.spans.append((neg.start, neg.end))
+    for i, close in enumerate(ordered):  # "华东、华北之外": members right before a closing word
+        if not close.of("negation_close") or any(m.of("negation") for m in ordered[:i]):
+            continue
+        first = close.start
+        for m in reversed(ordered[:i]):
+            if not m.of("member") or not _gap_is_glue(text[m.end : first], vocab):
+                break
+            dim, key = _member_entries(m)[0]
+            shape.excluded.setdefault(dim, []).append(key)
+            excluded.add(id(m))
+            first = m.start
+        if first < close.start:
+            shape.spans.append((close.start, close.end))
     return excluded
 
 
@@ -174,15 +187,12 @@ def _change(matches: Sequence[Match], vocab: Vocabulary) -> Change | None:
 
 
 def _plural(matches: Sequence[Match]) -> bool:
-    """A question about several members: "哪些" / "all" / "list", or "which" with a plural dimension word
-    ("which regions", not "which region")."""
+    """A question about several members: "哪些" / "all" / "list", or a plural dimension word
+    ("which regions", "regions that…", not "which region")."""
     for m in matches:
         if m.of("plural_which") and (has_cjk(m.text) or m.text in ("all", "list", "any")):
             return True
-    asks = any(m.of("plural_which") for m in matches)
-    return asks and any(
-        m.of("dimension") and m.text.endswith("s") and not m.text.endswith("ss") for m in matches
-    )
+    return any(m.of("dimension") and m.text.endswith("s") and not m.text.endswith("ss") for m in matches)
 
 
 def read_shape(matches: Sequence[Match], text: str, folded: str, vocab: Vocabulary) -> tuple[Shape, set[int]]:
@@ -231,11 +241,14 @@ def unaccounted(
     for filler in vocab.lexicon.filler_zh:
         rest = rest.replace(filler, " " * len(filler))
     metric_starts = {m.start for m in matches if m.of("metric")}
+    metric_ends = {m.end for m in matches if m.of("metric")}
     out = []
     for m in WORD_OR_RUN.finditer(rest):
         word = m.group()
-        # one Chinese character counts only as a metric's modifier ("净利润": 净 before 利润)
-        single = len(word) == 1 and not (has_cjk(word) and m.end() in metric_starts)
+        # one Chinese character counts only next to a metric: a modifier ("净利润") or a changed
+        # suffix ("回款律" is not 回款)
+        touches = m.end() in metric_starts or m.start() in metric_ends
+        single = len(word) == 1 and not (has_cjk(word) and touches)
         if word.isdigit() or single:
             continue
         if vocab.lexicon.shorthand.get(word, word) in vocab.lexicon.stopwords:

@@ -348,7 +348,9 @@ def _check_words(reading: Reading, matches: list[Match], text: str, ctx: Plannin
         (w, m)
         for w in reading.unaccounted
         for m in metric_matches
-        if adjacent(text, w, m) and w.start < m.start and not explains(w.text, entry_names(m, ctx.catalog))
+        if adjacent(text, w, m)
+        and (w.start < m.start or (has_cjk(w.text) and len(w.text) == 1))
+        and not explains(w.text, entry_names(m, ctx.catalog))
     ]
     if compound:
         w, m = compound[0]
@@ -358,8 +360,29 @@ def _check_words(reading: Reading, matches: list[Match], text: str, ctx: Plannin
         raise unsupported(
             ctx.catalog, RefusalReason.UNKNOWN_WORDS, Message("unsupported.unknown_words", {"words": phrase})
         )
+    if reading.metric_named and len(reading.unaccounted) >= LOW_COVERAGE_WORDS:
+        raise low_coverage(reading, ctx)
     if reading.metric_named:
         reading.note("note.ignored_words", words=", ".join(w.text for w in reading.unaccounted))
+
+
+LOW_COVERAGE_WORDS = 2  # this many words the reader cannot place: ask back rather than answer
+
+
+def low_coverage(reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionError:
+    """Too much of the question is unexplained to trust a number: name the words, offer what was read
+    and the nearest metrics."""
+    words = " ".join(w.text for w in reading.unaccounted)
+    ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
+    ids = list(
+        dict.fromkeys([*reading.metrics[:1], *(i for i, s in ranked if s >= CANDIDATE_MIN_SIMILARITY)])
+    )
+    options = [metric_option(ctx.catalog.metrics[i]) for i in ids[:3]]
+    return AmbiguousQuestionError(
+        Message("clarify.low_coverage", {"words": words, "options": options}),
+        options=options,
+        reason=RefusalReason.UNKNOWN_WORDS,
+    )
 
 
 EXAMPLE_SUPPORT = 0.8  # a guessed metric with unplaced words stands only on an example question this close
