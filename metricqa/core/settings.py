@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     )
     planner: Literal["rules", "llm", "hybrid"] = Field(default="rules", description="Which planner answers.")
     hybrid_threshold: float = Field(
-        default=0.6,
+        default=0.85,
         description="In hybrid mode, ask the LLM when the rule planner's confidence is below this.",
     )
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint base URL.")
