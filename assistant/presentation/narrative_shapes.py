@@ -20,7 +20,14 @@ from metricqa.assistant.presentation.formatting import (
     point_label,
     span_words,
 )
-from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, ResultColumn, ValueKind, find
+from metricqa.assistant.semantic.columns import (
+    COMPARED_ROLES,
+    KIND_ROLES,
+    ColumnRole,
+    ResultColumn,
+    ValueKind,
+    find,
+)
 from metricqa.assistant.semantic.compiler import other_shift
 from metricqa.assistant.semantic.periods import back, baseline_range
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan, Threshold
@@ -256,16 +263,7 @@ def condition_words(view: View, threshold: Threshold) -> str:
 
 
 def row_figure(view: View, rec: Row, threshold: Threshold) -> float | None:
-    roles = {
-        ValueKind.VALUE: (ColumnRole.VALUE,),
-        ValueKind.BASELINE: COMPARED_ROLES,
-        ValueKind.DELTA: (ColumnRole.DELTA,),
-        ValueKind.RATIO: (ColumnRole.RATIO,),
-        ValueKind.ATTAINMENT: (ColumnRole.RATIO,),
-        ValueKind.TOTAL: (ColumnRole.TOTAL,),
-        ValueKind.SHARE: (ColumnRole.SHARE,),
-    }[threshold.value]
-    return view.get(rec, threshold.metric, *roles)
+    return view.get(rec, threshold.metric, *KIND_ROLES[threshold.value])
 
 
 def row_name(view: View, rec: Row) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from metricqa.catalog.models import Catalog
+from metricqa.catalog.models import Catalog, Dimension, Metric
 from metricqa.core.language import fold, has_cjk
 
 LEXICON_PATH = Path(str(resources.files(__package__ or __name__).joinpath("lexicon.yaml")))
@@ -214,13 +214,14 @@ def resolve_overlaps(found: Sequence[Match]) -> list[Match]:
     return sorted(chosen, key=lambda m: m.start)
 
 
-def _metric_terms(vocab: Vocabulary, catalog: Catalog) -> None:
-    for metric in catalog.metrics.values():
-        vocab.add(metric.id.replace("_", " "), "metric", metric.id, "id")
-        for text in filter(None, (metric.name.en, metric.name.zh)):
-            vocab.add(text, "metric", metric.id, "name")
-        for text in metric.synonyms.all():
-            vocab.add(text, "metric", metric.id, "synonym")
+def _entry_terms(vocab: Vocabulary, entries: Iterable[Metric | Dimension], kind: str) -> None:
+    """A metric's or dimension's id, names and synonyms."""
+    for entry in entries:
+        vocab.add(entry.id.replace("_", " "), kind, entry.id, "id")
+        for text in filter(None, (entry.name.en, entry.name.zh)):
+            vocab.add(text, kind, entry.id, "name")
+        for text in entry.synonyms.all():
+            vocab.add(text, kind, entry.id, "synonym")
 
 
 def _stem_terms(vocab: Vocabulary, catalog: Catalog) -> None:
@@ -232,15 +233,6 @@ def _stem_terms(vocab: Vocabulary, catalog: Catalog) -> None:
                 stem = text[: -len(suffix)]
                 if text.endswith(suffix) and len(stem) >= 2 and stem not in vocab.chinese:
                     vocab.add(stem, "metric", metric.id, "stem")
-
-
-def _dimension_terms(vocab: Vocabulary, catalog: Catalog) -> None:
-    for dim in catalog.dimensions.values():
-        vocab.add(dim.id.replace("_", " "), "dimension", dim.id, "id")
-        for text in filter(None, (dim.name.en, dim.name.zh)):
-            vocab.add(text, "dimension", dim.id, "name")
-        for text in dim.synonyms.all():
-            vocab.add(text, "dimension", dim.id, "synonym")
 
 
 def _member_terms(vocab: Vocabulary, members: Mapping[str, Iterable[MemberLike]]) -> None:
@@ -266,8 +258,8 @@ def build_vocabulary(
 ) -> Vocabulary:
     """Every matchable term of this catalog and its members, plus the generic lexicon."""
     vocab = Vocabulary(lexicon or load_lexicon())
-    _metric_terms(vocab, catalog)
-    _dimension_terms(vocab, catalog)
+    _entry_terms(vocab, catalog.metrics.values(), "metric")
+    _entry_terms(vocab, catalog.dimensions.values(), "dimension")
     _stem_terms(vocab, catalog)
     _member_terms(vocab, members)
     _lexicon_terms(vocab, vocab.lexicon)
