@@ -10,6 +10,7 @@ metric, role) is not checked here: the validator does that.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -362,11 +363,23 @@ def _check_words(reading: Reading, matches: list[Match], text: str, ctx: Plannin
         )
     if reading.metric_named and len(reading.unaccounted) >= LOW_COVERAGE_WORDS:
         raise low_coverage(reading, ctx)
+    if reading.metric_named and _second_part(reading, metric_matches, text):
+        raise low_coverage(reading, ctx)
     if reading.metric_named:
         reading.note("note.ignored_words", words=", ".join(w.text for w in reading.unaccounted))
 
 
 LOW_COVERAGE_WORDS = 2  # this many words the reader cannot place: ask back rather than answer
+CONJUNCTION = re.compile(r"\b(?:and|plus|as well as|also)\b|和|以及|还有|另外|并且|同时")
+
+
+def _second_part(reading: Reading, metric_matches: list[Match], text: str) -> bool:
+    """ "how many orders and how many were returned": an unplaced word after a conjunction that follows
+    the named metric is a second thing asked for, which one number would silently drop."""
+    ends = [m.end for m in metric_matches]
+    return any(
+        CONJUNCTION.search(text[end : w.start]) for w in reading.unaccounted for end in ends if end <= w.start
+    )
 
 
 def low_coverage(reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionError:
