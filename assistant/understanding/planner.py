@@ -297,10 +297,65 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     _apply_shape(reading, shape)
     reading.leftover = leftover(text, matches, vocab)
     reading.unaccounted = unaccounted(text, matches, shape.spans + rank_spans, vocab)
+    _chinese_typos(reading, vocab, ctx.catalog)
     reading.metric_named = bool(reading.metrics or reading.ambiguous)
-    _check_words(reading, matches, text, ctx)
+    _check_words(reading, matches, text, ctx, vocab)
     reading.confidence = confidence(reading)
     return reading
+
+
+def _compound_typo(reading: Reading, phrase: str, match: Match, vocab: Vocabulary, catalog: Catalog) -> bool:
+    """A metric word plus one stray character that together are one character off a metric name: ask
+    which (several) or read it as that metric (one); False when no name is that close."""
+    metrics = [f for f in vocab.correct_chinese(phrase) if f[2][0].kind == "metric"]
+    if len(metrics) > 1:
+        options = [metric_option(catalog.metrics[f[2][0].entry]) for f in metrics]
+        raise AmbiguousQuestionError(
+            Message("clarify.unknown_words", {"words": phrase, "options": options}),
+            options=options,
+            reason=RefusalReason.UNKNOWN_WORDS,
+        )
+    if not metrics:
+        return False
+    entry = metrics[0][2][0].entry
+    named = [t.entry for t in match.of("metric")]
+    reading.metrics = [entry if mid in named else mid for mid in reading.metrics]
+    reading.note("note.phrase_read_as", phrase=phrase, name=catalog.metrics[entry].name.by_language())
+    reading.fuzzy += 1
+    reading.unaccounted = []
+    return True
+
+
+def _chinese_typos(reading: Reading, vocab: Vocabulary, catalog: Catalog) -> None:
+    """An unplaced Chinese run one character away from a metric or dimension name is that name, read
+    with a note ("销售颔" → 销售额)."""
+    for word in list(reading.unaccounted):
+        found = vocab.correct_chinese(word.text) if has_cjk(word.text) else []
+        metrics = [f for f in found if f[2][0].kind == "metric"]
+        if len(metrics) > 1:  # "回款律": 回款率 or 回款额 — ask, naming both
+            options = [metric_option(catalog.metrics[f[2][0].entry]) for f in metrics]
+            raise AmbiguousQuestionError(
+                Message("clarify.unknown_words", {"words": word.text, "options": options}),
+                options=options,
+                reason=RefusalReason.UNKNOWN_WORDS,
+            )
+        fixed = metrics or (found if len(found) == 1 else [])
+        if not fixed:
+            continue
+        start, end, terms = fixed[0]
+        term = terms[0]
+        target = reading.metrics if term.kind == "metric" else reading.dimensions
+        if term.entry not in target:
+            target.append(term.entry)
+        entry = catalog.metrics.get(term.entry) or catalog.dimensions.get(term.entry)
+        if entry is not None:
+            reading.note("note.phrase_read_as", phrase=word.text[start:end], name=entry.name.by_language())
+        reading.fuzzy += 1
+        reading.evidence.append(Evidence(text=word.text[start:end], entry=term.entry, kind=term.kind))
+        reading.unaccounted.remove(word)
+        rest = word.text[:start] + word.text[end:]
+        if len(rest) > 1:
+            reading.unaccounted.append(Word(rest, word.start, word.end))
 
 
 def _apply_shape(reading: Reading, shape: Shape) -> None:
@@ -317,7 +372,9 @@ def confidence(reading: Reading) -> float:
     return max(0.3, 0.95 - penalty)
 
 
-def _check_words(reading: Reading, matches: list[Match], text: str, ctx: PlanningContext) -> None:
+def _check_words(
+    reading: Reading, matches: list[Match], text: str, ctx: PlanningContext, vocab: Vocabulary
+) -> None:
     """Words the reader could not place: a breakdown by something that is not a dimension is asked back;
     a word that qualifies a metric ("customer churn", "净利润") is a metric the catalog lacks; other
     words are named in the assumptions."""
@@ -358,6 +415,8 @@ def _check_words(reading: Reading, matches: list[Match], text: str, ctx: Plannin
         phrase = f"{w.text} {m.text}" if w.start < m.start else f"{m.text} {w.text}"
         if has_cjk(phrase):
             phrase = phrase.replace(" ", "")
+            if _compound_typo(reading, phrase, m, vocab, ctx.catalog):  # "回款律": 回款率 or 回款额?
+                return
         raise unsupported(
             ctx.catalog, RefusalReason.UNKNOWN_WORDS, Message("unsupported.unknown_words", {"words": phrase})
         )
@@ -607,7 +666,8 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
     scores = candidate_scores(ctx)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     if ranked and ranked[0][1] >= CANDIDATE_MIN_SIMILARITY:
-        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] <= CANDIDATE_MARGIN and not reading.lagged:
+        tie = len(ranked) > 1 and ranked[0][1] - ranked[1][1] <= CANDIDATE_MARGIN
+        if tie and not reading.lagged and not reading.unaccounted:
             options = [metric_option(ctx.catalog.metrics[i]) for i, _ in ranked[:3]]
             raise AmbiguousQuestionError(
                 Message("clarify.which_of_metrics", {"options": options}), options=options

@@ -158,8 +158,9 @@ class Vocabulary:
             bucket.append(term)
 
     def correct(self, word: str) -> str | None:
-        """The catalog word within edit distance one of ``word`` (≥ 5 letters), if exactly one is closest."""
-        if len(word) < FUZZY_MIN or word in self.catalog_words or word in self.known_words:
+        """The catalog word (≥ 5 letters) within edit distance one of ``word`` (≥ 4 letters: "ordr"), if
+        exactly one is closest."""
+        if len(word) < FUZZY_MIN - 1 or word in self.catalog_words or word in self.known_words:
             return None
         if word in self.lexicon.stopwords or word.isdigit():
             return None
@@ -177,7 +178,11 @@ class Vocabulary:
 
     def _english(self, text: str) -> list[Match]:
         short = self.lexicon.shorthand
-        tokens = [(m.start(), m.end(), short.get(m.group(), m.group())) for m in WORD_RE.finditer(text)]
+        tokens = [  # shorthand may stand for several words ("gp" → gross profit), all on its span
+            (m.start(), m.end(), word)
+            for m in WORD_RE.finditer(text)
+            for word in short.get(m.group(), m.group()).split()
+        ]
         fixed = [(s, e, w, self.correct(w)) for s, e, w in tokens]
         found: list[Match] = []
         for i in range(len(fixed)):
@@ -194,6 +199,23 @@ class Vocabulary:
                     start, end = window[0][0], window[-1][1]
                     found.append(Match(start, end, text[start:end], tuple(terms), fuzzy))
         return found
+
+    def correct_chinese(self, run: str) -> list[tuple[int, int, list[Term]]]:
+        """Typos in a Chinese catalog name ("销售颔" for 销售额, "毛力率" for 毛利率): every metric or
+        dimension whose name of three or more characters differs from a window of ``run`` in one
+        character, as (start, end, terms) within ``run``, one per entry."""
+        found: dict[str, tuple[int, int, list[Term]]] = {}
+        for phrase, terms in self.chinese.items():
+            keep = [t for t in terms if t.kind in ("metric", "dimension")]
+            if len(phrase) < 3 or not keep:
+                continue
+            for start in range(len(run) - len(phrase) + 1):
+                window = run[start : start + len(phrase)]
+                diff = [i for i, (a, b) in enumerate(zip(window, phrase, strict=True)) if a != b]
+                # one character off, not the first: a leading character is a modifier (净利润 ≠ 毛利润)
+                if len(diff) == 1 and diff[0] > 0:
+                    found.setdefault(keep[0].entry, (start, start + len(phrase), keep))
+        return list(found.values())
 
     def _chinese(self, text: str) -> list[Match]:
         found: list[Match] = []
