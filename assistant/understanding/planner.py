@@ -135,8 +135,13 @@ def _read_time(
     if base is not None:
         masked = _mask(folded, [(reading.time.start, reading.time.end)] if reading.time else [])
         matches = _resolve_target_words(vocab.match(masked), ctx.catalog)
-        if any(m.of("comparison") and _overlaps((m.start, m.end), (base.start, base.end)) for m in matches):
-            return masked, matches
+        span = (base.start, base.end)
+        if any(m.of("comparison") and _overlaps((m.start, m.end), span) for m in matches):
+            return masked, matches  # "vs last month", "去年同期": the comparison phrase holds the period
+        near = (base.start - 1, base.end + 1)  # "环比上季度": a comparison word right next to the period
+        if any(m.of("comparison") and _overlaps((m.start, m.end), near) for m in matches):
+            masked = _mask(masked, [span])
+            return masked, _resolve_target_words(vocab.match(masked), ctx.catalog)
         reading.baseline = base
         reading.evidence.append(Evidence(text=base.text, entry=base.range.label, kind="time"))
     masked = _mask(folded, list(periods.spans))

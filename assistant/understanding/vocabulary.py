@@ -209,8 +209,10 @@ class Vocabulary:
             keep = [t for t in terms if t.kind in ("metric", "dimension")]
             if len(phrase) < 3 or not keep:
                 continue
-            for start in range(len(run) - len(phrase) + 1):
-                window = run[start : start + len(phrase)]
+            if len(run) != len(phrase):  # the whole unplaced run is the misspelt name, nothing more
+                continue
+            for start in range(1):
+                window = run
                 diff = [i for i, (a, b) in enumerate(zip(window, phrase, strict=True)) if a != b]
                 # one character off, not the first: a leading character is a modifier (净利润 ≠ 毛利润)
                 if len(diff) == 1 and diff[0] > 0:
