@@ -1,5 +1,8 @@
 """Narrate a result: one to three sentences from deterministic templates, in the asker's language.
 
+The sentences and their words are ``narrative.*`` in the message catalog (metricqa/core/messages/);
+numbers are formatted by ``formatting``.
+
 Input is the result's columns, described by role (``semantic.columns.ResultColumn``: the period of
 a series, each dimension's member key and label, each metric's value and, with a comparison, its
 baseline or target, delta and ratio), and its rows. Column names given without descriptors are
@@ -51,7 +54,7 @@ from metricqa.assistant.semantic.compiler import plan_columns
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Direction, Metric, Unit
 from metricqa.core.errors import UserFacingError
-from metricqa.core.messages import PACKAGED, Listing, MessageCatalog
+from metricqa.core.messages import PACKAGED, Listing, Message, MessageCatalog
 
 Row = dict[str, Any]
 
@@ -193,6 +196,40 @@ def ordered_records(
 # ---- comparison words -----------------------------------------------------------------------
 
 
+def say(language: str, message_id: str, **params: Any) -> str:
+    """The ``narrative.<message_id>`` text in ``language``."""
+    return PACKAGED.render(f"narrative.{message_id}", language, **params)
+
+
+def word(message_id: str, **params: Any) -> Message:
+    """The ``narrative.<message_id>`` text, as a parameter of another sentence."""
+    return Message(f"narrative.{message_id}", params)
+
+
+def moved(delta: float, size: str, rate: bool) -> Message:
+    """How a figure moved: flat, or up/down with its size (``up_rate`` for a rate)."""
+    if delta == 0:
+        return word("move.flat")
+    move = word("move.up_rate" if rate else "move.up") if delta > 0 else word("move.down")
+    return word("sized", move=move, size=size) if size else move
+
+
+def joined(language: str, items: Sequence[str], separator: str, last: str | None = None) -> str:
+    """``items`` joined by the ``narrative.<separator>`` text (``narrative.<last>`` before the last)."""
+    sep = say(language, separator)
+    if last is None or len(items) < 2:
+        return sep.join(items)
+    return sep.join(items[:-1]) + say(language, last) + items[-1]
+
+
+def sentences_of(language: str, sentences: Sequence[str]) -> str:
+    """Sentences one after another (``narrative.then``)."""
+    text = sentences[0] if sentences else ""
+    for sentence in sentences[1:]:
+        text = say(language, "then", sentences=text, sentence=sentence)
+    return text
+
+
 def baseline_label(plan: QueryPlan, language: str) -> str | None:
     """The baseline period in words (``periods.baseline_range``, or ``baseline_time``); None for no
     comparison or a target."""
@@ -207,42 +244,37 @@ def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None
         return ""
     if comp is Comparison.OTHER_PERIOD:
         return versus_clause(view, metric_id, rec, label)
-    zh = view.language == "zh"
+    lang = view.language
     value, base = view.value(rec, metric_id), as_number(rec.get(base_column))
     ratio = view.get(rec, metric_id, ColumnRole.RATIO)
     delta = view.get(rec, metric_id, ColumnRole.DELTA)
     if comp is Comparison.TARGET:
         if base is None or ratio is None:
-            return ",暂无目标数据" if zh else ", with no target set"
-        if zh:
-            return f",完成目标的{format_percent(ratio)}(目标{view.fmt(metric_id, base)})"
-        return f", {format_percent(ratio)} of its {view.fmt(metric_id, base)} target"
-    label = label or baseline_label(view.plan, view.language)
-    yoy = comp is Comparison.SAME_PERIOD_LAST_YEAR
+            return say(lang, "target_missing")
+        return say(lang, "target", percent=format_percent(ratio), target=view.fmt(metric_id, base))
+    label = label or baseline_label(view.plan, lang)
+    which = "last_year" if comp is Comparison.SAME_PERIOD_LAST_YEAR else "previous"
+    usual = word(f"usual.{which}")
     if base is None or value is None:
-        if zh:
-            return ",去年同期无可比数据" if yoy else ",上期无可比数据"
-        return f", with no figure for {label or ('the same period last year' if yoy else 'the previous period')} to compare"
+        return say(lang, "baseline_missing", period=label or usual, usual=usual)
     delta = value - base if delta is None else delta
     metric = view.metric(metric_id)
     is_rate = metric is not None and metric.unit is Unit.RATIO
     if is_rate:
-        size = format_points(delta, view.language)
+        size = format_points(delta, lang)
     elif ratio is not None or base:
         size = format_percent(abs((ratio - 1) if ratio is not None else delta / base))
     else:
         size = ""
     base_txt = view.fmt(metric_id, base)
-    if zh:
-        word = "同比" if yoy else "环比"
-        move = "持平" if delta == 0 else ("上升" if is_rate else "增长") if delta > 0 else "下降"
-        body = move if delta == 0 or not size else f"{move}{size}"
-        ref = f"{label}:{base_txt}" if label else f"{'去年同期' if yoy else '上期'}{base_txt}"
-        return f",{word}{body}({ref})"
-    move = "flat" if delta == 0 else ("up" if delta > 0 else "down")
-    body = move if delta == 0 or not size else f"{move} {size}"
-    against = label or ("the same period last year" if yoy else "the previous period")
-    return f", {body} vs {against} ({base_txt})"
+    reference = (
+        word("reference.named", period=label, baseline=base_txt)
+        if label
+        else word("reference.usual", period=usual, baseline=base_txt)
+    )
+    return say(
+        lang, "change", kind=word(f"kind.{which}", change=moved(delta, size, is_rate)), reference=reference
+    )
 
 
 # ---- templates ------------------------------------------------------------------------------
@@ -274,27 +306,27 @@ def narrate(plan: QueryPlan, columns: Columns, rows: list[list[Any]], catalog: C
 
 def no_data(view: View) -> str:
     names = join_words([view.name(m) for m in view.plan.metrics], view.language)
-    if view.language == "zh":
-        return f"{view.period}{names}暂无数据。"
-    return f"No data for {names} in {view.period}."
+    return say(view.language, "no_data", names=names, period=view.period)
 
 
 def narrate_value(view: View) -> str:
     rec = view.records[0]
+    lang = view.language
     member = view.member(rec) if view.dims else ""
     parts = [(m, view.fmt(m, view.value(rec, m)) + change_clause(view, m, rec)) for m in view.metrics[:5]]
-    zh = view.language == "zh"
-    where = (f"{member}" if zh else f" in {member}") if member else ""
+    where = word("where", member=member) if member else None
     if len(parts) == 1:
         m, text = parts[0]
-        if zh:
-            return f"{view.period}{where}{view.name(m)}为{text}。"
-        return f"{view.name(m, start=True)}{where} for {view.period} was {text}."
-    items = [f"{view.name(m)}{'' if zh else ' '}{text}" for m, text in parts]
-    funnel = funnel_clause(view, rec)
-    if zh:
-        return f"{view.period}{where}:" + ";".join(items) + "。" + funnel
-    return f"For {view.period}{where}: " + "; ".join(items) + "." + funnel
+        return say(lang, "value", name=view.name(m, start=True), where=where, period=view.period, value=text)
+    items = [say(lang, "value_item", name=view.name(m), value=text) for m, text in parts]
+    return say(
+        lang,
+        "values",
+        period=view.period,
+        where=where,
+        items=joined(lang, items, "value_separator"),
+        funnel=funnel_clause(view, rec),
+    )
 
 
 def funnel_clause(view: View, rec: Row) -> str:
@@ -307,45 +339,49 @@ def funnel_clause(view: View, rec: Row) -> str:
         va, vb = view.value(rec, a), view.value(rec, b)
         if va and vb is not None:
             steps.append(
-                f"{view.name(b)} {format_percent(vb / va)}"
-                if view.language == "en"
-                else f"{view.name(b)}{format_percent(vb / va)}"
+                say(view.language, "funnel_step", name=view.name(b), percent=format_percent(vb / va))
             )
     if not steps:
         return ""
-    return (
-        (" 逐级转化:" + "、".join(steps) + "。")
-        if view.language == "zh"
-        else (" Step conversion: " + ", ".join(steps) + ".")
-    )
+    return say(view.language, "funnel", steps=Listing(steps))
 
 
 def narrate_ranking(view: View) -> str:
     records = ordered_records(view.plan, view.fields, view.records, view.catalog)
     m = view.metrics[0]
-    first, zh = records[0], view.language == "zh"
+    first, lang = records[0], view.language
     text = view.fmt(m, view.value(first, m)) + change_clause(view, m, first)
     if view.plan.intent is Intent.LAGGED:
-        head = (
-            f"{view.period}{view.member(first)}落后:{view.name(m)}{text}。"
-            if zh
-            else f"{view.member(first)} lagged in {view.period}: {view.name(m)} {text}."
+        head = say(
+            lang, "lagged", member=view.member(first), period=view.period, name=view.name(m), value=text
         )
         return head + (best_sentence(view, m, records[-1]) if len(records) > 1 else "")
     key, desc = order_key(view.plan, view.fields, view.catalog)
     if len(records) == 1 or view.plan.limit == 1:
         text += others_clause(view, first, m)  # several metrics: the member's other numbers
-        if zh:
-            return (
-                f"{view.period}{view.name(m)}{'最高' if desc else '最低'}的是{view.member(first)},为{text}。"
-            )
-        return f"{view.member(first)} ranked {'highest' if desc else 'lowest'} on {view.name(m)} in {view.period}: {text}."
+        which = word("rank.highest" if desc else "rank.lowest")
+        return say(
+            lang,
+            "rank_one",
+            member=view.member(first),
+            which=which,
+            name=view.name(m),
+            period=view.period,
+            value=text,
+        )
     shown = records[: min(5, view.plan.limit or 5)]
-    listed = [f"{view.member(r)}{'' if zh else ' '}{view.fmt(m, view.value(r, m))}" for r in shown]
-    which = ("前" if desc else "后") if zh else ("Top" if desc else "Bottom")
-    if zh:
-        return f"{view.period}{view.name(m)}{which}{len(listed)}名:" + join_words(listed, "zh") + "。"
-    return f"{which} {len(listed)} on {view.name(m)} in {view.period}: " + join_words(listed, "en") + "."
+    listed = [
+        say(lang, "rank_item", member=view.member(r), value=view.fmt(m, view.value(r, m))) for r in shown
+    ]
+    return say(
+        lang,
+        "rank_list",
+        which=word("rank.top" if desc else "rank.bottom"),
+        count=len(listed),
+        name=view.name(m),
+        period=view.period,
+        items=join_words(listed, lang),
+    )
 
 
 def best_sentence(view: View, metric_id: str, rec: Row) -> str:
@@ -356,34 +392,31 @@ def best_sentence(view: View, metric_id: str, rec: Row) -> str:
         if key in {c.name for c in view.fields if c.role is ColumnRole.RATIO} and value is not None
         else view.fmt(metric_id, view.value(rec, metric_id))
     )
-    if view.language == "zh":
-        return f"表现最好的是{view.member(rec)}({shown})。"
-    return f" Best: {view.member(rec)} ({shown})."
+    return say(view.language, "best", member=view.member(rec), value=shown)
 
 
 def narrate_breakdown(view: View) -> str:
     sentences = []
-    zh = view.language == "zh"
-    dim_names = join_words([_dim_name(view, d) for d in view.dims], view.language)
+    lang = view.language
+    dim_names = join_words([_dim_name(view, d) for d in view.dims], lang).lower()
     for i, m in enumerate(view.metrics[:3]):
         ranked = [r for r in view.records if view.value(r, m) is not None]
         ranked.sort(key=lambda r: view.value(r, m) or 0.0, reverse=True)
         top, bottom = ranked[0], ranked[-1]
-        top_txt = view.fmt(m, view.value(top, m)) + change_clause(view, m, top)
-        bottom_txt = view.fmt(m, view.value(bottom, m)) + change_clause(view, m, bottom)
-        if zh:
-            lead = f"{view.period}各{dim_names}{view.name(m)}" if i == 0 else f"{view.name(m)}"
-            sentences.append(
-                f"{lead}:{view.member(top)}最高({top_txt}),{view.member(bottom)}最低({bottom_txt})。"
+        sentences.append(
+            say(
+                lang,
+                "breakdown_first" if i == 0 else "breakdown_next",
+                name=view.name(m, start=True),
+                dimensions=dim_names,
+                period=view.period,
+                top=view.member(top),
+                top_value=view.fmt(m, view.value(top, m)) + change_clause(view, m, top),
+                bottom=view.member(bottom),
+                bottom_value=view.fmt(m, view.value(bottom, m)) + change_clause(view, m, bottom),
             )
-        else:
-            lead = f"{view.name(m, start=True)} by {dim_names.lower()}" + (
-                f" for {view.period}" if i == 0 else ""
-            )
-            sentences.append(
-                f"{lead}: {view.member(top)} highest at {top_txt}, {view.member(bottom)} lowest at {bottom_txt}."
-            )
-    return ("" if zh else " ").join(sentences)
+        )
+    return sentences_of(lang, sentences)
 
 
 def _dim_name(view: View, dim: str) -> str:
@@ -395,7 +428,7 @@ def narrate_trend(view: View) -> str:
     if view.dims:
         return narrate_trend_by_member(view)
     sentences = []
-    zh = view.language == "zh"
+    lang = view.language
     for m in view.metrics[:2]:
         points = [(view.bucket(r), view.value(r, m)) for r in view.records if view.value(r, m) is not None]
         points.sort(key=lambda p: str(p[0]))
@@ -403,23 +436,28 @@ def narrate_trend(view: View) -> str:
             continue
         (p0, v0), (p1, v1) = points[0], points[-1]
         peak = max(points, key=lambda p: p[1] or 0.0)
-        l0, l1, lp = (point_label(p, view.plan.grain, view.language) for p in (p0, p1, peak[0]))
-        l1 += ("(截至目前)" if zh else " (so far)") if view.plan.time.partial else ""
-        move = trend_move(view, m, v0 or 0.0, v1 or 0.0)
-        peak_txt = view.fmt(m, peak[1])
-        if zh:
-            s = f"{view.name(m)}从{l0}的{view.fmt(m, v0)}变为{l1}的{view.fmt(m, v1)}{move}"
-            s += "。" if peak[0] == p1 else f";峰值为{lp}的{peak_txt}。"
-        else:
-            s = f"{view.name(m, start=True)} went from {view.fmt(m, v0)} in {l0} to {view.fmt(m, v1)} in {l1}{move}"
-            s += "." if peak[0] == p1 else f"; the peak was {peak_txt} in {lp}."
-        sentences.append(s)
+        l0, l1, lp = (point_label(p, view.plan.grain, lang) for p in (p0, p1, peak[0]))
+        l1 += say(lang, "so_far") if view.plan.time.partial else ""
+        peak_txt = None if peak[0] == p1 else word("trend_peak", value=view.fmt(m, peak[1]), period=lp)
+        sentences.append(
+            say(
+                lang,
+                "trend",
+                name=view.name(m, start=True),
+                first=view.fmt(m, v0),
+                first_period=l0,
+                last=view.fmt(m, v1),
+                last_period=l1,
+                move=trend_move(view, m, v0 or 0.0, v1 or 0.0),
+                peak=peak_txt,
+            )
+        )
     last = max(view.records, key=lambda r: str(view.bucket(r)))
     tail = change_clause(view, view.metrics[0], last, series_baseline_label(view, str(view.bucket(last))))
     if tail and sentences:
-        lbl = point_label(view.bucket(last), view.plan.grain, view.language)
-        sentences.append(f"{lbl}{tail.lstrip(',')}。" if zh else f"{lbl}: {tail.lstrip(', ')}.")
-    return ("" if zh else " ").join(sentences[:3]) or no_data(view)
+        lbl = point_label(view.bucket(last), view.plan.grain, lang)
+        sentences.append(say(lang, "trend_last", period=lbl, change=tail.lstrip(", ")))
+    return sentences_of(lang, sentences[:3]) or no_data(view)
 
 
 def series_baseline_label(view: View, iso: str) -> str | None:
@@ -438,20 +476,18 @@ def series_baseline_label(view: View, iso: str) -> str | None:
 
 
 def trend_move(view: View, metric_id: str, v0: float, v1: float) -> str:
-    zh = view.language == "zh"
     metric = view.metric(metric_id)
     delta = v1 - v0
+    rate = metric is not None and metric.unit is Unit.RATIO
     if delta == 0:
-        return ",持平" if zh else ", flat"
-    if metric is not None and metric.unit is Unit.RATIO:
+        size = ""
+    elif rate:
         size = format_points(delta, view.language)
-        word = ("上升" if delta > 0 else "下降") if zh else ("up" if delta > 0 else "down")
     elif v0:
         size = format_percent(abs(delta / v0))
-        word = ("增长" if delta > 0 else "下降") if zh else ("up" if delta > 0 else "down")
     else:
         return ""
-    return f",{word}{size}" if zh else f", {word} {size}"
+    return say(view.language, "trend_move", move=moved(delta, size, rate))
 
 
 def narrate_trend_by_member(view: View) -> str:
@@ -462,30 +498,36 @@ def narrate_trend_by_member(view: View) -> str:
         return no_data(view)
     rows.sort(key=lambda r: view.value(r, m) or 0.0, reverse=True)
     top, bottom = rows[0], rows[-1]
-    lbl = point_label(latest, view.plan.grain, view.language)
-    zh = view.language == "zh"
-    members = len({view.member(r) for r in view.records})
-    dim_names = join_words([_dim_name(view, d) for d in view.dims], view.language)
-    if zh:
-        head = f"{view.period}各{dim_names}{view.name(m)}走势({members}条)"
-        return f"{head}:{lbl}{view.member(top)}最高({view.fmt(m, view.value(top, m))}),{view.member(bottom)}最低({view.fmt(m, view.value(bottom, m))})。"
-    head = f"{view.name(m, start=True)} by {dim_names.lower()} over {view.period} ({members} series)"
-    return f"{head}: in {lbl}, {view.member(top)} was highest at {view.fmt(m, view.value(top, m))} and {view.member(bottom)} lowest at {view.fmt(m, view.value(bottom, m))}."
+    return say(
+        view.language,
+        "trend_by_member",
+        name=view.name(m, start=True),
+        dimensions=join_words([_dim_name(view, d) for d in view.dims], view.language).lower(),
+        period=view.period,
+        count=len({view.member(r) for r in view.records}),
+        point=point_label(latest, view.plan.grain, view.language),
+        top=view.member(top),
+        top_value=view.fmt(m, view.value(top, m)),
+        bottom=view.member(bottom),
+        bottom_value=view.fmt(m, view.value(bottom, m)),
+    )
 
 
 def chart_title(plan: QueryPlan, catalog: Catalog, language: str) -> str:
     """A chart's title: the metric names and the dimensions (the period goes in the subtitle)."""
-    zh = language == "zh"
     names = [catalog.metrics[m].name.get(language) if m in catalog.metrics else m for m in plan.metrics]
     dims = [
         catalog.dimensions[d].name.get(language) if d in catalog.dimensions else d for d in plan.dimensions
     ]
-    metric_txt = join_words(names, language)
-    if zh:
-        text = ("各" + "、".join(dims) + metric_txt) if dims else metric_txt
-        return text + ("趋势" if plan.grain.value != "none" else "")
-    text = metric_txt + (" by " + " and ".join(d.lower() for d in dims) if dims else "")
-    return text + (" trend" if plan.grain.value != "none" and not dims else "")
+    metrics = join_words(names, language)
+    if dims:
+        dimensions = joined(language, [d.lower() for d in dims], "title.dimension_separator")
+        title = say(language, "title.by", metrics=metrics, dimensions=dimensions)
+    else:
+        title = say(language, "title.plain", metrics=metrics)
+    if plan.grain.value == "none":
+        return title
+    return say(language, "title.trend_by" if dims else "title.trend", title=title)
 
 
 # ---- refusals and clarifications ----------------------------------------------------------
@@ -635,10 +677,8 @@ def filter_phrase(plan: QueryPlan, members: dict[str, list[Any]], language: str)
     for flt in plan.filters:
         if flt.dimension in plan.dimensions or flt.op.value == "not_in":
             continue
-        by_key = {
-            m.key: (m.label_zh if language == "zh" else m.label_en) for m in members.get(flt.dimension, [])
-        }
+        by_key = {m.key: getattr(m, f"label_{language}", m.label_en) for m in members.get(flt.dimension, [])}
         labels += [by_key.get(v, v) for v in flt.values]
     if not labels:
         return ""
-    return ("、".join(labels) + ":") if language == "zh" else (join_words(labels, "en") + ": ")
+    return say(language, "filter", members=joined(language, labels, "filter_separator", "filter_last"))

@@ -57,6 +57,14 @@ def back(start: date, end: date, step: Shift) -> tuple[date, date]:
     return start - days, end - days
 
 
+_PERIOD_STEP: dict[Grain, Shift] = {
+    Grain.WEEK: Shift(days=7),
+    Grain.MONTH: Shift(months=1),
+    Grain.QUARTER: Shift(months=3),
+    Grain.YEAR: Shift(months=12),
+}
+
+
 def baseline_range(time: TimeRange, comparison: Comparison) -> tuple[date, date]:
     """The range a whole-range comparison compares ``time`` with.
 
@@ -70,6 +78,8 @@ def baseline_range(time: TimeRange, comparison: Comparison) -> tuple[date, date]
         return back(start, end, Shift(months=12))
     if comparison is not Comparison.PREVIOUS_PERIOD:
         raise ValueError(f"no baseline range for comparison {comparison.value!r}")
+    if time.period in _PERIOD_STEP:  # one calendar period back, same days ("this quarter so far")
+        return back(start, end, _PERIOD_STEP[time.period])
     if start.day == 1 and (is_month_end(end) or time.partial):
         return back(start, end, Shift(months=months_spanned(start, end)))
     return back(start, end, Shift(days=(end - start).days + 1))

@@ -70,6 +70,9 @@ class TimeRange(_Frozen):
     label: str = ""
     label_zh: str = ""
     partial: bool = False  # the range ends at the as-of date inside an unfinished period
+    # the calendar period the range is (or is the part to date of): "this quarter" so far is a quarter,
+    # so its previous period is the previous quarter's same days, not the two months before
+    period: Grain = Grain.NONE
 
 
 Direction = Literal["asc", "desc"]

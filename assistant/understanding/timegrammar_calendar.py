@@ -224,4 +224,10 @@ def finish(hit: Hit, as_of: date, grain: Grain = Grain.NONE) -> TimeRange:
     if not hit.named:
         span_en, span_zh = span_label(hit.first, end, "en"), span_label(hit.first, end, "zh")
         en, zh = (f"{en} ({span_en})", f"{zh}({span_zh})") if en else (span_en, span_zh)
-    return TimeRange(start=hit.first, end=end, grain=grain, label=en, label_zh=zh, partial=partial)
+    period = Grain(hit.unit) if hit.unit in PERIOD_UNITS else Grain.NONE
+    return TimeRange(
+        start=hit.first, end=end, grain=grain, label=en, label_zh=zh, partial=partial, period=period
+    )
+
+
+PERIOD_UNITS = {"week", "month", "quarter", "year"}
