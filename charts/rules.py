@@ -28,6 +28,9 @@ from metricqa.assistant.presentation.narrative import (
     make_view,
     ordered_records,
 )
+from metricqa.assistant.presentation.narrative import (
+    say as narrative_say,
+)
 from metricqa.assistant.presentation.narrative_shapes import compared_period, say, threshold_note
 from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, Columns
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
@@ -129,15 +132,14 @@ def series_for(
 
 
 def baseline_name(view: View) -> str:
-    zh = view.language == "zh"
     comp = view.plan.comparison
     if comp is Comparison.TARGET:
-        return "目标" if zh else "Target"
+        return narrative_say(view.language, "chart.target")
     if comp is Comparison.SAME_PERIOD_LAST_YEAR:
-        return "去年同期" if zh else "Same period last year"
+        return narrative_say(view.language, "chart.last_year")
     if comp is Comparison.OTHER_PERIOD:
         return compared_period(view.plan, view.language) or ""
-    return "上期" if zh else "Previous period"
+    return narrative_say(view.language, "chart.previous")
 
 
 def _unit(view: View, metric_id: str) -> str:
@@ -209,7 +211,7 @@ def bar_chart(view: View) -> ChartSpec:
     records.sort(key=lambda r: view.value(r, m) or 0.0, reverse=True)
     notes: tuple[str, ...] = ()
     if len(records) > MAX_BARS:
-        notes = (f"前{MAX_BARS}名" if view.language == "zh" else f"top {MAX_BARS} of {len(records)}",)
+        notes = (narrative_say(view.language, "chart.top", shown=MAX_BARS, count=len(records)),)
         records = records[:MAX_BARS]
     labels = tuple(view.member(r) for r in records)
     highlight, kind = _highlight(view, records)
@@ -294,7 +296,7 @@ def share_chart(view: View) -> ChartSpec:
     records.sort(key=lambda r: as_number(r.get(share_col)) or 0.0, reverse=True)
     notes: tuple[str, ...] = ()
     if len(records) > MAX_BARS:
-        notes = (f"前{MAX_BARS}名" if view.language == "zh" else f"top {MAX_BARS} of {len(records)}",)
+        notes = (narrative_say(view.language, "chart.top", shown=MAX_BARS, count=len(records)),)
         records = records[:MAX_BARS]
     labels = tuple(view.member(r) for r in records)
     values = tuple(as_number(r.get(share_col)) for r in records)
