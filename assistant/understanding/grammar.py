@@ -40,6 +40,10 @@ SCALES = {
     "billion": 1e9,
 }  # fmt: skip
 GAP_WORDS_ZH = set("和及与或跟、的")
+# "% of revenue", "what % …" is a share; "% of target" is attainment, not a share
+SHARE_RE = re.compile(
+    r"%\s*of\b(?!\s*(?:the\s+|their\s+|its\s+|our\s+)?(?:\w+\s+)?(?:target|goal|plan|quota))|\bwhat\s*%"
+)
 MAX_THRESHOLD_GAP = 12  # characters between a comparator and its number
 
 
@@ -203,7 +207,7 @@ def read_shape(matches: Sequence[Match], text: str, folded: str, vocab: Vocabula
     shape = Shape()
     excluded = _exclusions(matches, text, vocab, shape)
     kinds = {k for m in matches for k in m.kinds}
-    if "share" in kinds or re.search(r"%\s*of\b|\bwhat\s*%", folded):
+    if "share" in kinds or SHARE_RE.search(folded):
         shape.share = True
     ranked = "rank" in kinds or "plural_which" in kinds
     if ranked:

@@ -882,7 +882,8 @@ SHAPES = (_target_list, _ranking)  # tried in order; the first that fits fills t
 def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     catalog = ctx.catalog
     metric = catalog.metrics[reading.metrics[0]]
-    owner = target_owner(catalog, metric.id) if reading.lagged or reading.target_list else None
+    against_target = reading.lagged or reading.target_list or any(t.of_target for t in reading.thresholds)
+    owner = target_owner(catalog, metric.id) if against_target else None
     if owner is not None:
         reading.note("note.behind_target", owner=owner.name.by_language(), name=metric.name.by_language())
         reading.metrics[0] = owner.id

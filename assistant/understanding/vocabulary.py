@@ -164,6 +164,8 @@ class Vocabulary:
             return None
         if word in self.lexicon.stopwords or word.isdigit():
             return None
+        if word.endswith("s") and word[:-1] in self.catalog_words:  # a plural: "calls" → "call"
+            return word[:-1]
         near = [w for w in self.catalog_words if len(w) >= FUZZY_MIN and osa_distance(word, w, 1) <= 1]
         near = [w for w in near if w.rstrip("s") != word.rstrip("s") or w == word] or near
         return near[0] if len(near) == 1 else None
