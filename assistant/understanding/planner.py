@@ -703,7 +703,10 @@ def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, Message | None]
             grain = Grain.DAY if (rng.end - rng.start).days <= 31 else Grain.MONTH
         return rng.model_copy(update={"grain": grain or Grain.NONE}), None
     if grain is not None or reading.trend:
-        return trend_window(as_of, grain or Grain.MONTH), None
+        window = trend_window(as_of, grain or Grain.MONTH)
+        return window, Message(
+            "note.series_defaulted", {"label": {"en": window.label, "zh": window.label_zh}}
+        )
     rng = this_month(as_of)
     return rng, period_defaulted(rng)
 
