@@ -33,14 +33,10 @@ from metricqa.assistant.semantic.plan import (
     ThresholdOp,
     TimeRange,
 )
+from metricqa.assistant.understanding.choices import candidate_scores, metric_option, unsupported
 from metricqa.assistant.understanding.context import Planner, PlanningContext, note_fields, plan_notes
-from metricqa.assistant.understanding.planner import (
-    RulePlanner,
-    candidate_scores,
-    metric_option,
-    period_defaulted,
-    unsupported,
-)
+from metricqa.assistant.understanding.planner import RulePlanner
+from metricqa.assistant.understanding.shapes import period_defaulted
 from metricqa.assistant.understanding.timeparse import parse_time, span_label, this_month
 from metricqa.core.errors import AmbiguousQuestionError, LLMError, RefusalReason, UnsupportedQuestionError
 from metricqa.core.language import detect_language

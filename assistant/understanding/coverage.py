@@ -1,0 +1,305 @@
+"""Every content word accounted for: typos read as the catalog names they misspell, words next to a
+catalog term that its names explain, and what to do with the rest — a breakdown by something that is
+not a dimension is asked back, a word that qualifies a metric or a guess with unplaced words is
+refused or asked back (never the nearest metric), a few unplaced words are named in the assumptions;
+confidence comes from coverage."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from metricqa.assistant.semantic.plan import (
+    Evidence,
+)
+from metricqa.assistant.understanding.choices import (
+    CANDIDATE_MIN_SIMILARITY,
+    candidate_scores,
+    key_metrics,
+    metric_option,
+    unsupported,
+)
+from metricqa.assistant.understanding.context import PlanningContext, Reading
+from metricqa.assistant.understanding.grammar import (
+    Shape,
+    Word,
+    adjacent,
+    after_group_word,
+    covers,
+    explains,
+)
+from metricqa.assistant.understanding.vocabulary import (
+    Match,
+    Vocabulary,
+)
+from metricqa.catalog.models import Catalog, Dimension, Metric
+from metricqa.core.errors import AmbiguousQuestionError, RefusalReason
+from metricqa.core.language import fold, has_cjk
+from metricqa.core.messages import Message
+
+
+def _compound_typo(reading: Reading, phrase: str, match: Match, vocab: Vocabulary, catalog: Catalog) -> bool:
+    """A metric word plus one stray character that together are one character off a metric name: ask
+    which (several) or read it as that metric (one); False when no name is that close."""
+    metrics = [f for f in vocab.correct_chinese(phrase) if f[2][0].kind == "metric"]
+    if len(metrics) > 1:
+        options = [metric_option(catalog.metrics[f[2][0].entry]) for f in metrics]
+        raise AmbiguousQuestionError(
+            Message("clarify.unknown_words", {"words": phrase, "options": options}),
+            options=options,
+            reason=RefusalReason.UNKNOWN_WORDS,
+        )
+    if not metrics:
+        return False
+    entry = metrics[0][2][0].entry
+    named = [t.entry for t in match.of("metric")]
+    reading.metrics = [entry if mid in named else mid for mid in reading.metrics]
+    reading.note("note.phrase_read_as", phrase=phrase, name=catalog.metrics[entry].name.by_language())
+    reading.fuzzy += 1
+    reading.unaccounted = []
+    return True
+
+
+def chinese_typos(reading: Reading, vocab: Vocabulary, catalog: Catalog) -> None:
+    """An unplaced Chinese run one character away from a metric or dimension name is that name, read
+    with a note ("销售颔" → 销售额)."""
+    for word in list(reading.unaccounted):
+        found = vocab.correct_chinese(word.text) if has_cjk(word.text) else []
+        metrics = [f for f in found if f[2][0].kind == "metric"]
+        if len(metrics) > 1:  # "回款律": 回款率 or 回款额 — ask, naming both
+            options = [metric_option(catalog.metrics[f[2][0].entry]) for f in metrics]
+            raise AmbiguousQuestionError(
+                Message("clarify.unknown_words", {"words": word.text, "options": options}),
+                options=options,
+                reason=RefusalReason.UNKNOWN_WORDS,
+            )
+        fixed = metrics or (found if len(found) == 1 else [])
+        if not fixed:
+            continue
+        start, end, terms = fixed[0]
+        term = terms[0]
+        target = reading.metrics if term.kind == "metric" else reading.dimensions
+        if term.entry not in target:
+            target.append(term.entry)
+        entry = catalog.metrics.get(term.entry) or catalog.dimensions.get(term.entry)
+        if entry is not None:
+            reading.note("note.phrase_read_as", phrase=word.text[start:end], name=entry.name.by_language())
+        reading.fuzzy += 1
+        reading.evidence.append(Evidence(text=word.text[start:end], entry=term.entry, kind=term.kind))
+        reading.unaccounted.remove(word)
+        rest = word.text[:start] + word.text[end:]
+        if len(rest) > 1:
+            reading.unaccounted.append(Word(rest, word.start, word.end))
+
+
+def apply_shape(reading: Reading, shape: Shape) -> None:
+    reading.excluded = shape.excluded
+    for dim, keys in shape.excluded.items():
+        reading.evidence += [Evidence(text=key, entry=f"{dim}:{key}", kind="exclusion") for key in keys]
+    reading.share, reading.change, reading.plural = shape.share, shape.change, shape.plural
+    reading.thresholds, reading.target_list = shape.thresholds, shape.target_list
+
+
+def confidence(reading: Reading) -> float:
+    """From coverage and ambiguity: each word no token consumed, each typo fix and each assumption lowers it."""
+    penalty = 0.15 * len(reading.unaccounted) + 0.1 * reading.fuzzy + 0.05 * len(reading.notes)
+    return max(0.3, 0.95 - penalty)
+
+
+def check_words(
+    reading: Reading, matches: list[Match], text: str, ctx: PlanningContext, vocab: Vocabulary
+) -> None:
+    """Words the reader could not place: a breakdown by something that is not a dimension is asked back;
+    a word that qualifies a metric ("customer churn", "净利润") is a metric the catalog lacks; other
+    words are named in the assumptions."""
+    if not reading.unaccounted:
+        return
+    metric_matches = [m for m in matches if m.of("metric")]
+    for word in list(reading.unaccounted):
+        if reading.metric_named and after_group_word(text, word, matches):
+            dim = dimension_by_prefix(word.text, ctx.catalog)
+            if dim is None:
+                raise bad_breakdown(phrase_from(word, reading.unaccounted, text), reading, ctx)
+            reading.unaccounted.remove(word)
+            reading.dimensions.append(dim.id)
+            reading.note("note.phrase_read_as", phrase=word.text, name=dim.name.by_language())
+    if not reading.unaccounted:
+        return
+    _explained_by_neighbours(reading, matches, text, ctx.catalog)
+    if not reading.unaccounted:
+        return
+    negations = [m for m in matches if m.of("negation")]
+    for word in reading.unaccounted:  # "excluding Japan" where no member is called Japan: never ignored
+        if any(n.end <= word.start and not text[n.end : word.start].strip(" the") for n in negations):
+            raise AmbiguousQuestionError(
+                Message("clarify.unknown_member", {"word": word.text}),
+                options=[],
+                reason=RefusalReason.UNKNOWN_WORDS,
+            )
+    compound = [
+        (w, m)
+        for w in reading.unaccounted
+        for m in metric_matches
+        if adjacent(text, w, m)
+        and (w.start < m.start or (has_cjk(w.text) and len(w.text) == 1))
+        and not explains(w.text, entry_names(m, ctx.catalog))
+    ]
+    if compound:
+        w, m = compound[0]
+        phrase = f"{w.text} {m.text}" if w.start < m.start else f"{m.text} {w.text}"
+        if has_cjk(phrase):
+            phrase = phrase.replace(" ", "")
+            if _compound_typo(reading, phrase, m, vocab, ctx.catalog):  # "回款律": 回款率 or 回款额?
+                return
+        raise unsupported(
+            ctx.catalog, RefusalReason.UNKNOWN_WORDS, Message("unsupported.unknown_words", {"words": phrase})
+        )
+    if reading.metric_named and len(reading.unaccounted) >= LOW_COVERAGE_WORDS:
+        raise low_coverage(reading, ctx)
+    if reading.metric_named and _second_part(reading, metric_matches, text):
+        raise low_coverage(reading, ctx)
+    if reading.metric_named:
+        reading.note("note.ignored_words", words=", ".join(w.text for w in reading.unaccounted))
+
+
+LOW_COVERAGE_WORDS = 2  # this many words the reader cannot place: ask back rather than answer
+CONJUNCTION = re.compile(r"\b(?:and|plus|as well as|also)\b|和|以及|还有|另外|并且|同时")
+
+
+def _second_part(reading: Reading, metric_matches: list[Match], text: str) -> bool:
+    """ "how many orders and how many were returned": an unplaced word after a conjunction that follows
+    the named metric is a second thing asked for, which one number would silently drop."""
+    ends = [m.end for m in metric_matches]
+    return any(
+        CONJUNCTION.search(text[end : w.start]) for w in reading.unaccounted for end in ends if end <= w.start
+    )
+
+
+def low_coverage(reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionError:
+    """Too much of the question is unexplained to trust a number: name the words, offer what was read
+    and the nearest metrics."""
+    words = " ".join(w.text for w in reading.unaccounted)
+    ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
+    ids = list(
+        dict.fromkeys([*reading.metrics[:1], *(i for i, s in ranked if s >= CANDIDATE_MIN_SIMILARITY)])
+    )
+    options = [metric_option(ctx.catalog.metrics[i]) for i in ids[:3]]
+    return AmbiguousQuestionError(
+        Message("clarify.low_coverage", {"words": words, "options": options}),
+        options=options,
+        reason=RefusalReason.UNKNOWN_WORDS,
+    )
+
+
+EXAMPLE_SUPPORT = 0.8  # a guessed metric with unplaced words stands only on an example question this close
+
+
+def check_guess(reading: Reading, ctx: PlanningContext) -> None:
+    """No metric was named and words were left over: answer only when an example question of the
+    catalog says the same thing; otherwise name the words instead of guessing the nearest metric."""
+    if reading.metric_named or reading.guess_support >= 1.0:
+        return
+    if not reading.unaccounted:  # nothing in the question names a metric ("show me the numbers for East")
+        if reading.guess_support >= EXAMPLE_SUPPORT:
+            return
+        options = [metric_option(m) for m in key_metrics(ctx.catalog)]
+        raise AmbiguousQuestionError(Message("clarify.which_metric", {"options": options}), options=options)
+    words = " ".join(w.text for w in reading.unaccounted)
+    guessed = ctx.catalog.metrics[reading.metrics[0]]
+    if covers(
+        [w.text for w in reading.unaccounted], metric_names(guessed), frozenset()
+    ):  # "win rat", "客护数"
+        reading.note("note.phrase_read_as", phrase=words, name=guessed.name.by_language())
+        return
+    if reading.guess_support >= EXAMPLE_SUPPORT:
+        reading.note("note.ignored_words", words=words)
+        return
+    ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
+    options = [metric_option(ctx.catalog.metrics[i]) for i, s in ranked[:3] if s >= CANDIDATE_MIN_SIMILARITY]
+    if options:  # a question back that names the words, with the nearest metrics as options
+        raise AmbiguousQuestionError(
+            Message("clarify.unknown_words", {"words": words, "options": options}),
+            options=options,
+            reason=RefusalReason.UNKNOWN_WORDS,
+        )
+    raise unsupported(
+        ctx.catalog, RefusalReason.UNKNOWN_WORDS, Message("unsupported.unknown_words", {"words": words})
+    )
+
+
+def entry_names(match: Match, catalog: Catalog) -> list[str]:
+    """Every name and synonym of the catalog entries a match stands for (a member: its dimension's)."""
+    names: list[str] = []
+    for term in match.terms:
+        entry = term.entry.split(":", 1)[0] if term.kind == "member" else term.entry
+        item = catalog.metrics.get(entry) if term.kind == "metric" else catalog.dimensions.get(entry)
+        if item is not None:
+            names += [item.name.en, item.name.get("zh"), *item.synonyms.all()]
+    return names
+
+
+def metric_names(metric: Metric) -> list[str]:
+    return [metric.name.en, metric.name.get("zh"), metric.id.replace("_", " "), *metric.synonyms.all()]
+
+
+def _explained_by_neighbours(reading: Reading, matches: list[Match], text: str, catalog: Catalog) -> None:
+    """A word next to a catalog term that spells part of that term's own names is explained by it
+    ("average basket size" next to "basket size", "中小企业客户" next to a customer segment)."""
+    reading.unaccounted = [
+        w
+        for w in reading.unaccounted
+        if not any(adjacent(text, w, m) and explains(w.text, entry_names(m, catalog)) for m in matches)
+    ]
+
+
+def _shares_start(word: str, name: str) -> bool:
+    """English: ``word`` starts ``name`` ("cust" → "customer segment"); Chinese (no word breaks): they
+    start with the same characters, two or more and at least two thirds of the word."""
+    if has_cjk(word):  # most of the word: "销售里" ~ "销售代表", but not "销售团队"
+        return len(os.path.commonprefix([word, name])) >= max(2, -(-2 * len(word) // 3))
+    return name.startswith(word)
+
+
+def dimension_by_prefix(word: str, catalog: Catalog) -> Dimension | None:
+    """The one dimension whose name or synonym starts with ``word`` ("各销售" → 销售代表), if exactly one."""
+    if len(word) < (2 if has_cjk(word) else 4):
+        return None
+    for names in (lambda d: (d.name.en, d.name.zh), lambda d: d.synonyms.all()):
+        found = {
+            d.id: d
+            for d in catalog.dimensions.values()
+            for name in names(d)
+            if name and fold(name) != word and _shares_start(word, fold(name))
+        }
+        if found:
+            return next(iter(found.values())) if len(found) == 1 else None
+    return None
+
+
+def phrase_from(first: Word, words: list[Word], text: str) -> str:
+    """``first`` and the unplaced words right after it ("by sales rep" → "sales rep")."""
+    phrase, end = [first.text], first.end
+    for w in words:
+        if w.start > end and not text[end : w.start].strip():
+            phrase.append(w.text)
+            end = w.end
+    return " ".join(phrase)
+
+
+def bad_breakdown(word: str, reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionError:
+    """ "revenue by color": say so, and list the dimensions that work for the metric asked about."""
+    metric = ctx.catalog.metrics.get(reading.metrics[0]) if reading.metrics else None
+    dims = [
+        ctx.catalog.dimensions[d]
+        for d in (metric.dimensions if metric and metric.dimensions else ctx.catalog.dimensions)
+        if d in ctx.catalog.dimensions
+    ]
+    options = [
+        f"{d.name.en} ({d.name.zh})" if d.name.zh and d.name.zh != d.name.en else d.name.en for d in dims
+    ][:8]
+    name = metric.name.by_language() if metric else {"en": "the metric", "zh": "该指标"}
+    return AmbiguousQuestionError(
+        Message("clarify.bad_breakdown", {"metric": name, "word": word, "options": options}),
+        options=options,
+        reason=RefusalReason.UNSUPPORTED_BREAKDOWN,
+    )
