@@ -98,6 +98,8 @@ def apply_shape(reading: Reading, shape: Shape) -> None:
         reading.evidence += [Evidence(text=key, entry=f"{dim}:{key}", kind="exclusion") for key in keys]
     reading.share, reading.change, reading.plural = shape.share, shape.change, shape.plural
     reading.thresholds, reading.target_list = shape.thresholds, shape.target_list
+    if shape.access_claim:
+        reading.note("note.access_from_login")
 
 
 def confidence(reading: Reading) -> float:

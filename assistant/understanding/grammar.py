@@ -74,6 +74,7 @@ class Shape:
     thresholds: list[ThresholdPhrase] = field(default_factory=list)
     target_list: Literal["missed", "met"] | None = None
     plural: bool = False
+    access_claim: bool = False  # "as the exec role": access comes from the login, not the question
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -213,6 +214,7 @@ def read_shape(matches: Sequence[Match], text: str, folded: str, vocab: Vocabula
     if ranked:
         shape.change = _change(matches, vocab)
     shape.plural = _plural(matches)
+    shape.access_claim = "access_claim" in kinds
     if "target_missed" in kinds:
         shape.target_list = "missed"
     elif "target_met" in kinds:
