@@ -18,7 +18,7 @@ from metricqa.assistant.semantic.plan import (
     TimeRange,
 )
 from metricqa.assistant.understanding.context import PlanningContext, Reading, note_fields, plan_notes
-from metricqa.assistant.understanding.timeparse import trend_window
+from metricqa.assistant.understanding.timeparse import TimeMatch, trend_window
 from metricqa.core.messages import Message
 
 
@@ -63,6 +63,9 @@ def carry_into(previous: QueryPlan, reading: Reading) -> Reading:
     metric and members; the planner builds it from scratch."""
     reading.metrics = reading.metrics or [previous.metrics[0]]
     reading.filters = {**{f.dimension: list(f.values) for f in previous.filters}, **reading.filters}
+    reading.dimensions = reading.dimensions or list(previous.dimensions)  # "which one was lowest?"
+    if reading.time is None:  # the previous question's period, not the default
+        reading.time = TimeMatch(previous.time.model_copy(update={"grain": Grain.NONE}), 0, 0, "")
     return reading
 
 
