@@ -365,7 +365,9 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
         reading.evidence.append(Evidence(text=question, entry=ranked[0][0], kind="metric"))
         reading.confidence = min(reading.confidence, 0.5)
         return
-    if reading.vague and not reading.leftover:
+    if (reading.vague and not reading.leftover) or not reading.unaccounted:
+        # nothing names a metric and nothing is left unexplained ("compare the regions", "给我看看数据"):
+        # ask which metric
         options = [metric_option(m) for m in key_metrics(ctx.catalog)]
         raise AmbiguousQuestionError(Message("clarify.which_metric", {"options": options}), options=options)
     if reading.unaccounted:  # name the words instead of "no metric"
