@@ -42,6 +42,8 @@ def _compound_typo(reading: Reading, phrase: str, match: Match, vocab: Vocabular
     """A metric word plus one stray character that together are one character off a metric name: ask
     which (several) or read it as that metric (one); False when no name is that close."""
     metrics = [f for f in vocab.correct_chinese(phrase) if f[2][0].kind == "metric"]
+    if len(metrics) > 1:  # "回款律" sounds like 回款率, not 回款额
+        metrics = vocab.homophones(phrase, metrics) or metrics
     if len(metrics) > 1:
         options = [metric_option(catalog.metrics[f[2][0].entry]) for f in metrics]
         raise AmbiguousQuestionError(
@@ -66,7 +68,8 @@ def chinese_typos(reading: Reading, vocab: Vocabulary, catalog: Catalog) -> None
     for word in list(reading.unaccounted):
         found = vocab.correct_chinese(word.text) if has_cjk(word.text) else []
         metrics = [f for f in found if f[2][0].kind == "metric"]
-        if len(metrics) > 1:  # "回款律": 回款率 or 回款额 — ask, naming both
+        metrics = vocab.homophones(word.text, metrics) or metrics if len(metrics) > 1 else metrics
+        if len(metrics) > 1:  # one character off two names and sounding like neither: ask, naming both
             options = [metric_option(catalog.metrics[f[2][0].entry]) for f in metrics]
             raise AmbiguousQuestionError(
                 Message("clarify.unknown_words", {"words": word.text, "options": options}),

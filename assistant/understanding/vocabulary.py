@@ -84,6 +84,14 @@ FLAT_KINDS = (
 VALUED_KINDS = ("comparison", "rank", "grain", "threshold")
 
 
+@lru_cache(maxsize=4096)
+def sound(text: str) -> tuple[str, ...]:
+    """Toneless pinyin of Chinese text (pypinyin, imported on first use: it loads a dictionary)."""
+    from pypinyin import lazy_pinyin  # optional heavy data, only needed for Chinese typos
+
+    return tuple(lazy_pinyin(text))
+
+
 def clean(text: str) -> str:
     """Fold and turn punctuation into spaces, keeping every index (spans stay valid)."""
     return _NON_WORD.sub(" ", fold(text))
@@ -202,6 +210,13 @@ class Vocabulary:
                     start, end = window[0][0], window[-1][1]
                     found.append(Match(start, end, text[start:end], tuple(terms), fuzzy))
         return found
+
+    def homophones(
+        self, run: str, candidates: list[tuple[int, int, list[Term]]]
+    ) -> list[tuple[int, int, list[Term]]]:
+        """The candidates that sound the same as ``run`` (toneless pinyin): "回款律" is 回款率, not 回款额."""
+        said = sound(run)
+        return [c for c in candidates if sound(c[2][0].text.replace(" ", "")) == said]
 
     def correct_chinese(self, run: str) -> list[tuple[int, int, list[Term]]]:
         """Typos in a Chinese catalog name ("销售颔" for 销售额, "毛力率" for 毛利率): every metric or
