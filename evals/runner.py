@@ -162,6 +162,9 @@ def score_case(
     )
     if case.expected_metrics and not plan_metrics and case.expected_status != "answered":
         metrics_ok = None  # refused before planning: nothing to compare
+    if case.expected_status == "clarify" and answer.status == "answered" and plan_metrics:
+        # an acceptable answer to an ambiguous question picks one of the candidate metrics
+        metrics_ok = set(plan_metrics) <= expected
     plan_ok = None
     if case.expected_status == "answered":
         dims_ok = case.expected_dimensions is None or (
