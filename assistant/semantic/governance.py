@@ -14,7 +14,7 @@ unapproved or unscoped can compile.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlglot import exp
 
@@ -409,13 +409,17 @@ def check_ranking_scope(plan: QueryPlan, catalog: Catalog, role: Role) -> None:
     """A ranking across the members of a dimension a row filter fixes ("which region is highest" for a
     regional manager, "where do I rank among reps") compares with rows the asker may not see: refused,
     never answered as if the asker's one member were the whole field."""
-    if plan.intent not in RANKING_INTENTS and not plan.having:
-        return
-    scoped = [rf.dimension for rf in role.row_filters if rf.dimension in plan.dimensions]
+    if plan.intent in RANKING_INTENTS or plan.having:
+        refuse_across_scope(catalog, role, plan.dimensions, "error.rank_outside_scope")
+
+
+def refuse_across_scope(catalog: Catalog, role: Role, dimensions: Sequence[str], message_id: str) -> None:
+    """Refuse an answer that compares across members of a dimension the role's row filter fixes."""
+    scoped = [rf.dimension for rf in role.row_filters if rf.dimension in dimensions]
     if scoped:
         dims = [catalog.dimensions[d].name for d in scoped]
         raise AccessDeniedError(
-            Message("error.rank_outside_scope", {"role": role.id, "dimensions": dims}),
+            Message(message_id, {"role": role.id, "dimensions": dims}),
             reason=RefusalReason.OUT_OF_SCOPE,
             details={"role": role.id, "dimensions": scoped},
         )
@@ -449,14 +453,7 @@ def check_share(plan: QueryPlan, catalog: Catalog, role: Role) -> None:
         )
     if plan.comparison is not Comparison.NONE:
         raise InvalidPlanError(Message("narrative_shapes.error.share_compared"))
-    scoped = [rf.dimension for rf in role.row_filters if rf.dimension in over]
-    if scoped:
-        dims = [catalog.dimensions[d].name for d in scoped]
-        raise AccessDeniedError(
-            Message("narrative_shapes.error.share_outside_scope", {"role": role.id, "dimensions": dims}),
-            reason=RefusalReason.OUT_OF_SCOPE,
-            details={"role": role.id, "dimensions": scoped},
-        )
+    refuse_across_scope(catalog, role, over, "narrative_shapes.error.share_outside_scope")
 
 
 def check_having(plan: QueryPlan) -> None:
