@@ -28,32 +28,36 @@ from metricqa.assistant.understanding.grammar import (
     covers,
     explains,
 )
-from metricqa.assistant.understanding.vocabulary import (
-    Match,
-    Vocabulary,
-)
+from metricqa.assistant.understanding.vocabulary import Match, Term, Vocabulary, sound
 from metricqa.catalog.models import Catalog, Dimension, Metric
 from metricqa.core.errors import AmbiguousQuestionError, RefusalReason
 from metricqa.core.language import fold, has_cjk
 from metricqa.core.messages import Message
 
 
-def _compound_typo(reading: Reading, phrase: str, match: Match, vocab: Vocabulary, catalog: Catalog) -> bool:
-    """A metric word plus one stray character that together are one character off a metric name: ask
-    which (several) or read it as that metric (one); False when no name is that close."""
-    metrics = [f for f in vocab.correct_chinese(phrase) if f[2][0].kind == "metric"]
-    if len(metrics) > 1:  # "回款律" sounds like 回款率, not 回款额
-        metrics = vocab.homophones(phrase, metrics) or metrics
+def typo_metric(text: str, found: list[Term], catalog: Catalog) -> Term | None:
+    """The one metric a Chinese typo stands for: of several one character off, the one that sounds the
+    same ("回款律" is 回款率, not 回款额, by toneless pinyin); still several: ask, naming them."""
+    metrics = [t for t in found if t.kind == "metric"]
     if len(metrics) > 1:
-        options = [metric_option(catalog.metrics[f[2][0].entry]) for f in metrics]
+        metrics = [t for t in metrics if sound(t.text.replace(" ", "")) == sound(text)] or metrics
+    if len(metrics) > 1:
+        options = [metric_option(catalog.metrics[t.entry]) for t in metrics]
         raise AmbiguousQuestionError(
-            Message("clarify.unknown_words", {"words": phrase, "options": options}),
+            Message("clarify.unknown_words", {"words": text, "options": options}),
             options=options,
             reason=RefusalReason.UNKNOWN_WORDS,
         )
-    if not metrics:
+    return metrics[0] if metrics else None
+
+
+def _compound_typo(reading: Reading, phrase: str, match: Match, vocab: Vocabulary, catalog: Catalog) -> bool:
+    """A metric word plus one stray character that together are one character off a metric name: read
+    it as that metric (or ask which); False when no name is that close."""
+    term = typo_metric(phrase, vocab.correct_chinese(phrase), catalog)
+    if term is None:
         return False
-    entry = metrics[0][2][0].entry
+    entry = term.entry
     named = [t.entry for t in match.of("metric")]
     reading.metrics = [entry if mid in named else mid for mid in reading.metrics]
     reading.note("note.phrase_read_as", phrase=phrase, name=catalog.metrics[entry].name.by_language())
@@ -67,32 +71,18 @@ def chinese_typos(reading: Reading, vocab: Vocabulary, catalog: Catalog) -> None
     with a note ("销售颔" → 销售额)."""
     for word in list(reading.unaccounted):
         found = vocab.correct_chinese(word.text) if has_cjk(word.text) else []
-        metrics = [f for f in found if f[2][0].kind == "metric"]
-        metrics = vocab.homophones(word.text, metrics) or metrics if len(metrics) > 1 else metrics
-        if len(metrics) > 1:  # one character off two names and sounding like neither: ask, naming both
-            options = [metric_option(catalog.metrics[f[2][0].entry]) for f in metrics]
-            raise AmbiguousQuestionError(
-                Message("clarify.unknown_words", {"words": word.text, "options": options}),
-                options=options,
-                reason=RefusalReason.UNKNOWN_WORDS,
-            )
-        fixed = metrics or (found if len(found) == 1 else [])
-        if not fixed:
+        term = typo_metric(word.text, found, catalog) or (found[0] if len(found) == 1 else None)
+        if term is None:
             continue
-        start, end, terms = fixed[0]
-        term = terms[0]
         target = reading.metrics if term.kind == "metric" else reading.dimensions
         if term.entry not in target:
             target.append(term.entry)
         entry = catalog.metrics.get(term.entry) or catalog.dimensions.get(term.entry)
         if entry is not None:
-            reading.note("note.phrase_read_as", phrase=word.text[start:end], name=entry.name.by_language())
+            reading.note("note.phrase_read_as", phrase=word.text, name=entry.name.by_language())
         reading.fuzzy += 1
-        reading.evidence.append(Evidence(text=word.text[start:end], entry=term.entry, kind=term.kind))
+        reading.evidence.append(Evidence(text=word.text, entry=term.entry, kind=term.kind))
         reading.unaccounted.remove(word)
-        rest = word.text[:start] + word.text[end:]
-        if len(rest) > 1:
-            reading.unaccounted.append(Word(rest, word.start, word.end))
 
 
 def apply_shape(reading: Reading, shape: Shape) -> None:

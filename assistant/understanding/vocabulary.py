@@ -211,30 +211,18 @@ class Vocabulary:
                     found.append(Match(start, end, text[start:end], tuple(terms), fuzzy))
         return found
 
-    def homophones(
-        self, run: str, candidates: list[tuple[int, int, list[Term]]]
-    ) -> list[tuple[int, int, list[Term]]]:
-        """The candidates that sound the same as ``run`` (toneless pinyin): "回款律" is 回款率, not 回款额."""
-        said = sound(run)
-        return [c for c in candidates if sound(c[2][0].text.replace(" ", "")) == said]
-
-    def correct_chinese(self, run: str) -> list[tuple[int, int, list[Term]]]:
-        """Typos in a Chinese catalog name ("销售颔" for 销售额, "毛力率" for 毛利率): every metric or
-        dimension whose name of three or more characters differs from a window of ``run`` in one
-        character, as (start, end, terms) within ``run``, one per entry."""
-        found: dict[str, tuple[int, int, list[Term]]] = {}
+    def correct_chinese(self, run: str) -> list[Term]:
+        """Typos in a Chinese catalog name ("销售颔" for 销售额, "毛力率" for 毛利率): one term per metric
+        or dimension whose name of three or more characters is the whole ``run`` but for one character
+        that is not the first (a leading character is a modifier: 净利润 ≠ 毛利润)."""
+        found: dict[str, Term] = {}
         for phrase, terms in self.chinese.items():
             keep = [t for t in terms if t.kind in ("metric", "dimension")]
-            if len(phrase) < 3 or not keep:
+            if len(phrase) < 3 or len(run) != len(phrase) or not keep:
                 continue
-            if len(run) != len(phrase):  # the whole unplaced run is the misspelt name, nothing more
-                continue
-            for start in range(1):
-                window = run
-                diff = [i for i, (a, b) in enumerate(zip(window, phrase, strict=True)) if a != b]
-                # one character off, not the first: a leading character is a modifier (净利润 ≠ 毛利润)
-                if len(diff) == 1 and diff[0] > 0:
-                    found.setdefault(keep[0].entry, (start, start + len(phrase), keep))
+            diff = [i for i, (a, b) in enumerate(zip(run, phrase, strict=True)) if a != b]
+            if len(diff) == 1 and diff[0] > 0:
+                found.setdefault(keep[0].entry, keep[0])
         return list(found.values())
 
     def _chinese(self, text: str) -> list[Match]:
