@@ -46,9 +46,7 @@ class Reading:
     rank: str | None = None  # desc | asc | best | worst | rank
     limit: int | None = None
     lagged: bool = False
-    vague: bool = False
     followup: bool = False
-    leftover: str = ""  # words no pass recognised (decides clarify vs refuse for vague questions)
     fuzzy: int = 0
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list)  # how the question was read (plan assumptions)

@@ -235,23 +235,11 @@ def _lexicon_match(reading: Reading, m: Match) -> None:
             reading.evidence.append(Evidence(text=m.text, entry=term.entry, kind="time"))
         elif kind == "trend":
             reading.trend = True
-        elif kind == "vague":
-            reading.vague = True
         elif kind == "followup":
             reading.followup = True
         else:
             continue
         return
-
-
-def leftover(text: str, matches: list[Match], vocab: Vocabulary) -> str:
-    """What is left of the question once every match, stopword and Chinese filler is removed."""
-    for m in sorted(matches, key=lambda m: -m.start):
-        text = text[: m.start] + " " + text[m.end :]
-    for filler in vocab.lexicon.filler_zh:
-        text = text.replace(filler, " ")
-    words = [w for w in text.split() if w not in vocab.lexicon.stopwords and not w.isdigit()]
-    return " ".join(words)
 
 
 def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Reading:
@@ -275,7 +263,6 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     _members_and_dims(reading, [m for m in matches if id(m) not in consumed], text)
     rank_spans = _rank_from_patterns(reading, text, vocab)
     apply_shape(reading, shape)
-    reading.leftover = leftover(text, matches, vocab)
     reading.unaccounted = unaccounted(text, matches, shape.spans + rank_spans, vocab)
     chinese_typos(reading, vocab, ctx.catalog)
     reading.metric_named = bool(reading.metrics or reading.ambiguous)
@@ -365,9 +352,9 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
         reading.evidence.append(Evidence(text=question, entry=ranked[0][0], kind="metric"))
         reading.confidence = min(reading.confidence, 0.5)
         return
-    if (reading.vague and not reading.leftover) or not reading.unaccounted:
-        # nothing names a metric and nothing is left unexplained ("compare the regions", "给我看看数据"):
-        # ask which metric
+    if not reading.unaccounted:
+        # nothing names a metric and nothing is left unexplained ("how are we doing", "compare the
+        # regions", "给我看看数据"): ask which metric
         options = [metric_option(m) for m in key_metrics(ctx.catalog)]
         raise AmbiguousQuestionError(Message("clarify.which_metric", {"options": options}), options=options)
     if reading.unaccounted:  # name the words instead of "no metric"
