@@ -4,7 +4,7 @@ options and the retrieval candidates' scores."""
 from __future__ import annotations
 
 from metricqa.assistant.understanding.context import PlanningContext
-from metricqa.catalog.models import Catalog, Metric
+from metricqa.catalog.models import Catalog, Dimension, Metric
 from metricqa.core.errors import RefusalReason, UnsupportedQuestionError
 from metricqa.core.messages import Listing, Message
 
@@ -30,9 +30,10 @@ def unsupported(catalog: Catalog, reason: RefusalReason, why: Message | None = N
     return UnsupportedQuestionError(message, suggestions=en + zh, reason=reason)
 
 
-def metric_option(metric: Metric) -> str:
-    zh = metric.name.zh
-    return f"{metric.name.en} ({zh})" if zh and zh != metric.name.en else metric.name.en
+def metric_option(entry: Metric | Dimension) -> str:
+    """A metric or dimension as an option to pick: "Revenue (销售额)"."""
+    zh = entry.name.zh
+    return f"{entry.name.en} ({zh})" if zh and zh != entry.name.en else entry.name.en
 
 
 def key_metrics(catalog: Catalog, n: int = 4) -> list[Metric]:

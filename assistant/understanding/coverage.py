@@ -289,10 +289,8 @@ def bad_breakdown(word: str, reading: Reading, ctx: PlanningContext) -> Ambiguou
         for d in (metric.dimensions if metric and metric.dimensions else ctx.catalog.dimensions)
         if d in ctx.catalog.dimensions
     ]
-    options = [
-        f"{d.name.en} ({d.name.zh})" if d.name.zh and d.name.zh != d.name.en else d.name.en for d in dims
-    ][:8]
-    name = metric.name.by_language() if metric else {"en": "the metric", "zh": "该指标"}
+    options = [metric_option(d) for d in dims][:8]
+    name = metric.name.by_language() if metric else Message("word.the_metric")
     return AmbiguousQuestionError(
         Message("clarify.bad_breakdown", {"metric": name, "word": word, "options": options}),
         options=options,

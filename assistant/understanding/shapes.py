@@ -21,6 +21,7 @@ from metricqa.assistant.semantic.plan import (
     ThresholdOp,
     TimeRange,
 )
+from metricqa.assistant.understanding.choices import metric_option
 from metricqa.assistant.understanding.context import PlanningContext, Reading, note_fields
 from metricqa.assistant.understanding.timeparse import (
     span_label,
@@ -57,10 +58,7 @@ def period_defaulted(rng: TimeRange) -> Message:
 def default_dimension(metric: Metric, ctx: PlanningContext, what: Message) -> str:
     if metric.dimensions:
         return metric.dimensions[0]
-    options = [
-        f"{d.name.en} ({d.name.zh})" if d.name.zh else d.name.en for d in ctx.catalog.dimensions.values()
-    ]
-    shown = options[:6]
+    shown = [metric_option(d) for d in ctx.catalog.dimensions.values()][:6]
     raise AmbiguousQuestionError(
         Message("clarify.which_dimension", {"what": what, "options": shown}), options=shown
     )
