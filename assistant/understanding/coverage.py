@@ -229,12 +229,18 @@ def entry_names(match: Match, catalog: Catalog) -> list[str]:
         entry = term.entry.split(":", 1)[0] if term.kind == "member" else term.entry
         item = catalog.metrics.get(entry) if term.kind == "metric" else catalog.dimensions.get(entry)
         if item is not None:
-            names += [item.name.en, item.name.get("zh"), *item.synonyms.all()]
+            names += names_of(item)
     return names
 
 
+def names_of(item: Metric | Dimension) -> list[str]:
+    """A catalog entry's names (both languages) and synonyms."""
+    return [item.name.en, item.name.get("zh"), *item.synonyms.all()]
+
+
 def metric_names(metric: Metric) -> list[str]:
-    return [metric.name.en, metric.name.get("zh"), metric.id.replace("_", " "), *metric.synonyms.all()]
+    """A metric's names, synonyms and its id in words (what a guessed metric may be called)."""
+    return [*names_of(metric), metric.id.replace("_", " ")]
 
 
 def _explained_by_neighbours(reading: Reading, matches: list[Match], text: str, catalog: Catalog) -> None:
