@@ -40,6 +40,7 @@ from metricqa.assistant.presentation.narrative_shapes import (
     shape_of,
     versus_clause,
 )
+from metricqa.assistant.presentation.qualifiers import member_label
 from metricqa.assistant.semantic.columns import (
     COMPARED_ROLES,
     ColumnRole,
@@ -677,8 +678,7 @@ def filter_phrase(plan: QueryPlan, members: dict[str, list[Any]], language: str)
     for flt in plan.filters:
         if flt.dimension in plan.dimensions or flt.op.value == "not_in":
             continue
-        by_key = {m.key: getattr(m, f"label_{language}", m.label_en) for m in members.get(flt.dimension, [])}
-        labels += [by_key.get(v, v) for v in flt.values]
+        labels += [member_label(members, flt.dimension, v, language) for v in flt.values]
     if not labels:
         return ""
     return say(language, "filter", members=joined(language, labels, "filter_separator", "filter_last"))

@@ -16,10 +16,11 @@ from metricqa.core.asker import Asker
 from metricqa.core.messages import Listing, Message, render
 
 
-def _label(members: Mapping[str, Sequence[Any]], dimension: str, key: str, language: str) -> str:
+def member_label(members: Mapping[str, Sequence[Any]], dimension: str, key: str, language: str) -> str:
+    """A member's readable name in ``language`` (English when it has none), else its key."""
     for m in members.get(dimension, []):
         if m.key == key:
-            return str(m.label_zh if language == "zh" else m.label_en) or key
+            return str(getattr(m, f"label_{language}", m.label_en)) or key
     return key
 
 
@@ -35,7 +36,7 @@ def scope_phrase(catalog: Catalog, asker: Asker, members: Mapping[str, Sequence[
             continue
         dim = catalog.dimensions.get(rf.dimension)
         name = dim.name.get(language) if dim else rf.dimension
-        member = _label(members, rf.dimension, value, language)
+        member = member_label(members, rf.dimension, value, language)
         items.append(render(Message("qualifier.scope_item", {"dimension": name, "member": member}), language))
     if not items:
         return ""
@@ -45,7 +46,7 @@ def scope_phrase(catalog: Catalog, asker: Asker, members: Mapping[str, Sequence[
 def exclusion_phrase(plan: QueryPlan, members: Mapping[str, Sequence[Any]], language: str) -> str:
     """ "Excluding East, North: " for the members a question left out (NOT IN filters)."""
     labels = [
-        _label(members, f.dimension, key, language)
+        member_label(members, f.dimension, key, language)
         for f in plan.filters
         if f.op is FilterOp.NOT_IN
         for key in f.values
