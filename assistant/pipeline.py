@@ -141,14 +141,14 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
     assert turn.plan is not None and turn.result is not None and turn.compiled is not None
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
     fields = list(turn.result.fields)
-    lang = turn.language
+    lang, members = turn.language, assistant.members()
     return Answer(
         question=turn.question,
         language=lang,  # type: ignore[arg-type]
         status="answered",
-        answer=scope_phrase(assistant.catalog, turn.asker, assistant.members(), lang)
-        + exclusion_phrase(turn.plan, assistant.members(), lang)
-        + filter_phrase(turn.plan, assistant.members(), lang)
+        answer=scope_phrase(assistant.catalog, turn.asker, members, lang)
+        + exclusion_phrase(turn.plan, members, lang)
+        + filter_phrase(turn.plan, members, lang)
         + narrate(turn.plan, fields, rows, assistant.catalog, lang),
         plan=turn.plan,
         sql=turn.compiled.sql,
