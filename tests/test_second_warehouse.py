@@ -165,3 +165,20 @@ def test_scoped_asker_sees_their_scope_said(subs: Any) -> None:
     assert claimed.answer.startswith("Within your scope (Country: DE): ")
     assert value(claimed, "mrr") == value(ans, "mrr")
     assert any("login" in a for a in claimed.assumptions)
+
+
+def test_metric_said_in_its_description_words(subs: Any) -> None:
+    assistant, con = subs
+    ans = assistant.ask("how many subscriptions were active last month", EXEC)
+    expected = one(con, f"SELECT count(DISTINCT sub_id) FROM fact_subscription WHERE {OCT} AND active")
+    assert value(ans, "active_subscribers") == expected
+    assert any("Active subscribers" in a for a in ans.assumptions)  # says how it read the words
+    assert ans.plan is not None and ans.plan.confidence < 0.85
+
+
+def test_ratio_the_catalog_lacks_is_asked_not_computed(subs: Any) -> None:
+    assistant, _ = subs
+    ans = assistant.ask("MRR per active subscriber last month", EXEC)
+    assert ans.status == "clarify" and "per active subscriber" in ans.answer.lower()
+    ans = assistant.ask("what share of subscribers upgraded last month", EXEC)
+    assert ans.status == "clarify" and "upgraded" in ans.answer

@@ -35,6 +35,7 @@ class Reading:
     """What the rules understood from one question, before it becomes a plan."""
 
     language: Language
+    question: str = ""
     metrics: list[str] = field(default_factory=list)
     ambiguous: list[list[str]] = field(default_factory=list)  # spans naming several metrics
     dimensions: list[str] = field(default_factory=list)
@@ -62,6 +63,7 @@ class Reading:
     unaccounted: list[Word] = field(default_factory=list)  # content words no token consumed
     metric_named: bool = False  # a metric was named in the question (not guessed from examples/retrieval)
     guess_support: float = 0.0  # for a guessed metric: the example overlap or retrieval similarity
+    described: bool = False  # the metric was read from its description, not its name (paraphrase.py)
 
     def changes_something(self) -> bool:
         return bool(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 
 from metricqa.assistant.semantic.plan import (
     Evidence,
@@ -28,8 +29,10 @@ from metricqa.assistant.understanding.grammar import (
     covers,
     explains,
 )
+from metricqa.assistant.understanding.paraphrase import Related, cue_units, describe
+from metricqa.assistant.understanding.ratios import RatioPhrase, ratio_metrics, ratio_phrases
 from metricqa.assistant.understanding.vocabulary import Match, Term, Vocabulary, sound
-from metricqa.catalog.models import Catalog, Dimension, Metric
+from metricqa.catalog.models import Catalog, Dimension, Metric, Unit
 from metricqa.core.errors import AmbiguousQuestionError, RefusalReason
 from metricqa.core.language import fold, has_cjk
 from metricqa.core.messages import Message
@@ -98,6 +101,7 @@ def apply_shape(reading: Reading, shape: Shape) -> None:
 def confidence(reading: Reading) -> float:
     """From coverage and ambiguity: each word no token consumed, each typo fix and each assumption lowers it."""
     penalty = 0.15 * len(reading.unaccounted) + 0.1 * reading.fuzzy + 0.05 * len(reading.notes)
+    penalty += 0.15 * reading.described
     return max(0.3, 0.95 - penalty)
 
 
@@ -131,6 +135,10 @@ def check_words(
                 options=[],
                 reason=RefusalReason.UNKNOWN_WORDS,
             )
+    if not _second_part(reading, metric_matches, text) and read_description(
+        reading, metric_matches, ctx, vocab
+    ):
+        return
     compound = [
         (w, m)
         for w in reading.unaccounted
@@ -153,8 +161,93 @@ def check_words(
         raise low_coverage(reading, ctx)
     if reading.metric_named and _second_part(reading, metric_matches, text):
         raise low_coverage(reading, ctx)
+    if reading.metric_named and reading.share and not (reading.dimensions or reading.filters):
+        raise low_coverage(reading, ctx)  # "what share of subscribers upgraded": the word is the part
     if reading.metric_named:
         reading.note("note.ignored_words", words=", ".join(w.text for w in reading.unaccounted))
+
+
+def read_description(
+    reading: Reading, metric_matches: Sequence[Match], ctx: PlanningContext, vocab: Vocabulary
+) -> bool:
+    """The unplaced words (with the words of the one metric named, if any) describe one metric in its
+    own description's words ("what fraction of orders got returned" → return rate): read it so, with a
+    note and lower confidence. False when no single metric explains them all."""
+    named = {t.entry for m in metric_matches for t in m.of("metric")}
+    if len(named) > 1 or not reading.unaccounted:
+        return False
+    stop = vocab.lexicon.stopwords
+    words = [w for m in metric_matches for w in _words(m.text) if w not in stop]
+    words += [w.text for w in reading.unaccounted]
+    found = describe(words, reading.question, vocab.descriptions, vocab.related)
+    if found.metric is None:
+        return False
+    metric = ctx.catalog.metrics[found.metric]
+    phrase = " ".join(w.text for w in reading.unaccounted)
+    reading.metrics = [found.metric, *(m for m in reading.metrics if m not in named and m != found.metric)]
+    reading.evidence.append(Evidence(text=phrase, entry=found.metric, kind="metric"))
+    reading.note("note.phrase_read_as", phrase=phrase, name=metric.name.by_language())
+    reading.unaccounted = []
+    reading.described = True
+    reading.metric_named = True
+    if metric.unit is Unit.RATIO:  # "what share of deals we won": the share word named the ratio
+        reading.share = False
+    return True
+
+
+def _words(text: str) -> list[str]:
+    return [text] if has_cjk(text) else text.split()
+
+
+def described_options(reading: Reading, vocab: Vocabulary) -> list[str]:
+    """The metrics whose descriptions explain at least half of the unplaced words (the options of a
+    question back); none: the words name a metric the catalog does not have."""
+    words = [w.text for w in reading.unaccounted]
+    return list(describe(words, reading.question, vocab.descriptions, vocab.related).options)
+
+
+def read_ratio(
+    reading: Reading, matches: Sequence[Match], text: str, ctx: PlanningContext, vocab: Vocabulary
+) -> None:
+    """ "gross profit as a share of revenue", "revenue per order", "毛利占销售额的比例": the ratio metric
+    of the catalog that divides the one by the other. Both named as metrics and no metric divides
+    them: ask, rather than answer two numbers for one."""
+    for phrase in ratio_phrases(matches, text, vocab.related):
+        dens = {t.entry for t in phrase.denominator.of("metric")} if phrase.denominator else set()
+        found = ratio_metrics(ctx.catalog, phrase.numerator, _denominator_test(phrase, dens))
+        if len(found) == 1:
+            _read_as_ratio(reading, found[0], phrase, dens, text, vocab.related)
+        elif phrase.denominator is not None:
+            names = [ctx.catalog.metrics[m] for m in [phrase.numerator, *dens] if m in ctx.catalog.metrics]
+            options = [metric_option(m) for m in [*found, *names]]
+            raise AmbiguousQuestionError(
+                Message("clarify.no_ratio", {"phrase": text[phrase.start : phrase.end], "options": options}),
+                options=options,
+                reason=RefusalReason.UNKNOWN_WORDS,
+            )
+
+
+def _denominator_test(phrase: RatioPhrase, dens: set[str]) -> Callable[[Metric], bool]:
+    """The denominator named as a metric, or a word its names spell ("order" for Orders)."""
+    if phrase.denominator is not None:
+        return lambda d: d.id in dens
+    return lambda d: explains(phrase.words, names_of(d))
+
+
+def _read_as_ratio(
+    reading: Reading, metric: Metric, phrase: RatioPhrase, dens: set[str], text: str, related: Related
+) -> None:
+    said = " ".join(text[phrase.start : phrase.end].split())
+    kept = [m for m in reading.metrics if m not in dens and m != phrase.numerator]
+    reading.metrics = [metric.id, *kept]
+    reading.unaccounted = [  # the phrase's words, and a ratio word after it ("占销售额的比例")
+        w
+        for w in reading.unaccounted
+        if not phrase.start <= w.start < phrase.end and "ratio" not in cue_units(w.text, related)
+    ]
+    reading.share = False  # "as a share of": the ratio, not a share of the total
+    reading.evidence.append(Evidence(text=said, entry=metric.id, kind="metric"))
+    reading.note("note.phrase_read_as", phrase=said, name=metric.name.by_language())
 
 
 LOW_COVERAGE_WORDS = 2  # this many words the reader cannot place: ask back rather than answer
@@ -189,7 +282,7 @@ def low_coverage(reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionErr
 EXAMPLE_SUPPORT = 0.8  # a guessed metric with unplaced words stands only on an example question this close
 
 
-def check_guess(reading: Reading, ctx: PlanningContext) -> None:
+def check_guess(reading: Reading, ctx: PlanningContext, vocab: Vocabulary) -> None:
     """No metric was named and words were left over: answer only when an example question of the
     catalog says the same thing; otherwise name the words instead of guessing the nearest metric."""
     if reading.metric_named or reading.guess_support >= 1.0:
@@ -209,9 +302,8 @@ def check_guess(reading: Reading, ctx: PlanningContext) -> None:
     if reading.guess_support >= EXAMPLE_SUPPORT:
         reading.note("note.ignored_words", words=words)
         return
-    ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
-    options = [metric_option(ctx.catalog.metrics[i]) for i, s in ranked[:3] if s >= CANDIDATE_MIN_SIMILARITY]
-    if options:  # a question back that names the words, with the nearest metrics as options
+    options = [metric_option(ctx.catalog.metrics[i]) for i in described_options(reading, vocab)[:6]]
+    if options:  # a question back that names the words, with the metrics that explain most of them
         raise AmbiguousQuestionError(
             Message("clarify.unknown_words", {"words": words, "options": options}),
             options=options,

@@ -35,6 +35,8 @@ from metricqa.assistant.understanding.coverage import (
     check_words,
     chinese_typos,
     confidence,
+    read_description,
+    read_ratio,
 )
 from metricqa.assistant.understanding.followup import apply_followup, carry_into, is_followup
 from metricqa.assistant.understanding.grammar import (
@@ -244,7 +246,7 @@ def _lexicon_match(reading: Reading, m: Match) -> None:
 
 def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Reading:
     language = detect_language(question)
-    reading = Reading(language=language)
+    reading = Reading(language=language, question=question)
     folded = fold(question)
     masked, matches = _read_time(question, folded, reading, ctx, vocab)
     for m in matches:
@@ -264,6 +266,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     rank_spans = _rank_from_patterns(reading, text, vocab)
     apply_shape(reading, shape)
     reading.unaccounted = unaccounted(text, matches, shape.spans + rank_spans, vocab)
+    read_ratio(reading, matches, text, ctx, vocab)
     chinese_typos(reading, vocab, ctx.catalog)
     reading.metric_named = bool(reading.metrics or reading.ambiguous)
     check_words(reading, matches, text, ctx, vocab)
@@ -329,6 +332,9 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
     retrieval candidates."""
     found = from_examples(question, ctx, vocab)
     near_example = found is not None and found[1] >= 0.9 and not reading.lagged
+    if not near_example and read_description(reading, [], ctx, vocab):
+        reading.guess_support = 1.0  # every unplaced word is in the metric's own description
+        return
     wants_target = reading.lagged or reading.target_list or reading.comparison is Comparison.TARGET
     if wants_target and not near_example:
         if target_metric(reading, ctx):
@@ -395,7 +401,7 @@ class RulePlanner:
             return apply_followup(ctx.previous, reading, ctx)
         if not reading.metrics:
             choose_metric(question, reading, ctx, vocab)
-            check_guess(reading, ctx)
+            check_guess(reading, ctx, vocab)
         return build_plan(reading, ctx)
 
     def read(self, question: str, ctx: PlanningContext) -> Reading:

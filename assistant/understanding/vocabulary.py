@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from metricqa.assistant.understanding.paraphrase import MetricText, Related, load_related, metric_texts
 from metricqa.catalog.models import Catalog, Dimension, Metric
 from metricqa.core.language import fold, has_cjk
 
@@ -146,6 +147,8 @@ class Vocabulary:
     catalog_words: set[str] = field(default_factory=set)
     known_words: set[str] = field(default_factory=set)
     max_words: int = 1
+    related: Related = field(default_factory=load_related)  # generic word knowledge (paraphrase.yaml)
+    descriptions: list[MetricText] = field(default_factory=list)  # each metric's words, for paraphrases
 
     def add(self, text: str, kind: str, entry: str, source: str) -> None:
         norm = " ".join(clean(text).split())
@@ -294,6 +297,7 @@ def build_vocabulary(
     _member_terms(vocab, members)
     _lexicon_terms(vocab, vocab.lexicon)
     vocab.known_words.update(vocab.lexicon.stopwords)
+    vocab.descriptions = metric_texts(catalog, vocab.related)
     return vocab
 
 
