@@ -185,7 +185,7 @@ SUB_CASES = [
     ),
     (
         "哪个国家流失率拖后腿",
-        {"metrics": ["churn_rate"], "order": ["churn_rate__delta desc"], "intent": "lagged"},
+        {"metrics": ["churn_rate"], "order": ["churn_rate desc"], "intent": "lagged"},
     ),
     ("MRR vs target by plan", {"metrics": ["mrr"], "comparison": "target", "dimensions": ["plan"]}),
     ("churn rate by plan", {"metrics": ["churn_rate"], "dimensions": ["plan"]}),

@@ -109,8 +109,11 @@ def test_span_points_into_the_question() -> None:
 
 def test_defaults() -> None:
     assert this_month(AS_OF).partial and this_month(date(2026, 11, 30)).partial is False
-    window = trend_window(AS_OF, Grain.MONTH)
-    assert (window.start, window.end, window.grain) == (date(2025, 11, 1), AS_OF, Grain.MONTH)
+    window = trend_window(AS_OF, Grain.MONTH)  # by month: this year so far
+    assert (window.start, window.end, window.grain) == (date(2026, 1, 1), AS_OF, Grain.MONTH)
+    assert window.label == "2026 so far (to Nov 20)"
+    early = trend_window(date(2026, 2, 10), Grain.MONTH)  # too few months this year: the last 12
+    assert (early.start, early.end) == (date(2025, 2, 1), date(2026, 2, 10))
     assert trend_window(AS_OF, Grain.WEEK).start == date(2026, 8, 24)
 
 

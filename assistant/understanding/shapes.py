@@ -81,12 +81,13 @@ def target_owner(catalog: Catalog, metric_id: str) -> Metric | None:
 def lagged_order(
     metric: Metric, reading: Reading, catalog: Catalog, dims: list[str]
 ) -> tuple[Comparison, OrderBy]:
-    """Worst member: lowest attainment when the metric has a target, else the worst change."""
+    """Worst member: lowest attainment when the metric has a target, else the worst level of the metric
+    (lowest, or highest when lower is better), with the change vs the previous period shown beside it."""
     if target_splits(catalog, metric, dims):
         return Comparison.TARGET, OrderBy(metric=metric.id, value=ValueKind.RATIO, direction="asc")
     reading.note("note.no_target_at_level", name=metric.name.by_language())
     direction: Literal["asc", "desc"] = "desc" if metric.direction is Direction.LOWER_IS_BETTER else "asc"
-    return Comparison.PREVIOUS_PERIOD, OrderBy(metric=metric.id, value=ValueKind.DELTA, direction=direction)
+    return Comparison.PREVIOUS_PERIOD, OrderBy(metric=metric.id, value=ValueKind.VALUE, direction=direction)
 
 
 CHANGE_COMPARISONS = (Comparison.PREVIOUS_PERIOD, Comparison.SAME_PERIOD_LAST_YEAR, Comparison.OTHER_PERIOD)

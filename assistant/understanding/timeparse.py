@@ -126,11 +126,17 @@ def this_month(as_of: date, grain: Grain = Grain.NONE) -> TimeRange:
     return finish(to_date("month", as_of), as_of, grain)
 
 
+YEAR_TO_DATE_MIN_MONTHS = 3  # a monthly series of this year so far needs this many months to be a trend
+
+
 def trend_window(as_of: date, grain: Grain) -> TimeRange:
-    """Default window for a series: last 30 days (daily), 12 full weeks/months, 4 quarters or 3 years,
-    plus the current partial period."""
+    """Default window for a series: last 30 days (daily); by month, this year so far (from March on:
+    in January or February, the last 12 months); 12 full weeks, 4 quarters or 3 years; each plus the
+    current partial period."""
     if grain is Grain.DAY:
         return finish(last_n("day", 30, as_of), as_of, grain)
+    if grain is Grain.MONTH and as_of.month >= YEAR_TO_DATE_MIN_MONTHS:
+        return finish(to_date("year", as_of), as_of, grain)
     back = {Grain.WEEK: 12, Grain.QUARTER: 4, Grain.YEAR: 3}.get(grain, 12)
     unit = grain.value if grain in (Grain.WEEK, Grain.QUARTER, Grain.YEAR) else "month"
     first = unit_period(unit, as_of, back).first
