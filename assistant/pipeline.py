@@ -176,7 +176,11 @@ def error_answer(assistant: Assistant, turn: Turn, error: UserFacingError) -> An
     lang = turn.language
     options = getattr(error, "options", []) if isinstance(error, AmbiguousQuestionError) else []
     # a question back about words the reader could not place names them (its message has the options)
-    named = error.reason in (RefusalReason.UNKNOWN_WORDS, RefusalReason.UNSUPPORTED_BREAKDOWN)
+    named = error.reason in (
+        RefusalReason.UNKNOWN_WORDS,
+        RefusalReason.UNSUPPORTED_BREAKDOWN,
+        RefusalReason.LOW_CONFIDENCE,
+    )
     if options and not named:
         text = narrate_clarify(options, lang)
     else:

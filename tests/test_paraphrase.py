@@ -149,3 +149,19 @@ def test_second_domain(sub_ctx: PlanningContext) -> None:
     assert isinstance(err, AmbiguousQuestionError)
     err = asked("what share of subscribers upgraded last month", sub_ctx)
     assert "upgraded" in err.message_for("en")
+
+
+def test_an_unsure_reading_is_asked_back_not_answered(demo: PlanningContext) -> None:
+    # "销量" (units sold) spells most of a revenue synonym: a guess, too unsure to give as a number
+    with pytest.raises(AmbiguousQuestionError) as info:
+        RulePlanner(min_confidence=0.7).plan("上个月销量多少", demo)
+    assert info.value.reason == "low_confidence"
+    text = info.value.message_for("zh")
+    assert "销量" in text and "销售额" in text  # says how it read the word, offers that reading
+    assert RulePlanner(min_confidence=0.0).plan("上个月销量多少", demo).confidence < 0.7  # the setting decides
+
+
+def test_a_typo_next_to_filler_words(demo: PlanningContext) -> None:
+    # "新增" is a filler word on its own; with the misspelt rest it is the metric's name
+    p = plan("本月新增客护数", demo)
+    assert p.metrics == ("new_customers",) and p.confidence >= 0.7

@@ -69,11 +69,25 @@ def _compound_typo(reading: Reading, phrase: str, match: Match, vocab: Vocabular
     return True
 
 
-def chinese_typos(reading: Reading, vocab: Vocabulary, catalog: Catalog) -> None:
+def _with_filler(word: Word, text: str, vocab: Vocabulary) -> list[Term]:
+    """The typo fix of ``word``, or of it with a filler word right before or after it in the question
+    ("新增" is filler, yet "新增客护数" is 新增客户数)."""
+    found = vocab.correct_chinese(word.text)
+    if found or len(word.text) < 2:
+        return found
+    for filler in vocab.lexicon.filler_zh:
+        if len(filler) > 1 and text[max(0, word.start - len(filler)) : word.start] == filler:
+            found = found or vocab.correct_chinese(filler + word.text)
+        if len(filler) > 1 and text[word.end : word.end + len(filler)] == filler:
+            found = found or vocab.correct_chinese(word.text + filler)
+    return found
+
+
+def chinese_typos(reading: Reading, vocab: Vocabulary, catalog: Catalog, text: str) -> None:
     """An unplaced Chinese run one character away from a metric or dimension name is that name, read
     with a note ("销售颔" → 销售额)."""
     for word in list(reading.unaccounted):
-        found = vocab.correct_chinese(word.text) if has_cjk(word.text) else []
+        found = _with_filler(word, text, vocab) if has_cjk(word.text) else []
         term = typo_metric(word.text, found, catalog) or (found[0] if len(found) == 1 else None)
         if term is None:
             continue
@@ -296,7 +310,7 @@ def check_guess(reading: Reading, ctx: PlanningContext, vocab: Vocabulary) -> No
     guessed = ctx.catalog.metrics[reading.metrics[0]]
     if covers(
         [w.text for w in reading.unaccounted], metric_names(guessed), frozenset()
-    ):  # "win rat", "客护数"
+    ):  # "win rat", "客护数" (a guess the words spell: still a guess, its confidence stays low)
         reading.note("note.phrase_read_as", phrase=words, name=guessed.name.by_language())
         return
     if reading.guess_support >= EXAMPLE_SUPPORT:

@@ -207,7 +207,10 @@ def cue_units(question: str, related: Related) -> set[str]:
 
 
 def _is_cue(word: str, related: Related) -> bool:
-    return any(word in en for en, _ in related.unit_cues.values())
+    """A ratio word ("share", "percent") says which kind of metric, not which one: every ratio
+    metric's description has it. Money and count words ("cash") stay words."""
+    en, _ = related.unit_cues.get("ratio", ((), ()))
+    return word in en
 
 
 def describe(words: Sequence[str], question: str, texts: Sequence[MetricText], related: Related) -> Described:

@@ -28,7 +28,7 @@ from metricqa.assistant.understanding.choices import (
     metric_option,
     unsupported,
 )
-from metricqa.assistant.understanding.context import Planner, PlanningContext, Reading
+from metricqa.assistant.understanding.context import Planner, PlanningContext, Reading, plan_notes
 from metricqa.assistant.understanding.coverage import (
     apply_shape,
     check_guess,
@@ -267,7 +267,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     apply_shape(reading, shape)
     reading.unaccounted = unaccounted(text, matches, shape.spans + rank_spans, vocab)
     read_ratio(reading, matches, text, ctx, vocab)
-    chinese_typos(reading, vocab, ctx.catalog)
+    chinese_typos(reading, vocab, ctx.catalog, text)
     reading.metric_named = bool(reading.metrics or reading.ambiguous)
     check_words(reading, matches, text, ctx, vocab)
     reading.confidence = confidence(reading)
@@ -377,8 +377,9 @@ def choose_metric(question: str, reading: Reading, ctx: PlanningContext, vocab: 
 class RulePlanner:
     """The deterministic planner: catalog vocabulary + generic lexicon, no LLM."""
 
-    def __init__(self, max_chars: int = 1000) -> None:
+    def __init__(self, max_chars: int = 1000, min_confidence: float = 0.7) -> None:
         self.max_chars = max_chars
+        self.min_confidence = min_confidence
         self._cache: dict[tuple[int, int], tuple[Catalog, Any, Vocabulary]] = {}
 
     def vocabulary(self, ctx: PlanningContext) -> Vocabulary:
@@ -402,7 +403,21 @@ class RulePlanner:
         if not reading.metrics:
             choose_metric(question, reading, ctx, vocab)
             check_guess(reading, ctx, vocab)
-        return build_plan(reading, ctx)
+        return self.confident(build_plan(reading, ctx), ctx)
+
+    def confident(self, plan: QueryPlan, ctx: PlanningContext) -> QueryPlan:
+        """A plan too unsure to answer is asked back: how it was read, that reading first among the
+        options (``min_confidence``; the eval's calibration table shows why)."""
+        if plan.confidence >= self.min_confidence:
+            return plan
+        ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
+        ids = list(dict.fromkeys([*plan.metrics, *(i for i, s in ranked if s >= CANDIDATE_MIN_SIMILARITY)]))
+        options = [metric_option(ctx.catalog.metrics[i]) for i in ids[:3] if i in ctx.catalog.metrics]
+        raise AmbiguousQuestionError(
+            Message("clarify.unsure", {"metric": options[0], "notes": plan_notes(plan), "options": options}),
+            options=options,
+            reason=RefusalReason.LOW_CONFIDENCE,
+        )
 
     def read(self, question: str, ctx: PlanningContext) -> Reading:
         vocab = self.vocabulary(ctx)

@@ -12,7 +12,7 @@ PLANNERS = ("rules", "llm", "hybrid")
 
 def make_planner(name: str, settings: Settings) -> Planner:
     """``rules`` | ``llm`` | ``hybrid``, configured from ``settings``."""
-    rules = RulePlanner(max_chars=settings.max_question_chars)
+    rules = RulePlanner(max_chars=settings.max_question_chars, min_confidence=settings.min_answer_confidence)
     if name == "rules":
         return rules
     llm = LLMPlanner.from_settings(settings, fallback=rules)

@@ -33,6 +33,7 @@ class RefusalReason(StrEnum):
     LLM_REFUSED = "llm_refused"
     UNSUPPORTED = "unsupported"
     AMBIGUOUS = "ambiguous"
+    LOW_CONFIDENCE = "low_confidence"  # the reading is too unsure to answer: asked back with it
     # governance: the catalog and the asker's role
     UNKNOWN_METRIC = "unknown_metric"
     UNKNOWN_DIMENSION = "unknown_dimension"

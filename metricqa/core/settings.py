@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         default=0.85,
         description="In hybrid mode, ask the LLM when the rule planner's confidence is below this.",
     )
+    min_answer_confidence: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="The rule planner asks back instead of answering below this confidence.",
+    )
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint base URL.")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the LLM endpoint.")
     llm_api_key: str = Field(default="not-needed", description="API key for the LLM endpoint.")
