@@ -158,7 +158,9 @@ def test_an_unsure_reading_is_asked_back_not_answered(demo: PlanningContext) -> 
     assert info.value.reason == "low_confidence"
     text = info.value.message_for("zh")
     assert "销量" in text and "销售额" in text  # says how it read the word, offers that reading
-    assert RulePlanner(min_confidence=0.0).plan("上个月销量多少", demo).confidence < 0.7  # the setting decides
+    assert (
+        RulePlanner(min_confidence=0.0).plan("上个月销量多少", demo).confidence < 0.7
+    )  # the setting decides
 
 
 def test_a_typo_next_to_filler_words(demo: PlanningContext) -> None:
