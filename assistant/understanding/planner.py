@@ -10,6 +10,7 @@ role) is not checked here: the validator does that.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from metricqa.assistant.semantic.plan import (
@@ -111,33 +112,46 @@ def _read_time(
     base = periods.baseline
     if base is not None:
         masked = _mask(folded, [(reading.time.start, reading.time.end)] if reading.time else [])
-        matches = _resolve_target_words(vocab.match(masked), ctx.catalog)
+        matches = _resolve_target_words(vocab.match(masked), ctx.catalog, masked)
         span = (base.start, base.end)
         if any(m.of("comparison") and _overlaps((m.start, m.end), span) for m in matches):
             return masked, matches  # "vs last month", "去年同期": the comparison phrase holds the period
         near = (base.start - 1, base.end + 1)  # "环比上季度": a comparison word right next to the period
         if any(m.of("comparison") and _overlaps((m.start, m.end), near) for m in matches):
             masked = _mask(masked, [span])
-            return masked, _resolve_target_words(vocab.match(masked), ctx.catalog)
+            return masked, _resolve_target_words(vocab.match(masked), ctx.catalog, masked)
         reading.baseline = base
         reading.evidence.append(Evidence(text=base.text, entry=base.range.label, kind="time"))
     masked = _mask(folded, list(periods.spans))
-    return masked, _resolve_target_words(vocab.match(masked), ctx.catalog)
+    return masked, _resolve_target_words(vocab.match(masked), ctx.catalog, masked)
 
 
 def _metric_ids(match: Match) -> list[str]:
     return list(dict.fromkeys(t.entry for t in match.of("metric")))
 
 
-def _resolve_target_words(matches: list[Match], catalog: Catalog) -> list[Match]:
+LISTED = re.compile(r"\s*(?:和|及|与|以及|、|,|,|and|plus|as well as)\s*")
+
+
+def _listed(m: Match, matches: list[Match], text: str) -> bool:
+    """ "销售额、销售目标和完成率", "revenue and attainment": a term joined to another metric by a
+    conjunction is one more metric asked for, not a comparison."""
+    return any(
+        o is not m and o.of("metric") and LISTED.fullmatch(text[min(o.end, m.end) : max(o.start, m.start)])
+        for o in matches
+    )
+
+
+def _resolve_target_words(matches: list[Match], catalog: Catalog, text: str) -> list[Match]:
     """A word that names both a metric and the target comparison ("目标", "完成率") is the
-    comparison when another named metric has a target, otherwise the metric."""
+    comparison when another named metric has a target, otherwise (or when it is listed with the
+    other metrics) the metric."""
     others = {mid for m in matches if not m.of("comparison") for mid in _metric_ids(m)}
     has_target = any(catalog.metrics[mid].target is not None for mid in others if mid in catalog.metrics)
     out = []
     for m in matches:
         if m.of("metric") and m.of("comparison"):
-            keep = "comparison" if has_target else "metric"
+            keep = "comparison" if has_target and not _listed(m, matches, text) else "metric"
             m = Match(m.start, m.end, m.text, tuple(t for t in m.terms if t.kind == keep), m.fuzzy)
         out.append(m)
     return out
