@@ -8,6 +8,7 @@ and implements ``metricqa.assistant.service.AskService`` for every surface.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -30,11 +31,16 @@ from metricqa.assistant.presentation.narrative import (
     narrate_refusal,
 )
 from metricqa.assistant.presentation.qualifiers import exclusion_phrase, scope_phrase
-from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan
+from metricqa.assistant.semantic.compiler import CompiledQuery, as_of_models, compile_plan, latest_date_sql
 from metricqa.assistant.semantic.executor import ResultSet, execute
 from metricqa.assistant.semantic.governance import check_plan
 from metricqa.assistant.semantic.plan import QueryPlan
-from metricqa.assistant.semantic.warehouse import open_warehouse, read_as_of, warehouse_schema
+from metricqa.assistant.semantic.warehouse import (
+    latest_data_date,
+    open_warehouse,
+    read_as_of,
+    warehouse_schema,
+)
 from metricqa.assistant.sessions import SessionStore
 from metricqa.assistant.understanding.context import PlanningContext
 from metricqa.assistant.understanding.planner import plan_question
@@ -59,6 +65,8 @@ from metricqa.core.settings import Settings
 from metricqa.retrieval.embedders import make_embedder
 from metricqa.retrieval.index import Entry, open_index
 from metricqa.retrieval.members import read_members
+
+log = logging.getLogger("metricqa.assistant")
 
 
 @dataclass
@@ -223,6 +231,27 @@ def answer(assistant: Assistant, turn: Turn, start: str = "retrieve") -> Answer:
     return result
 
 
+def resolve_as_of(settings: Settings, con: Any, catalog: Catalog) -> tuple[date, str]:
+    """The date answers are "as of", and where it came from: the ``as_of`` setting, the warehouse's
+    ``meta_warehouse`` table, the catalog's ``defaults.as_of``, the latest date in the data, and only
+    when none of these gives one the clock (logged as a warning)."""
+    if settings.as_of:
+        return date.fromisoformat(settings.as_of), "setting"
+    recorded = read_as_of(con)
+    if recorded is not None:
+        return recorded, "warehouse"
+    if catalog.defaults.as_of is not None:
+        return catalog.defaults.as_of, "catalog"
+    today = date.today()
+    latest = latest_data_date(con, [latest_date_sql(m) for m in as_of_models(catalog)], today)
+    if latest is not None:
+        return latest, "data"
+    log.warning(
+        "no as-of date in the settings, the warehouse, the catalog or the data: using today (%s)", today
+    )
+    return today, "clock"
+
+
 class Assistant:
     """The long-lived assistant behind every surface (implements AskService)."""
 
@@ -232,9 +261,7 @@ class Assistant:
         self.warehouse = warehouse
         self._con = open_warehouse(warehouse)
         self._con_lock = threading.Lock()
-        self._as_of = (
-            date.fromisoformat(settings.as_of) if settings.as_of else (read_as_of(self._con) or date.today())
-        )
+        self._as_of, self.as_of_source = resolve_as_of(settings, self._con, store.current)
         self.audit = AuditLog(settings.resolved_audit_log())
         self.sessions = SessionStore(settings.home / "sessions")
         self._members: dict[str, list[Any]] | None = None

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from metricqa.catalog.models import (
     AlertRule,
     Catalog,
+    CatalogDefaults,
     Dimension,
     Measure,
     Metric,
@@ -117,9 +118,36 @@ def parse_entry(section: str, raw: Any, path: Path) -> tuple[BaseModel | None, l
         return None, issues
 
 
+DEFAULTS_KEY = "defaults"
+
+
+def parse_defaults(
+    raw: Any, path: Path, line: int | None
+) -> tuple[CatalogDefaults | None, list[CatalogIssue]]:
+    """The ``defaults:`` mapping (period, as_of) of one catalog file."""
+    if not isinstance(raw, dict):
+        return None, [CatalogIssue("error", "`defaults` must be a mapping", str(path), line, DEFAULTS_KEY)]
+    data = strip_lines(raw)
+    data["source"] = {"file": str(path), "line": line or 0}
+    try:
+        return CatalogDefaults.model_validate(data), []
+    except ValidationError as exc:
+        return None, [
+            CatalogIssue(
+                "error",
+                f"defaults: {err['msg']}",
+                str(path),
+                line_of(raw, tuple(err["loc"])) or line,
+                ".".join(str(p) for p in err["loc"]) or None,
+            )
+            for err in exc.errors()
+        ]
+
+
 def parse_file(path: Path) -> tuple[dict[str, list[BaseModel]], list[CatalogIssue]]:
     raw, issues = read_yaml(path)
     found: dict[str, list[BaseModel]] = {s: [] for s in SECTIONS}
+    found[DEFAULTS_KEY] = []
     if raw is None:
         return found, issues
     if not isinstance(raw, dict):
@@ -128,8 +156,13 @@ def parse_file(path: Path) -> tuple[dict[str, list[BaseModel]], list[CatalogIssu
         if key == LINES_KEY:
             continue
         line = raw[LINES_KEY].get(str(key))
+        if key == DEFAULTS_KEY:
+            defaults, default_issues = parse_defaults(entries, path, line)
+            issues.extend(default_issues)
+            found[DEFAULTS_KEY] += [defaults] if defaults is not None else []
+            continue
         if key not in SECTIONS:
-            known = ", ".join(SECTIONS)
+            known = ", ".join([*SECTIONS, DEFAULTS_KEY])
             issues.append(
                 CatalogIssue("error", f"unknown section `{key}` (known: {known})", str(path), line, key)
             )
@@ -186,14 +219,24 @@ def parse_catalog(root: Path) -> tuple[Catalog | None, list[CatalogIssue]]:
     if not files:
         return None, [CatalogIssue("error", "catalog directory has no .yaml files", str(root))]
     issues: list[CatalogIssue] = []
-    collected: dict[str, list[BaseModel]] = {s: [] for s in SECTIONS}
+    collected: dict[str, list[BaseModel]] = {s: [] for s in [*SECTIONS, DEFAULTS_KEY]}
     for path in files:
         found, file_issues = parse_file(path)
         issues.extend(file_issues)
         for section, entries in found.items():
             collected[section].extend(entries)
+    defaults = [d for d in collected.pop(DEFAULTS_KEY) if isinstance(d, CatalogDefaults)]
+    if len(defaults) > 1:
+        src = defaults[1].source
+        where = (src.file, src.line) if src else (str(root), None)
+        issues.append(CatalogIssue("error", "`defaults` is given in more than one file", *where))
     indexed = {section: _index(section, entries, issues) for section, entries in collected.items()}
-    catalog = Catalog(root=str(root), content_hash=content_hash(files), **indexed)
+    catalog = Catalog(
+        root=str(root),
+        content_hash=content_hash(files),
+        defaults=defaults[0] if defaults else CatalogDefaults(),
+        **indexed,
+    )
     return catalog, issues
 
 

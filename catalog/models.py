@@ -1,12 +1,14 @@
 """Typed catalog entries. Data only: parsing lives in loader.py, checks in validation.py.
 
 A catalog is a directory of YAML files. Each file may hold any of the top-level keys
-``models``, ``measures``, ``metrics``, ``dimensions``, ``roles``, ``alerts``, ``examples``.
+``models``, ``measures``, ``metrics``, ``dimensions``, ``roles``, ``alerts``, and (in one file) the
+``defaults`` mapping.
 Every entry remembers the file and line it came from (``source``) so errors can point at it.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
@@ -162,6 +164,7 @@ class Metric(Frozen):
     # derived: an arithmetic expression over metric or measure ids ("revenue - cogs")
     expr: str | None = None
     unit: Unit = Unit.NUMBER
+    default_period: DefaultPeriod | None = None  # else the catalog's defaults.period
     currency: str | None = None
     direction: Direction = Direction.HIGHER_IS_BETTER
     owner: str
@@ -240,6 +243,37 @@ class AlertRule(Frozen):
     source: SourceLocation | None = None
 
 
+class DefaultPeriod(StrEnum):
+    """The period a question that names none is answered for (catalog ``defaults.period`` or a
+    metric's ``default_period``): a flow metric usually this month to date, a snapshot all time."""
+
+    THIS_WEEK = "this_week"
+    THIS_MONTH = "this_month"
+    THIS_QUARTER = "this_quarter"
+    THIS_YEAR = "this_year"
+    LAST_WEEK = "last_week"
+    LAST_MONTH = "last_month"
+    LAST_QUARTER = "last_quarter"
+    LAST_YEAR = "last_year"
+    LAST_7_DAYS = "last_7_days"
+    LAST_30_DAYS = "last_30_days"
+    LAST_12_MONTHS = "last_12_months"
+    ALL_TIME = "all_time"
+
+    @property
+    def phrase(self) -> str:
+        """The period in words, as the time grammar reads it ("last_30_days" → "last 30 days")."""
+        return self.value.replace("_", " ")
+
+
+class CatalogDefaults(Frozen):
+    """Catalog-wide defaults (a ``defaults:`` mapping in one catalog file)."""
+
+    period: DefaultPeriod = DefaultPeriod.THIS_MONTH
+    as_of: date | None = None  # the data's as-of date, when neither the settings nor the warehouse say
+    source: SourceLocation | None = None
+
+
 class Catalog(Frozen):
     """The whole catalog, indexed by id. Build it with ``catalog.loader.load_catalog``."""
 
@@ -250,7 +284,13 @@ class Catalog(Frozen):
     dimensions: dict[str, Dimension]
     roles: dict[str, Role]
     alerts: dict[str, AlertRule] = Field(default_factory=dict)
+    defaults: CatalogDefaults = Field(default_factory=CatalogDefaults)
     content_hash: str = ""
+
+    def default_period(self, metric_id: str) -> DefaultPeriod:
+        """The period for a question about ``metric_id`` that names none."""
+        metric = self.metrics.get(metric_id)
+        return (metric.default_period if metric else None) or self.defaults.period
 
     def metric(self, metric_id: str) -> Metric:
         return self.metrics[metric_id]

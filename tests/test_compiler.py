@@ -306,7 +306,7 @@ def test_user_values_are_params_never_sql(demo_catalog: Catalog) -> None:
     plan = QueryPlan(metrics=("revenue",), filters=(Filter(dimension="region", values=(evil,)),), time=OCT)
     compiled = compile_plan(plan, demo_catalog, EXEC)
     assert evil not in compiled.sql and "1=1" not in compiled.sql
-    assert compiled.params == (date(2026, 10, 1), date(2026, 10, 31), evil)
+    assert compiled.params == (date(2026, 10, 1), date(2026, 11, 1), evil)  # half-open: < the day after
 
 
 def test_params_follow_cte_order(demo_catalog: Catalog) -> None:
@@ -317,8 +317,8 @@ def test_params_follow_cte_order(demo_catalog: Catalog) -> None:
         comparison=Comparison.PREVIOUS_PERIOD,
     )
     compiled = compile_plan(plan, demo_catalog, EAST_MANAGER)
-    current = (date(2026, 11, 1), date(2026, 11, 20), "ONLINE", "EAST")
-    baseline = (date(2026, 10, 1), date(2026, 10, 20), "ONLINE", "EAST")
+    current = (date(2026, 11, 1), date(2026, 11, 21), "ONLINE", "EAST")
+    baseline = (date(2026, 10, 1), date(2026, 10, 21), "ONLINE", "EAST")
     assert compiled.params == current * 2 + baseline * 2
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlglot import exp
 
@@ -269,8 +269,12 @@ def model_cte(
     select.select(*(alias(e, name) for name, e in keys), copy=False)
     select.select(*(alias(aggregate(m, per_measure), m.id) for m in measures), copy=False)
     time = catalog_sql(model.time)
-    conditions: list[exp.Expr] = [exp.Between(this=time, low=exp.Placeholder(), high=exp.Placeholder())]
-    params: list[Param] = [branch.start, branch.end]
+    # half-open, so a TIMESTAMP column keeps the whole last day: start <= time < the day after the end
+    conditions: list[exp.Expr] = [
+        exp.GTE(this=time, expression=exp.Placeholder()),
+        exp.LT(this=time.copy(), expression=exp.Placeholder()),
+    ]
+    params: list[Param] = [branch.start, branch.end + timedelta(days=1)]
     if shared_where is not None:
         conditions.append(shared_where)
     for flt in branch.filters:
@@ -646,3 +650,28 @@ def compile_plan(
         sources=sources(ctx),
         metrics=tuple(metrics),
     )
+
+
+# --- the data's latest date (the as-of date when nothing else gives one) -----------------------------
+
+
+def as_of_models(catalog: Catalog) -> list[SemanticModel]:
+    """The models whose dates say how far the data goes: those feeding an approved metric that is not
+    another metric's target (targets are planned ahead and would put the as-of date in the future)."""
+    targets = {m.target.metric for m in catalog.metrics.values() if m.target is not None}
+    ids: list[str] = []
+    for metric in catalog.approved_metrics():
+        if metric.id in targets:
+            continue
+        for measure_id in base_measures(catalog, metric.id):
+            model = catalog.measures[measure_id].model
+            if model not in ids:
+                ids.append(model)
+    return [catalog.models[i] for i in ids if i in catalog.models]
+
+
+def latest_date_sql(model: SemanticModel) -> str:
+    """``SELECT MAX(CAST(<time> AS DATE))`` over the model's table (and its joins)."""
+    select = model_from(exp.Select(), model)
+    latest = exp.Max(this=exp.Cast(this=catalog_sql(model.time), to=exp.DataType.build("DATE")))
+    return select.select(latest, copy=False).sql(dialect="duckdb")

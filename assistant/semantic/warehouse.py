@@ -66,7 +66,24 @@ def read_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
         return None
     query = exp.select(exp.Max(this=exp.column("as_of"))).from_(exp.table_("meta_warehouse"))
     rows = con.execute(query.sql(dialect="duckdb")).fetchall()
-    value = rows[0][0] if rows else None
+    return _as_date(rows[0][0]) if rows else None
+
+
+def _as_date(value: object) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     return value if isinstance(value, date) else None
+
+
+def latest_data_date(con: duckdb.DuckDBPyConnection, queries: list[str], today: date) -> date | None:
+    """The latest date in the data (each query a ``SELECT MAX(date)`` of one model), ignoring dates
+    after ``today`` (rows dated ahead: plans, scheduled items); None when no model has rows."""
+    found = []
+    for sql in queries:
+        try:
+            value = _as_date(con.execute(sql).fetchone()[0])  # type: ignore[index]
+        except duckdb.Error:
+            continue  # a model the warehouse lacks: catalog validation reports it
+        if value is not None and value <= today:
+            found.append(value)
+    return max(found) if found else None

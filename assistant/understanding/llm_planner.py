@@ -37,7 +37,7 @@ from metricqa.assistant.understanding.choices import candidate_scores, metric_op
 from metricqa.assistant.understanding.context import Planner, PlanningContext, note_fields, plan_notes
 from metricqa.assistant.understanding.planner import RulePlanner
 from metricqa.assistant.understanding.shapes import period_defaulted
-from metricqa.assistant.understanding.timeparse import parse_time, span_label, this_month
+from metricqa.assistant.understanding.timeparse import default_range, parse_time, span_label
 from metricqa.core.errors import AmbiguousQuestionError, LLMError, RefusalReason, UnsupportedQuestionError
 from metricqa.core.language import detect_language
 from metricqa.core.messages import Message
@@ -244,8 +244,9 @@ def draft_time(d: Any, question: str, ctx: PlanningContext) -> tuple[TimeRange, 
     found = parse_time(question, ctx.as_of)
     if found is not None:
         return found.range.model_copy(update={"grain": grain}), []
-    rng = this_month(ctx.as_of, grain)
-    return rng, [period_defaulted(rng)]
+    metric = d.metrics[0] if getattr(d, "metrics", None) else ""
+    default = ctx.catalog.default_period(metric)
+    return (rng := default_range(default, ctx.as_of, grain)), [period_defaulted(rng, default)]
 
 
 def draft_notes(d: Any) -> list[Message]:

@@ -24,16 +24,18 @@ from metricqa.assistant.semantic.plan import (
 from metricqa.assistant.understanding.choices import metric_option
 from metricqa.assistant.understanding.context import PlanningContext, Reading, note_fields
 from metricqa.assistant.understanding.timeparse import (
+    default_range,
     span_label,
-    this_month,
     trend_window,
 )
-from metricqa.catalog.models import Catalog, Direction, Metric
+from metricqa.catalog.models import Catalog, DefaultPeriod, Direction, Metric
 from metricqa.core.errors import AmbiguousQuestionError
 from metricqa.core.messages import Message
 
 
-def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, Message | None]:
+def plan_time(
+    reading: Reading, as_of: date, default: DefaultPeriod = DefaultPeriod.THIS_MONTH
+) -> tuple[TimeRange, Message | None]:
     grain = reading.grain
     if reading.time is not None:
         rng = reading.time.range
@@ -45,12 +47,15 @@ def plan_time(reading: Reading, as_of: date) -> tuple[TimeRange, Message | None]
         return window, Message(
             "note.series_defaulted", {"label": {"en": window.label, "zh": window.label_zh}}
         )
-    rng = this_month(as_of)
-    return rng, period_defaulted(rng)
+    rng = default_range(default, as_of)
+    return rng, period_defaulted(rng, default)
 
 
-def period_defaulted(rng: TimeRange) -> Message:
-    """The note for a question that named no period (the span in words is per language: issue 10)."""
+def period_defaulted(rng: TimeRange, default: DefaultPeriod = DefaultPeriod.THIS_MONTH) -> Message:
+    """The note for a question that named no period (the span in words is per language: issue 10);
+    a catalog's own default period is named as such."""
+    if default is not DefaultPeriod.THIS_MONTH:
+        return Message("note.period_defaulted_to", {"label": {"en": rng.label, "zh": rng.label_zh}})
     span = {language: span_label(rng.start, rng.end, language) for language in ("en", "zh")}
     return Message("note.period_defaulted", {"span": span})
 
@@ -227,7 +232,7 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
         reading.note("note.behind_target", owner=owner.name.by_language(), name=metric.name.by_language())
         reading.metrics[0] = owner.id
         metric = owner
-    time, default_note = plan_time(reading, ctx.as_of)
+    time, default_note = plan_time(reading, ctx.as_of, catalog.default_period(metric.id))
     if default_note and default_note not in reading.notes:
         reading.notes.append(default_note)
     having = plan_thresholds(reading, metric)

@@ -19,6 +19,9 @@ ZH_QUARTERS = "一二三四"
 ZH_UNITS = {"day": "天", "week": "周", "month": "个月", "quarter": "个季度", "year": "年"}
 
 
+ALL_TIME_START = date(1900, 1, 1)  # "all time" starts before any warehouse's first row
+
+
 @dataclass(frozen=True)
 class Hit:
     """A period the grammar read: where it was (in folded text), its full range and its labels.
@@ -161,7 +164,11 @@ def in_year(hit: Hit, year: int) -> Hit:
 
 
 def unit_period(unit: str, as_of: date, back: int, s: int = 0, e: int = 0) -> Hit:
-    """The ``unit`` period ``back`` periods before the one holding ``as_of`` (0 = current, -1 = next)."""
+    """The ``unit`` period ``back`` periods before the one holding ``as_of`` (0 = current, -1 = next);
+    ``all``: all time, everything up to ``as_of``."""
+    if unit == "all":
+        en, zh = f"all time (to {fmt_day(as_of, 'en')})", f"累计(截至{fmt_day(as_of, 'zh')})"
+        return Hit(s, e, ALL_TIME_START, as_of, en, zh, partial=False)
     if unit == "day":
         return day_hit(s, e, as_of - timedelta(days=back))
     if unit == "week":

@@ -14,7 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-Unit = Literal["day", "week", "month", "quarter", "year"]
+Unit = Literal["day", "week", "month", "quarter", "year", "all"]  # all: all time ("ever", "累计")
 FILE_PREFIX, FILE_SUFFIX = "time.", ".yaml"
 
 

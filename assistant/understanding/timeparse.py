@@ -37,6 +37,7 @@ from metricqa.assistant.understanding.timegrammar_calendar import (
 )
 from metricqa.assistant.understanding.timegrammar_exprs import Periods
 from metricqa.assistant.understanding.timegrammar_tokens import lexicon
+from metricqa.catalog.models import DefaultPeriod
 from metricqa.core.language import fold
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "add_months",
     "en_number",
     "finish",
+    "default_range",
     "fmt_day",
     "last_n",
     "latest_month",
@@ -122,8 +124,19 @@ def parse_time(text: str, as_of: date, language: str = "en") -> TimeMatch | None
 
 
 def this_month(as_of: date, grain: Grain = Grain.NONE) -> TimeRange:
-    """The default period: this month to date."""
+    """The default default period: this month to date."""
     return finish(to_date("month", as_of), as_of, grain)
+
+
+def default_range(default: DefaultPeriod, as_of: date, grain: Grain = Grain.NONE) -> TimeRange:
+    """The period a question that names none is answered for: the catalog's (or the metric's)
+    ``default_period``, read by the time grammar."""
+    if default is DefaultPeriod.THIS_MONTH:
+        return this_month(as_of, grain)
+    found = parse_time(default.phrase, as_of, "en")
+    if found is None:  # every DefaultPeriod is a phrase of time.en.yaml (tests/test_catalog_defaults.py)
+        raise ValueError(f"the time grammar cannot read default period {default.phrase!r}")
+    return found.range.model_copy(update={"grain": grain})
 
 
 YEAR_TO_DATE_MIN_MONTHS = 3  # a monthly series of this year so far needs this many months to be a trend

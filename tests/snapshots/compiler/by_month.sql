@@ -1,6 +1,6 @@
 -- test: test_snapshot[by_month]
 -- A monthly series, partial last month.
--- params: ['2026-01-01', '2026-11-20']
+-- params: ['2026-01-01', '2026-11-21']
 -- columns: ['period', 'revenue']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     CAST(DATE_TRUNC('MONTH', o.order_date) AS DATE)
 ), metric_values AS (

@@ -1,6 +1,6 @@
 -- test: test_snapshot[by_region]
 -- Two metrics of one model share a scan, split by region with labels.
--- params: ['2026-10-01', '2026-10-31', '2026-10-01', '2026-10-31']
+-- params: ['2026-10-01', '2026-11-01', '2026-10-01', '2026-11-01']
 -- columns: ['region_id', 'region', 'revenue', 'order_count']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), orders AS (
@@ -21,7 +21,7 @@ WITH order_lines AS (
     COUNT(DISTINCT o.order_id) AS completed_orders
   FROM fact_order AS o
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), spine AS (

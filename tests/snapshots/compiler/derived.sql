@@ -1,6 +1,6 @@
 -- test: test_snapshot[derived]
 -- A ratio of a derived metric: measures inlined.
--- params: ['2026-10-01', '2026-10-31']
+-- params: ['2026-10-01', '2026-11-01']
 -- columns: ['gross_margin']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount, cogs_amount */
@@ -11,7 +11,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
 ), metric_values AS (
   /* metrics gross_margin */
   SELECT

@@ -1,6 +1,6 @@
 -- test: test_snapshot[filter]
 -- Filter members are bound parameters.
--- params: ['2026-10-01', '2026-10-31', 'EAST', 'NORTH']
+-- params: ['2026-10-01', '2026-11-01', 'EAST', 'NORTH']
 -- columns: ['channel_id', 'channel', 'revenue']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,10 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed' AND o.region_id IN (?, ?)
+    o.order_date >= ?
+    AND o.order_date < ?
+    AND o.status = 'completed'
+    AND o.region_id IN (?, ?)
   GROUP BY
     o.channel_id
 ), channel__labels AS (

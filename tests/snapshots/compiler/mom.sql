@@ -1,6 +1,6 @@
 -- test: test_snapshot[mom]
 -- Month to date vs the same days of last month.
--- params: ['2026-11-01', '2026-11-20', '2026-10-01', '2026-10-20']
+-- params: ['2026-11-01', '2026-11-21', '2026-10-01', '2026-10-21']
 -- columns: ['revenue', 'revenue__baseline', 'revenue__delta', 'revenue__ratio']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -10,7 +10,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
 ), order_lines__baseline AS (
   /* model order_lines (baseline, table fact_order_line): measures revenue_amount */
   SELECT
@@ -19,7 +19,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
 ), metric_values AS (
   /* metrics revenue */
   SELECT

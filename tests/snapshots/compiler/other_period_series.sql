@@ -1,6 +1,6 @@
 -- test: test_snapshot[other_period_series]
 -- Two years by month: each 2025 bucket moves forward 12 months onto its 2026 bucket.
--- params: ['2026-01-01', '2026-06-30', '2025-01-01', '2025-06-30']
+-- params: ['2026-01-01', '2026-07-01', '2025-01-01', '2025-07-01']
 -- columns: ['period', 'revenue', 'revenue__baseline', 'revenue__delta', 'revenue__ratio']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     CAST(DATE_TRUNC('MONTH', o.order_date) AS DATE)
 ), order_lines__baseline AS (
@@ -23,7 +23,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     CAST(DATE_TRUNC('MONTH', o.order_date + INTERVAL '12' MONTH) AS DATE)
 ), spine AS (

@@ -1,6 +1,6 @@
 -- test: test_snapshot[product_line_join]
 -- product_line's key differs from its join key: the dimension table is joined; zh labels.
--- params: ['2026-07-01', '2026-09-30']
+-- params: ['2026-07-01', '2026-10-01']
 -- columns: ['product_line_id', 'product_line', 'gross_profit']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount, cogs_amount */
@@ -14,7 +14,7 @@ WITH order_lines AS (
   LEFT JOIN dim_product AS product_line_dim
     ON l.product_id = product_line_dim.product_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     product_line_dim.product_line
 ), product_line__labels AS (

@@ -1,6 +1,6 @@
 -- test: test_snapshot[rank_by_change]
 -- Which regions grew most vs the previous period: order by delta, NULLs last, limit 3.
--- params: ['2026-10-01', '2026-10-31', '2026-09-01', '2026-09-30']
+-- params: ['2026-10-01', '2026-11-01', '2026-09-01', '2026-10-01']
 -- columns: ['region_id', 'region', 'revenue', 'revenue__baseline', 'revenue__delta', 'revenue__ratio']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), order_lines__baseline AS (
@@ -23,7 +23,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), spine AS (

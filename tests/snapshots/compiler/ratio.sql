@@ -1,6 +1,6 @@
 -- test: test_snapshot[ratio]
 -- A ratio across two models: ratio of sums, key spine.
--- params: ['2026-10-01', '2026-10-31', '2026-10-01', '2026-10-31']
+-- params: ['2026-10-01', '2026-11-01', '2026-10-01', '2026-11-01']
 -- columns: ['region_id', 'region', 'collection_rate']
 WITH payments AS (
   /* model payments (table fact_payment): measures payments_received */
@@ -11,7 +11,7 @@ WITH payments AS (
   JOIN fact_order AS o
     ON p.order_id = o.order_id
   WHERE
-    p.payment_date BETWEEN ? AND ?
+    p.payment_date >= ? AND p.payment_date < ?
   GROUP BY
     o.region_id
 ), order_lines AS (
@@ -23,7 +23,7 @@ WITH payments AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), spine AS (

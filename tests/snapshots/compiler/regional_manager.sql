@@ -1,6 +1,6 @@
 -- test: test_snapshot[regional_manager]
 -- A regional manager's row filter on every model CTE.
--- params: ['2026-11-01', '2026-11-20', 'EAST', '2026-11-01', '2026-11-20', 'EAST']
+-- params: ['2026-11-01', '2026-11-21', 'EAST', '2026-11-01', '2026-11-21', 'EAST']
 -- columns: ['channel_id', 'channel', 'revenue', 'lead_count']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,10 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed' AND o.region_id = ?
+    o.order_date >= ?
+    AND o.order_date < ?
+    AND o.status = 'completed'
+    AND o.region_id = ?
   GROUP BY
     o.channel_id
 ), leads AS (
@@ -21,7 +24,7 @@ WITH order_lines AS (
     COUNT(DISTINCT ld.lead_id) AS leads_created
   FROM fact_lead AS ld
   WHERE
-    ld.created_date BETWEEN ? AND ? AND ld.region_id = ?
+    ld.created_date >= ? AND ld.created_date < ? AND ld.region_id = ?
   GROUP BY
     ld.channel_id
 ), spine AS (

@@ -1,6 +1,6 @@
 -- test: test_snapshot[sales_rep]
 -- A sales rep's row filter, with a month-over-month comparison on both branches.
--- params: ['2026-07-01', '2026-09-30', 'R001', '2026-04-01', '2026-06-30', 'R001']
+-- params: ['2026-07-01', '2026-10-01', 'R001', '2026-04-01', '2026-07-01', 'R001']
 -- columns: ['win_rate', 'win_rate__baseline', 'win_rate__delta', 'win_rate__ratio']
 WITH closed_opportunities AS (
   /* model closed_opportunities (table fact_opportunity): measures won_opportunities, closed_opportunities */
@@ -11,7 +11,8 @@ WITH closed_opportunities AS (
       op.stage IN ('won', 'lost')) AS closed_opportunities
   FROM fact_opportunity AS op
   WHERE
-    op.closed_date BETWEEN ? AND ?
+    op.closed_date >= ?
+    AND op.closed_date < ?
     AND (
       (
         op.stage = 'won'
@@ -29,7 +30,8 @@ WITH closed_opportunities AS (
       op.stage IN ('won', 'lost')) AS closed_opportunities
   FROM fact_opportunity AS op
   WHERE
-    op.closed_date BETWEEN ? AND ?
+    op.closed_date >= ?
+    AND op.closed_date < ?
     AND (
       (
         op.stage = 'won'

@@ -1,6 +1,6 @@
 -- test: test_snapshot[segment_not_in]
 -- A NOT IN filter on a joined dimension, lead_source degenerate dimension.
--- params: ['2026-07-01', '2026-09-30', 'ONLINE']
+-- params: ['2026-07-01', '2026-10-01', 'ONLINE']
 -- columns: ['lead_source_id', 'lead_source', 'lead_conversion_rate']
 WITH leads AS (
   /* model leads (table fact_lead): measures leads_converted, leads_created */
@@ -11,7 +11,8 @@ WITH leads AS (
     COUNT(DISTINCT ld.lead_id) AS leads_created
   FROM fact_lead AS ld
   WHERE
-    ld.created_date BETWEEN ? AND ?
+    ld.created_date >= ?
+    AND ld.created_date < ?
     AND (
       NOT ld.channel_id IN (?) OR ld.channel_id IS NULL
     )

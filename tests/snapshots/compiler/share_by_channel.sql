@@ -1,6 +1,6 @@
 -- test: test_snapshot[share_by_channel]
 -- Share of revenue by channel: a total CTE not grouped by channel, CROSS JOINed; share = value / total.
--- params: ['2026-10-01', '2026-10-31', 'EAST', 'NORTH', '2026-10-01', '2026-10-31', 'EAST', 'NORTH']
+-- params: ['2026-10-01', '2026-11-01', 'EAST', 'NORTH', '2026-10-01', '2026-11-01', 'EAST', 'NORTH']
 -- columns: ['channel_id', 'channel', 'revenue', 'revenue__total', 'revenue__share']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,10 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed' AND o.region_id IN (?, ?)
+    o.order_date >= ?
+    AND o.order_date < ?
+    AND o.status = 'completed'
+    AND o.region_id IN (?, ?)
   GROUP BY
     o.channel_id
 ), order_lines__total AS (
@@ -22,7 +25,10 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed' AND o.region_id IN (?, ?)
+    o.order_date >= ?
+    AND o.order_date < ?
+    AND o.status = 'completed'
+    AND o.region_id IN (?, ?)
 ), channel__labels AS (
   /* dimension channel: member labels (en) from dim_channel */
   SELECT

@@ -1,6 +1,6 @@
 -- test: test_snapshot[share_of_member]
 -- What % of revenue came from Online: the total drops the channel filter.
--- params: ['2026-10-01', '2026-10-31', 'ONLINE', '2026-10-01', '2026-10-31']
+-- params: ['2026-10-01', '2026-11-01', 'ONLINE', '2026-10-01', '2026-11-01']
 -- columns: ['revenue', 'revenue__total', 'revenue__share']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -10,7 +10,10 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed' AND o.channel_id IN (?)
+    o.order_date >= ?
+    AND o.order_date < ?
+    AND o.status = 'completed'
+    AND o.channel_id IN (?)
 ), order_lines__total AS (
   /* model order_lines (total, table fact_order_line): measures revenue_amount */
   SELECT
@@ -19,7 +22,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
 ), metric_values AS (
   /* metrics revenue */
   SELECT

@@ -1,6 +1,6 @@
 -- test: test_snapshot[share_scoped]
 -- A scoped asker's share: the row filter applies to the total too (their scope's total).
--- params: ['2026-10-01', '2026-10-31', 'EAST', '2026-10-01', '2026-10-31', 'EAST']
+-- params: ['2026-10-01', '2026-11-01', 'EAST', '2026-10-01', '2026-11-01', 'EAST']
 -- columns: ['channel_id', 'channel', 'order_count', 'order_count__total', 'order_count__share']
 WITH orders AS (
   /* model orders (table fact_order): measures completed_orders */
@@ -9,7 +9,10 @@ WITH orders AS (
     COUNT(DISTINCT o.order_id) AS completed_orders
   FROM fact_order AS o
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed' AND o.region_id = ?
+    o.order_date >= ?
+    AND o.order_date < ?
+    AND o.status = 'completed'
+    AND o.region_id = ?
   GROUP BY
     o.channel_id
 ), orders__total AS (
@@ -18,7 +21,10 @@ WITH orders AS (
     COUNT(DISTINCT o.order_id) AS completed_orders
   FROM fact_order AS o
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed' AND o.region_id = ?
+    o.order_date >= ?
+    AND o.order_date < ?
+    AND o.status = 'completed'
+    AND o.region_id = ?
 ), channel__labels AS (
   /* dimension channel: member labels (en) from dim_channel */
   SELECT

@@ -1,6 +1,6 @@
 -- test: test_snapshot[share_series]
 -- Share by channel per month: the total is grouped by the period and joined on it.
--- params: ['2026-07-01', '2026-09-30', '2026-07-01', '2026-09-30']
+-- params: ['2026-07-01', '2026-10-01', '2026-07-01', '2026-10-01']
 -- columns: ['period', 'channel_id', 'channel', 'revenue', 'revenue__total', 'revenue__share']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -12,7 +12,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     CAST(DATE_TRUNC('MONTH', o.order_date) AS DATE),
     o.channel_id
@@ -25,7 +25,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     CAST(DATE_TRUNC('MONTH', o.order_date) AS DATE)
 ), channel__labels AS (

@@ -1,6 +1,6 @@
 -- test: test_snapshot[threshold]
 -- Regions with more than 200 orders: WHERE on the figure, the number a bound parameter.
--- params: ['2026-10-01', '2026-10-31', '200.0']
+-- params: ['2026-10-01', '2026-11-01', '200.0']
 -- columns: ['region_id', 'region', 'order_count']
 WITH orders AS (
   /* model orders (table fact_order): measures completed_orders */
@@ -9,7 +9,7 @@ WITH orders AS (
     COUNT(DISTINCT o.order_id) AS completed_orders
   FROM fact_order AS o
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), region__labels AS (

@@ -1,6 +1,6 @@
 -- test: test_snapshot[threshold_missed_target]
 -- Which regions missed target: comparison target, ratio < 1, no limit.
--- params: ['2026-11-01', '2026-11-20', '2026-11-01', '2026-11-20', '1.0']
+-- params: ['2026-11-01', '2026-11-21', '2026-11-01', '2026-11-21', '1.0']
 -- columns: ['region_id', 'region', 'revenue', 'revenue__baseline', 'revenue__delta', 'revenue__ratio']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), targets AS (
@@ -21,7 +21,7 @@ WITH order_lines AS (
     SUM(t.target_value) AS revenue_target_amount
   FROM fact_target AS t
   WHERE
-    t.month BETWEEN ? AND ? AND t.metric = 'revenue'
+    t.month >= ? AND t.month < ? AND t.metric = 'revenue'
   GROUP BY
     t.region_id
 ), spine AS (

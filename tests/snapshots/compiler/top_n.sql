@@ -1,6 +1,6 @@
 -- test: test_snapshot[top_n]
 -- Top 3 products by revenue.
--- params: ['2026-10-01', '2026-10-31']
+-- params: ['2026-10-01', '2026-11-01']
 -- columns: ['product_id', 'product', 'revenue']
 WITH order_lines AS (
   /* model order_lines (table fact_order_line): measures revenue_amount */
@@ -11,7 +11,7 @@ WITH order_lines AS (
   JOIN fact_order AS o
     ON l.order_id = o.order_id
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     l.product_id
 ), product__labels AS (

@@ -1,6 +1,6 @@
 -- test: test_snapshot[two_models]
 -- Two metrics from two models, each its own number: order count (orders) + payment amount (payments).
--- params: ['2026-10-01', '2026-10-31', '2026-10-01', '2026-10-31']
+-- params: ['2026-10-01', '2026-11-01', '2026-10-01', '2026-11-01']
 -- columns: ['channel_id', 'channel', 'order_count', 'payment_amount']
 WITH orders AS (
   /* model orders (table fact_order): measures completed_orders */
@@ -9,7 +9,7 @@ WITH orders AS (
     COUNT(DISTINCT o.order_id) AS completed_orders
   FROM fact_order AS o
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.channel_id
 ), payments AS (
@@ -21,7 +21,7 @@ WITH orders AS (
   JOIN fact_order AS o
     ON p.order_id = o.order_id
   WHERE
-    p.payment_date BETWEEN ? AND ?
+    p.payment_date >= ? AND p.payment_date < ?
   GROUP BY
     o.channel_id
 ), spine AS (

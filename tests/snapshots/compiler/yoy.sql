@@ -1,6 +1,6 @@
 -- test: test_snapshot[yoy]
 -- A quarter vs the same quarter last year, by region.
--- params: ['2026-07-01', '2026-09-30', '2025-07-01', '2025-09-30']
+-- params: ['2026-07-01', '2026-10-01', '2025-07-01', '2025-10-01']
 -- columns: ['region_id', 'region', 'order_count', 'order_count__baseline', 'order_count__delta', 'order_count__ratio']
 WITH orders AS (
   /* model orders (table fact_order): measures completed_orders */
@@ -9,7 +9,7 @@ WITH orders AS (
     COUNT(DISTINCT o.order_id) AS completed_orders
   FROM fact_order AS o
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), orders__baseline AS (
@@ -19,7 +19,7 @@ WITH orders AS (
     COUNT(DISTINCT o.order_id) AS completed_orders
   FROM fact_order AS o
   WHERE
-    o.order_date BETWEEN ? AND ? AND o.status = 'completed'
+    o.order_date >= ? AND o.order_date < ? AND o.status = 'completed'
   GROUP BY
     o.region_id
 ), spine AS (

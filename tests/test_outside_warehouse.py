@@ -1,0 +1,179 @@
+"""A warehouse unlike the demo: a support desk's tickets, loaded once at the end of 2019 (a snapshot,
+no running month), with TIMESTAMP columns and no ``meta_warehouse`` table. The catalog says its
+default period is all time. Checks the as-of date comes from the data (never silently the clock),
+TIMESTAMP filters keep the whole last day, and the default period and "all time" words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from metricqa.assistant.pipeline import Assistant
+from metricqa.assistant.semantic.warehouse import open_warehouse
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import DefaultPeriod
+from metricqa.core.asker import Asker
+from metricqa.core.errors import CatalogError
+from metricqa.core.settings import Settings
+
+CATALOG = """
+defaults: {period: all_time}
+models:
+  - {id: tickets, table: tickets, alias: t, time: t.opened_at, dimensions: {priority: t.priority}}
+measures:
+  - {id: opened, model: tickets, agg: count, expr: t.ticket_id}
+  - {id: open_hours, model: tickets, agg: sum, expr: "date_diff('hour', t.opened_at, t.closed_at)"}
+metrics:
+  - id: tickets_opened
+    type: simple
+    measure: opened
+    name: {en: Tickets opened, zh: 新建工单数}
+    synonyms: {en: [tickets, ticket count], zh: [工单数, 工单]}
+    description: {en: Support tickets opened., zh: 新建的支持工单。}
+    definition: {en: Count of tickets by opened time., zh: 按创建时间统计的工单数。}
+    unit: count
+    owner: Support Ops
+    department: Support
+  - id: hours_open
+    type: simple
+    measure: open_hours
+    name: {en: Hours open, zh: 处理时长}
+    description: {en: Hours from opening to closing., zh: 从创建到关闭的小时数。}
+    definition: {en: Sum of hours between opened and closed., zh: 创建到关闭的小时数之和。}
+    unit: number
+    default_period: last_month
+    owner: Support Ops
+    department: Support
+dimensions:
+  - {id: priority, name: {en: Priority, zh: 优先级}, table: tickets, key: priority, label: {en: priority, zh: priority}}
+roles:
+  - {id: exec, metrics: "*"}
+"""
+
+WAREHOUSE = """
+CREATE TABLE tickets AS
+SELECT i AS ticket_id,
+       TIMESTAMP '2019-01-01 00:00:00' + INTERVAL (i * 7) HOUR AS opened_at,
+       TIMESTAMP '2019-01-01 00:00:00' + INTERVAL (i * 7 + 5 + i % 30) HOUR AS closed_at,
+       CASE i % 3 WHEN 0 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END AS priority
+FROM range(0, 1252) AS r(i);
+INSERT INTO tickets VALUES
+  (5000, TIMESTAMP '2019-03-31 23:30:00', TIMESTAMP '2019-04-01 02:00:00', 'high'),
+  (5001, TIMESTAMP '2019-12-31 23:45:00', NULL, 'low');
+"""
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Assistant, duckdb.DuckDBPyConnection]]:
+    root = tmp_path_factory.mktemp("desk")
+    (root / "catalog").mkdir()
+    (root / "catalog" / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
+    warehouse = root / "desk.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute(WAREHOUSE)
+    con.close()
+    settings = Settings(home=root / "home", warehouse=warehouse, catalog=root / "catalog")
+    assistant = Assistant.from_settings(settings)
+    check = open_warehouse(warehouse)  # the assistant's own read-only configuration
+    yield assistant, check
+    check.close()
+    assistant.close()
+
+
+EXEC = Asker(role="exec")
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def value(answer: Any, column: str) -> Any:
+    assert answer.status == "answered", f"{answer.answer} {answer.reason}"
+    return answer.rows[0][answer.columns.index(column)]
+
+
+def test_as_of_comes_from_the_data_not_the_clock(desk: Any) -> None:
+    assistant, _ = desk
+    assert (assistant.as_of(), assistant.as_of_source) == (date(2019, 12, 31), "data")
+    assert assistant.ask("how many tickets", EXEC).data_as_of == "2019-12-31"
+
+
+def test_no_period_is_the_catalogs_default_all_time(desk: Any) -> None:
+    assistant, con = desk
+    ans = assistant.ask("how many tickets", EXEC)
+    assert value(ans, "tickets_opened") == one(con, "SELECT count(*) FROM tickets")
+    assert any("all time" in a for a in ans.assumptions)  # the default is stated
+    zh = assistant.ask("工单数", EXEC)
+    assert value(zh, "tickets_opened") == value(ans, "tickets_opened")
+
+
+def test_a_metric_default_period_overrides_the_catalogs(desk: Any) -> None:
+    assistant, con = desk
+    ans = assistant.ask("hours open", EXEC)
+    expected = one(
+        con,
+        "SELECT sum(date_diff('hour', opened_at, closed_at)) FROM tickets "
+        "WHERE opened_at >= TIMESTAMP '2019-11-01' AND opened_at < TIMESTAMP '2019-12-01'",
+    )
+    assert value(ans, "hours_open") == expected
+
+
+def test_timestamps_keep_the_whole_last_day(desk: Any) -> None:
+    assistant, con = desk
+    ans = assistant.ask("tickets in March 2019", EXEC)
+    expected = one(
+        con,
+        "SELECT count(*) FROM tickets WHERE opened_at >= DATE '2019-03-01' AND opened_at < DATE '2019-04-01'",
+    )
+    assert value(ans, "tickets_opened") == expected
+    assert (
+        one(
+            con,
+            "SELECT count(*) FROM tickets WHERE opened_at BETWEEN DATE '2019-03-01' AND DATE '2019-03-31'",
+        )
+        < expected
+    )
+    last = assistant.ask("tickets this month", EXEC)  # December 2019: the as-of month, its last row at 23:45
+    december = "opened_at >= DATE '2019-12-01' AND opened_at < DATE '2020-01-01'"
+    assert value(last, "tickets_opened") == one(con, f"SELECT count(*) FROM tickets WHERE {december}")
+
+
+def test_all_time_words(desk: Any) -> None:
+    assistant, con = desk
+    for question in ("tickets by priority of all time", "历史累计各优先级工单数"):
+        ans = assistant.ask(question, EXEC)
+        assert ans.status == "answered", ans.answer
+        got = {r[ans.columns.index("priority")]: r[ans.columns.index("tickets_opened")] for r in ans.rows}
+        expected = dict(con.execute("SELECT priority, count(*) FROM tickets GROUP BY priority").fetchall())
+        assert got == expected
+
+
+def test_bad_default_period_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "catalog.yaml").write_text(CATALOG.replace("all_time", "forever"), encoding="utf-8")
+    with pytest.raises(CatalogError) as info:
+        load_catalog(tmp_path)
+    issue = next(i for i in info.value.issues if "defaults" in i.message)
+    assert issue.line == 2 and issue.file.endswith("catalog.yaml")
+
+
+def test_defaults_in_two_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(CATALOG, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("defaults: {period: this_month}\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as info:
+        load_catalog(tmp_path)
+    assert any("more than one file" in i.message for i in info.value.issues)
+
+
+@pytest.mark.parametrize("period", list(DefaultPeriod))
+def test_every_default_period_is_read_by_the_time_grammar(period: DefaultPeriod) -> None:
+    from metricqa.assistant.understanding.timeparse import default_range
+
+    rng = default_range(period, date(2019, 12, 31))
+    assert rng.start <= rng.end <= date(2019, 12, 31) or period is DefaultPeriod.LAST_WEEK
