@@ -24,6 +24,7 @@ from metricqa.catalog.models import (
     Role,
     SemanticModel,
     SourceLocation,
+    TimeDimension,
 )
 from metricqa.catalog.validation import validate_catalog
 from metricqa.core.errors import CatalogError, CatalogIssue
@@ -35,6 +36,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "dimensions": Dimension,
     "roles": Role,
     "alerts": AlertRule,
+    "time_dimensions": TimeDimension,
 }
 
 LINES_KEY = "__lines__"

@@ -108,6 +108,8 @@ class SemanticModel(Frozen):
     alias: str
     joins: list[Join] = Field(default_factory=list)
     time: str
+    # other columns that date a row, by time dimension id ({closed: t.closed_at}); ``time`` is the default
+    times: dict[str, str] = Field(default_factory=dict)
     dimensions: dict[str, str] = Field(default_factory=dict)
     description: str | None = None
     system: str | None = None  # upstream source system, for lineage ("ERP (SAP S/4)")
@@ -165,6 +167,7 @@ class Metric(Frozen):
     expr: str | None = None
     unit: Unit = Unit.NUMBER
     default_period: DefaultPeriod | None = None  # else the catalog's defaults.period
+    time_dimension: str | None = None  # dated by this time dimension by default (else each model's time)
     currency: str | None = None
     direction: Direction = Direction.HIGHER_IS_BETTER
     owner: str
@@ -200,6 +203,18 @@ class Dimension(Frozen):
     key: str
     label: Text  # column names: en label column, zh label column
     join_key: str | None = None
+    description: Text | None = None
+    source: SourceLocation | None = None
+
+
+class TimeDimension(Frozen):
+    """A second way to date facts ("closed date", "ship date"): models map it to a column in
+    ``times``; a metric may be dated by it by default (``time_dimension``); a question picks it by name
+    ("tickets closed in May", "按发货日期")."""
+
+    id: str
+    name: Text
+    synonyms: Synonyms = Field(default_factory=Synonyms)
     description: Text | None = None
     source: SourceLocation | None = None
 
@@ -284,8 +299,13 @@ class Catalog(Frozen):
     dimensions: dict[str, Dimension]
     roles: dict[str, Role]
     alerts: dict[str, AlertRule] = Field(default_factory=dict)
+    time_dimensions: dict[str, TimeDimension] = Field(default_factory=dict)
     defaults: CatalogDefaults = Field(default_factory=CatalogDefaults)
     content_hash: str = ""
+
+    def time_column(self, model: SemanticModel, time_dimension: str | None) -> str:
+        """The column that dates the model's rows for ``time_dimension`` (its default ``time`` for None)."""
+        return model.times[time_dimension] if time_dimension else model.time
 
     def default_period(self, metric_id: str) -> DefaultPeriod:
         """The period for a question about ``metric_id`` that names none."""

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import sqlglot
 
 from metricqa.catalog.models import Catalog, Metric, MetricType, SemanticModel, Status
-from metricqa.catalog.refs import expr_names, metric_inputs, qualified_columns
+from metricqa.catalog.refs import base_measures, expr_names, metric_inputs, qualified_columns
 from metricqa.core.errors import CatalogIssue
 
 Schema = dict[str, dict[str, str]]  # table -> column -> type
@@ -27,6 +27,10 @@ def check_references(cat: Catalog) -> Iterator[CatalogIssue]:
         for dim in model.dimensions:
             if dim not in cat.dimensions:
                 yield _issue(model, f"model `{model.id}` maps unknown dimension `{dim}`", f"dimensions.{dim}")
+        for td in model.times:
+            if td not in cat.time_dimensions:
+                yield _issue(model, f"model `{model.id}` maps unknown time dimension `{td}`", f"times.{td}")
+    yield from _check_metric_times(cat)
     for metric in cat.metrics.values():
         yield from _check_metric_parts(cat, metric, refs)
     for role in cat.roles.values():
@@ -164,6 +168,8 @@ def check_schema(cat: Catalog, schema: Schema) -> Iterator[CatalogIssue]:
                     model, f"table `{table}` (alias `{alias}`) does not exist in the warehouse", "table"
                 )
         yield from _check_columns(model, model.time, aliases, schema, "time")
+        for td, column in model.times.items():
+            yield from _check_columns(model, column, aliases, schema, f"times.{td}")
         for dim, col in model.dimensions.items():
             yield from _check_columns(model, col, aliases, schema, f"dimensions.{dim}")
         for join in model.joins:
@@ -200,6 +206,27 @@ def check_derived_names(cat: Catalog) -> Iterator[CatalogIssue]:
                 expr_names(metric.expr)
             except sqlglot.ParseError as exc:
                 yield _issue(metric, f"cannot parse expr of `{metric.id}`: {exc}", "expr")
+
+
+def _check_metric_times(cat: Catalog) -> Iterator[CatalogIssue]:
+    """A metric dated by a time dimension reads only models that map it."""
+    for metric in cat.metrics.values():
+        td = metric.time_dimension
+        if td is None:
+            continue
+        if td not in cat.time_dimensions:
+            yield _issue(
+                metric, f"metric `{metric.id}` names unknown time dimension `{td}`", "time_dimension"
+            )
+            continue
+        for measure_id in base_measures(cat, metric.id):
+            model = cat.models.get(cat.measures[measure_id].model) if measure_id in cat.measures else None
+            if model is not None and td not in model.times:
+                yield _issue(
+                    metric,
+                    f"metric `{metric.id}` is dated by `{td}`, which model `{model.id}` does not map in `times`",
+                    "time_dimension",
+                )
 
 
 CHECKS: tuple[Callable[[Catalog], Iterator[CatalogIssue]], ...] = (

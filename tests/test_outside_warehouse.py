@@ -23,11 +23,17 @@ from metricqa.core.settings import Settings
 
 CATALOG = """
 defaults: {period: all_time}
+time_dimensions:
+  - {id: closed, name: {en: closed date, zh: 关闭日期}, synonyms: {en: [closed, resolved], zh: [关闭, 解决]}}
 models:
-  - {id: tickets, table: tickets, alias: t, time: t.opened_at, dimensions: {priority: t.priority}}
+  - {id: tickets, table: tickets, alias: t, time: t.opened_at, times: {closed: t.closed_at},
+     dimensions: {priority: t.priority}}
+  - {id: surveys, table: surveys, alias: s, time: s.sent_at}
 measures:
   - {id: opened, model: tickets, agg: count, expr: t.ticket_id}
   - {id: open_hours, model: tickets, agg: sum, expr: "date_diff('hour', t.opened_at, t.closed_at)"}
+  - {id: closed_count, model: tickets, agg: count, expr: t.ticket_id, where: "t.closed_at IS NOT NULL"}
+  - {id: sent, model: surveys, agg: count, expr: s.survey_id}
 metrics:
   - id: tickets_opened
     type: simple
@@ -49,6 +55,25 @@ metrics:
     default_period: last_month
     owner: Support Ops
     department: Support
+  - id: solved
+    type: simple
+    measure: closed_count
+    name: {en: Tickets solved, zh: 已解决工单数}
+    description: {en: Tickets closed in the period., zh: 统计期内关闭的工单。}
+    definition: {en: Count of tickets by closed time., zh: 按关闭时间统计的工单数。}
+    unit: count
+    time_dimension: closed
+    owner: Support Ops
+    department: Support
+  - id: surveys_sent
+    type: simple
+    measure: sent
+    name: {en: Surveys sent, zh: 调研发送数}
+    description: {en: Satisfaction surveys sent., zh: 发送的满意度调研。}
+    definition: {en: Count of surveys by sent time., zh: 按发送时间统计的调研数。}
+    unit: count
+    owner: Support Ops
+    department: Support
 dimensions:
   - {id: priority, name: {en: Priority, zh: 优先级}, table: tickets, key: priority, label: {en: priority, zh: priority}}
 roles:
@@ -65,6 +90,7 @@ FROM range(0, 1252) AS r(i);
 INSERT INTO tickets VALUES
   (5000, TIMESTAMP '2019-03-31 23:30:00', TIMESTAMP '2019-04-01 02:00:00', 'high'),
   (5001, TIMESTAMP '2019-12-31 23:45:00', NULL, 'low');
+CREATE TABLE surveys AS SELECT i AS survey_id, TIMESTAMP '2019-06-01' + INTERVAL (i) DAY AS sent_at FROM range(0, 100) r(i);
 """
 
 
@@ -177,3 +203,30 @@ def test_every_default_period_is_read_by_the_time_grammar(period: DefaultPeriod)
 
     rng = default_range(period, date(2019, 12, 31))
     assert rng.start <= rng.end <= date(2019, 12, 31) or period is DefaultPeriod.LAST_WEEK
+
+
+MARCH_CLOSED = "closed_at >= DATE '2019-03-01' AND closed_at < DATE '2019-04-01'"
+
+
+def test_a_question_picks_the_time_dimension(desk: Any) -> None:
+    assistant, con = desk
+    for question in ("tickets closed in March 2019", "2019年3月关闭的工单数"):
+        ans = assistant.ask(question, EXEC)
+        assert ans.plan is not None and ans.plan.time_dimension == "closed", ans.answer
+        assert value(ans, "tickets_opened") == one(con, f"SELECT count(*) FROM tickets WHERE {MARCH_CLOSED}")
+        assert any("closed date" in a or "关闭日期" in a for a in ans.assumptions)
+    opened = assistant.ask("tickets in March 2019", EXEC)
+    assert opened.plan is not None and opened.plan.time_dimension is None
+    assert value(opened, "tickets_opened") != one(con, f"SELECT count(*) FROM tickets WHERE {MARCH_CLOSED}")
+
+
+def test_a_metric_dated_by_its_own_time_dimension(desk: Any) -> None:
+    assistant, con = desk
+    ans = assistant.ask("tickets solved in March 2019", EXEC)
+    assert value(ans, "solved") == one(con, f"SELECT count(*) FROM tickets WHERE {MARCH_CLOSED}")
+
+
+def test_a_time_dimension_the_facts_lack_is_refused(desk: Any) -> None:
+    assistant, _ = desk
+    ans = assistant.ask("surveys sent closed in June 2019", EXEC)
+    assert ans.status in ("refused", "clarify") and ans.reason_code == "cannot_split", ans.answer

@@ -158,6 +158,17 @@ class Context:
         filtered = [f.dimension for f in filters]
         return list(dict.fromkeys([*dims, *filtered, *(d for d, _ in self.row_filters)]))
 
+    def time_column(self, model: SemanticModel) -> str:
+        """The column dating this model's rows: the plan's time dimension, else the one default time
+        dimension of the plan's metrics, when the model maps it; else the model's ``time``."""
+        td = self.plan.time_dimension
+        if td is None:
+            defaults = {
+                self.catalog.metrics[m].time_dimension for m in self.metrics if m in self.catalog.metrics
+            }
+            td = defaults.pop() if len(defaults) == 1 else None
+        return self.catalog.time_column(model, td if td in model.times else None)
+
 
 # --- one model CTE --------------------------------------------------------------------------------
 
@@ -211,8 +222,8 @@ def member_key(ctx: Context, model: SemanticModel, dim_id: str, joins: dict[str,
     return catalog_sql(model.dimensions[dim_id])
 
 
-def period_expr(model: SemanticModel, grain: Grain, forward: Shift | None) -> exp.Expr:
-    moment = catalog_sql(model.time)
+def period_expr(time_column: str, grain: Grain, forward: Shift | None) -> exp.Expr:
+    moment = catalog_sql(time_column)
     for step in interval(forward) if forward else []:
         moment = exp.Add(this=moment, expression=step)
     trunc = exp.DateTrunc(this=moment, unit=exp.Literal.string(grain.value.upper()))  # type: ignore[no-untyped-call]
@@ -260,7 +271,12 @@ def model_cte(
     joins = dimension_joins(ctx, model, select, branch)
     keys: list[tuple[str, exp.Expr]] = []
     if ctx.series:
-        keys.append((ctx.column(ColumnRole.PERIOD), period_expr(model, ctx.plan.grain, branch.forward)))
+        keys.append(
+            (
+                ctx.column(ColumnRole.PERIOD),
+                period_expr(ctx.time_column(model), ctx.plan.grain, branch.forward),
+            )
+        )
     keys += [
         (ctx.column(ColumnRole.DIMENSION, dimension=d), member_key(ctx, model, d, joins))
         for d in branch.dimensions
@@ -268,7 +284,7 @@ def model_cte(
     shared_where, per_measure = measures_where(measures)
     select.select(*(alias(e, name) for name, e in keys), copy=False)
     select.select(*(alias(aggregate(m, per_measure), m.id) for m in measures), copy=False)
-    time = catalog_sql(model.time)
+    time = catalog_sql(ctx.time_column(model))
     # half-open, so a TIMESTAMP column keeps the whole last day: start <= time < the day after the end
     conditions: list[exp.Expr] = [
         exp.GTE(this=time, expression=exp.Placeholder()),
@@ -583,7 +599,10 @@ def build_query(ctx: Context, values_name: str, names: Names) -> tuple[exp.Selec
 
 def model_sources(ctx: Context, model: SemanticModel, measures: Iterable[Measure]) -> set[str]:
     aliases = model_aliases(model)
-    exprs = [model.time, *(model.dimensions[d] for d in ctx.used_dimensions() if d in model.dimensions)]
+    exprs = [
+        ctx.time_column(model),
+        *(model.dimensions[d] for d in ctx.used_dimensions() if d in model.dimensions),
+    ]
     for m in measures:
         exprs += [m.expr, *([m.where] if m.where else [])]
     out = {

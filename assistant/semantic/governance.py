@@ -245,6 +245,27 @@ def check_split(plan: QueryPlan, catalog: Catalog) -> None:
             )
 
 
+def check_time_dimension(plan: QueryPlan, catalog: Catalog) -> None:
+    """A plan dated by a time dimension ("closed") reads only models that map it."""
+    td = plan.time_dimension
+    if td is None:
+        return
+    if td not in catalog.time_dimensions:
+        raise InvalidPlanError(
+            Message("error.unknown_time_dimension", {"name": td, "known": list(catalog.time_dimensions)}),
+            reason=RefusalReason.INVALID_PLAN,
+        )
+    for ref in plan_refs(plan, catalog):
+        lacking = [m for m in ref_models(catalog, ref) if td not in catalog.models[m].times]
+        if lacking:
+            name = catalog.time_dimensions[td].name.by_language()
+            raise InvalidPlanError(
+                Message("error.cannot_date", {"metric": ref, "name": name}),
+                reason=RefusalReason.CANNOT_SPLIT,
+                details={"metric": ref, "time_dimension": td, "models": lacking},
+            )
+
+
 def check_row_filters(plan: QueryPlan, catalog: Catalog, role: Role, asker: Asker) -> None:
     """The asker must have a scope value for each row filter, and every model read must apply it."""
     models = plan_models(plan, catalog)
@@ -481,6 +502,7 @@ def check_plan(
         check_members(plan, catalog, members)
     check_row_filters(plan, catalog, role, asker)
     check_split(plan, catalog)
+    check_time_dimension(plan, catalog)
     check_share(plan, catalog, role)
     check_ranking_scope(plan, catalog, role)
     check_order(plan)

@@ -155,6 +155,7 @@ class QueryPlan(_Frozen):
     dimensions: tuple[str, ...] = ()
     filters: tuple[Filter, ...] = ()
     time: TimeRange
+    time_dimension: str | None = None  # date by this time dimension ("closed"), else each metric's default
     comparison: Comparison = Comparison.NONE
     baseline_time: TimeRange | None = None  # the period compared with, exactly when comparison=other_period
     order: tuple[OrderBy, ...] = ()

@@ -43,6 +43,7 @@ class Reading:
     time: TimeMatch | None = None
     comparison: Comparison | None = None
     grain: Grain | None = None
+    time_dimension: str | None = None  # "closed in May": the facts dated by this time dimension
     trend: bool = False
     rank: str | None = None  # desc | asc | best | worst | rank
     limit: int | None = None

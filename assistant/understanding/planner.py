@@ -249,6 +249,9 @@ def _lexicon_match(reading: Reading, m: Match) -> None:
         elif kind == "grain":
             reading.grain = Grain(term.entry)
             reading.evidence.append(Evidence(text=m.text, entry=term.entry, kind="time"))
+        elif kind == "time_dimension":
+            reading.time_dimension = term.entry
+            reading.evidence.append(Evidence(text=m.text, entry=term.entry, kind="time"))
         elif kind == "trend":
             reading.trend = True
         elif kind == "followup":

@@ -233,6 +233,9 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
         reading.metrics[0] = owner.id
         metric = owner
     time, default_note = plan_time(reading, ctx.as_of, catalog.default_period(metric.id))
+    if reading.time_dimension in catalog.time_dimensions:
+        dated = catalog.time_dimensions[reading.time_dimension].name.by_language()
+        reading.note("note.dated_by", name=dated)
     if default_note and default_note not in reading.notes:
         reading.notes.append(default_note)
     having = plan_thresholds(reading, metric)
@@ -251,6 +254,7 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
         dimensions=tuple(slots.dims),
         filters=plan_filters(reading),
         time=time,
+        time_dimension=reading.time_dimension,
         comparison=slots.comparison,
         order=slots.order,
         limit=slots.limit,

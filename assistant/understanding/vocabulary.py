@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import yaml
 
 from metricqa.assistant.understanding.paraphrase import MetricText, Related, load_related, metric_texts
-from metricqa.catalog.models import Catalog, Dimension, Metric
+from metricqa.catalog.models import Catalog, Dimension, Metric, TimeDimension
 from metricqa.core.language import fold, has_cjk
 
 LEXICON_PATH = Path(str(resources.files(__package__ or __name__).joinpath("lexicon.yaml")))
@@ -163,9 +163,11 @@ class Vocabulary:
                 return
             bucket = self.english.setdefault(words, [])
             self.max_words = max(self.max_words, len(words))
-            (self.catalog_words if kind in ("metric", "dimension", "member") else self.known_words).update(
-                words
-            )
+            (
+                self.catalog_words
+                if kind in ("metric", "dimension", "member", "time_dimension")
+                else self.known_words
+            ).update(words)
         if term not in bucket:
             bucket.append(term)
 
@@ -247,7 +249,7 @@ def resolve_overlaps(found: Sequence[Match]) -> list[Match]:
     return sorted(chosen, key=lambda m: m.start)
 
 
-def _entry_terms(vocab: Vocabulary, entries: Iterable[Metric | Dimension], kind: str) -> None:
+def _entry_terms(vocab: Vocabulary, entries: Iterable[Metric | Dimension | TimeDimension], kind: str) -> None:
     """A metric's or dimension's id, names and synonyms."""
     for entry in entries:
         vocab.add(entry.id.replace("_", " "), kind, entry.id, "id")
@@ -293,6 +295,7 @@ def build_vocabulary(
     vocab = Vocabulary(lexicon or load_lexicon())
     _entry_terms(vocab, catalog.metrics.values(), "metric")
     _entry_terms(vocab, catalog.dimensions.values(), "dimension")
+    _entry_terms(vocab, catalog.time_dimensions.values(), "time_dimension")
     _stem_terms(vocab, catalog)
     _member_terms(vocab, members)
     _lexicon_terms(vocab, vocab.lexicon)
