@@ -93,9 +93,9 @@ class EvalCase(_Strict):
     language: Literal["en", "zh"]
     role: str = "exec"
     scope: dict[str, str] = Field(default_factory=dict)
-    as_of: date = DEFAULT_AS_OF
+    as_of: date | None = None  # else the file's `as_of`, else the assistant's as-of date
     turns: tuple[str, ...] = ()
-    tags: tuple[Tag, ...] = Field(min_length=1)
+    tags: tuple[str, ...] = Field(min_length=1)  # the packaged data uses the `Tag` names
     expected_status: Status
     acceptable_statuses: tuple[Status, ...] = ()
     expected_metrics: tuple[str, ...] = ()
@@ -219,21 +219,27 @@ def _case_lines(text: str) -> list[int]:
     return []
 
 
-def _parse_file(path: Path) -> tuple[list[tuple[EvalCase, int | None]], list[DatasetIssue]]:
+def _parse_file(
+    path: Path, default_as_of: date | None = None
+) -> tuple[list[tuple[EvalCase, int | None]], list[DatasetIssue]]:
     text = path.read_text(encoding="utf-8")
     try:
         raw: Any = yaml.safe_load(text)
         lines = _case_lines(text)
     except yaml.YAMLError as exc:
         return [], [DatasetIssue(f"not valid YAML: {exc}", str(path))]
-    if not isinstance(raw, dict) or set(raw) != {"cases"} or not isinstance(raw["cases"], list):
-        return [], [DatasetIssue("the file must hold exactly one key, `cases`, a list", str(path))]
+    if not isinstance(raw, dict) or set(raw) - {"as_of"} != {"cases"} or not isinstance(raw["cases"], list):
+        return [], [DatasetIssue("the file must hold `cases` (a list) and optionally `as_of`", str(path))]
+    file_as_of = raw.get("as_of", default_as_of)
     cases: list[tuple[EvalCase, int | None]] = []
     issues: list[DatasetIssue] = []
     for i, item in enumerate(raw["cases"]):
         line = lines[i] if i < len(lines) else None
         try:
-            cases.append((EvalCase.model_validate(item), line))
+            case = EvalCase.model_validate(item)
+            if case.as_of is None and file_as_of is not None:
+                case = case.model_copy(update={"as_of": date.fromisoformat(str(file_as_of))})
+            cases.append((case, line))
         except ValidationError as exc:
             name = item.get("id", f"#{i}") if isinstance(item, dict) else f"#{i}"
             for err in exc.errors():
@@ -249,16 +255,21 @@ def _files(path: Path) -> list[Path]:
 
 
 def load_dataset(path: Path | str | None = None) -> EvalDataset:
-    """Load one YAML file, or every ``*.yaml`` in a directory (default ``evals/data``)."""
+    """Load one YAML file, or every ``*.yaml`` in a directory (default ``evals/data``, the demo's
+    questions: as of 2026-11-20 and tagged with the ``Tag`` names)."""
+    packaged = path is None
     root = Path(path) if path is not None else DATA_DIR
     files = _files(root)
     issues: list[DatasetIssue] = [] if files else [DatasetIssue("no dataset files found", str(root))]
     cases: list[EvalCase] = []
     locations: dict[str, str] = {}
     for file in files:
-        parsed, found = _parse_file(file)
+        parsed, found = _parse_file(file, DEFAULT_AS_OF if packaged else None)
         issues += found
         for case, line in parsed:
+            unknown = sorted(set(case.tags) - {t.value for t in Tag}) if packaged else []
+            if unknown:
+                issues.append(DatasetIssue(f"case {case.id}: unknown tags {unknown}", str(file), line))
             where = f"{file.name}:{line}" if line else file.name
             if case.id in locations:
                 issues.append(

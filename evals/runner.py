@@ -14,20 +14,28 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
+import sys
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import yaml
+
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.semantic.warehouse import open_warehouse
+from metricqa.catalog.loader import load_catalog
+from metricqa.catalog.models import Catalog
 from metricqa.core.asker import Asker
+from metricqa.core.language import has_cjk
 from metricqa.core.settings import Settings
 from metricqa.demo import build_demo_warehouse
 from metricqa.evals.dataset import load_dataset
@@ -126,7 +134,13 @@ def leaked(answer: Answer, scope: dict[str, Any]) -> bool:
 
 
 # --- running ----------------------------------------------------------------------------------
+class GoldSQLError(ValueError):
+    """A case's gold SQL is missing (only comments: a starter file not filled in yet)."""
+
+
 def gold_rows(con: Any, sql: str) -> list[tuple[Any, ...]]:
+    if not re.sub(r"--[^\n]*", "", sql).strip():
+        raise GoldSQLError("no SQL yet (only comments): write the query that answers the question")
     rows = con.execute(sql).fetchall()
     return [tuple(float(v) if hasattr(v, "as_tuple") else v for v in r) for r in rows]
 
@@ -215,7 +229,11 @@ def run_case(assistant: Any, con: Any, case: Any, planner: str) -> CaseResult:
     except Exception as exc:  # noqa: BLE001 - a crash is a failed case with its error, not a crashed eval
         answer = Answer(question=case.question, status="refused", answer="", reason=f"crashed: {exc!r}"[:300])
     latency = (time.perf_counter() - t0) * 1000
-    gold = gold_rows(con, case.gold_sql) if case.gold_sql else None
+    try:
+        gold = gold_rows(con, case.gold_sql) if case.gold_sql else None
+    except (GoldSQLError, duckdb.Error) as exc:  # a user's file: say which gold SQL does not run
+        result = score_case(case, answer, None, latency, assistant.catalog)
+        return replace(result, passed=False, detail=f"gold SQL does not run: {exc}"[:300])
     return score_case(case, answer, gold, latency, assistant.catalog)
 
 
@@ -376,9 +394,18 @@ def eval_warehouse(out: Path, scale: float, settings: Settings) -> Path:
 
 
 def run_eval(
-    settings: Settings, out: Path, planner: str, tags: set[str] | None, scale: float, limit: int | None = None
+    settings: Settings,
+    out: Path,
+    planner: str,
+    tags: set[str] | None,
+    scale: float,
+    limit: int | None = None,
+    questions: Path | None = None,
 ) -> tuple[dict[str, Any], list[CaseResult]]:
-    cases = [c for c in load_dataset().cases if not tags or tags & {str(t) for t in c.tags}][:limit]
+    """Score the questions (the packaged demo set, or a user's file or folder) on the warehouse and
+    catalog of ``settings`` (the demo warehouse, built at ``scale``, when none is set)."""
+    dataset = load_dataset(questions)
+    cases = [c for c in dataset.cases if not tags or tags & {str(t) for t in c.tags}][:limit]
     warehouse = eval_warehouse(out, scale, settings)
     home = out / "home"
     settings = settings.model_copy(
@@ -395,7 +422,11 @@ def run_eval(
 
 
 def eval_cli(args: argparse.Namespace) -> int:
-    settings = Settings()
+    if getattr(args, "action", "run") == "init":
+        return init_cli(args)
+    overrides = {k: Path(v) for k in ("warehouse", "catalog") if (v := getattr(args, k, None))}
+    settings = Settings().model_copy(update=overrides)
+    questions = Path(args.questions) if getattr(args, "questions", None) else None
     out = Path(args.out)
     tags = set(args.tags.split(",")) if args.tags else None
     planners = ["rules", "llm", "hybrid"] if args.compare_planners else [args.planner]
@@ -407,7 +438,7 @@ def eval_cli(args: argparse.Namespace) -> int:
     failed_gates: list[str] = []
     side_by_side: dict[str, dict[str, Any]] = {}
     for planner in planners:
-        summary, results = run_eval(settings, out, planner, tags, args.scale, args.limit)
+        summary, results = run_eval(settings, out, planner, tags, args.scale, args.limit, questions)
         target = out if len(planners) == 1 else out / planner
         write_report(target, summary, results, planner)
         side_by_side[planner] = summary["overall"]
@@ -427,4 +458,44 @@ def eval_cli(args: argparse.Namespace) -> int:
         f"OK: accuracy {100 * worst:.1f}% ≥ floor {100 * args.floor:.1f}%"
         + ("; every gate holds" if gates else "")
     )
+    return 0
+
+
+def starter_cases(catalog: Catalog) -> dict[str, Any]:
+    """A question file to start from: each approved metric's example questions, expected answered with
+    that metric; the gold SQL is left for the owner to write (a case without it fails, saying so)."""
+    cases: list[dict[str, Any]] = []
+    for metric in catalog.approved_metrics():
+        for language in ("en", "zh"):
+            for question in getattr(metric.examples, language):
+                cases.append(
+                    {
+                        "id": f"{metric.id.replace('_', '')[:20] or 'case'}-{len(cases) + 1:03d}",
+                        "question": question,
+                        "language": language if language == "zh" or not has_cjk(question) else "zh",
+                        "tags": ["starter"],
+                        "expected_status": "answered",
+                        "expected_metrics": [metric.id],
+                        "gold_sql": f"-- TODO: the SQL that answers this from the warehouse tables ({metric.id})",
+                    }
+                )
+    return {"cases": cases}
+
+
+def init_cli(args: argparse.Namespace) -> int:
+    """``metricqa eval init``: write a starter question file from the catalog's example questions."""
+    overrides = {"catalog": Path(args.catalog)} if getattr(args, "catalog", None) else {}
+    settings = Settings().model_copy(update=overrides)
+    catalog = load_catalog(settings.resolved_catalog())
+    target = Path(args.questions or "questions.yaml")
+    if target.exists():
+        print(f"{target} exists; not overwriting it", file=sys.stderr)
+        return 2
+    data = starter_cases(catalog)
+    header = (
+        "# metricqa eval questions (docs/eval.md). Write each case's gold SQL by hand from the metric's\n"
+        "# definition, then run: metricqa eval --questions this-file --warehouse W --catalog C\n"
+    )
+    target.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    print(f"wrote {len(data['cases'])} starter cases to {target}")
     return 0

@@ -359,7 +359,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(p, asker=False)
     p.set_defaults(func=cmd_alerts)
 
-    p = sub.add_parser("eval", help="run the evaluation suite")
+    p = sub.add_parser(
+        "eval", help="run the evaluation suite (or `eval init`: write a starter question file)"
+    )
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["run", "init"],
+        default="run",
+        help="run (default) or init a question file",
+    )
+    p.add_argument(
+        "--questions", help="a question file or folder (default: the demo questions); init: where to write"
+    )
+    p.add_argument("--warehouse", help="the DuckDB warehouse to score against (default: the demo warehouse)")
+    p.add_argument("--catalog", help="the catalog directory (default: the demo catalog)")
     p.add_argument("--planner", choices=["rules", "llm", "hybrid"], default="rules")
     p.add_argument("--compare-planners", action="store_true", help="run rules, llm and hybrid side by side")
     p.add_argument("--tags", help="comma-separated tags to run")
