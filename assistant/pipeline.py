@@ -32,6 +32,7 @@ from metricqa.assistant.presentation.narrative import (
 )
 from metricqa.assistant.presentation.qualifiers import exclusion_phrase, scope_phrase
 from metricqa.assistant.semantic.compiler import CompiledQuery, as_of_models, compile_plan, latest_date_sql
+from metricqa.assistant.semantic.datachecks import check_data
 from metricqa.assistant.semantic.executor import ResultSet, execute
 from metricqa.assistant.semantic.governance import check_plan
 from metricqa.assistant.semantic.plan import QueryPlan
@@ -54,6 +55,7 @@ from metricqa.core.errors import (
     AccessDeniedError,
     AmbiguousQuestionError,
     AssistantError,
+    CatalogError,
     RefusalReason,
     UnknownMetricError,
     UserFacingError,
@@ -262,6 +264,14 @@ class Assistant:
         self._con = open_warehouse(warehouse)
         self._con_lock = threading.Lock()
         self._as_of, self.as_of_source = resolve_as_of(settings, self._con, store.current)
+        data_issues = list(check_data(store.current, self._con))
+        for issue in data_issues:
+            log.warning("catalog vs data: %s", issue.context_str())
+        if any(
+            i.level == "error" for i in data_issues
+        ):  # a fan-out would give wrong numbers: refuse to start
+            self._con.close()
+            raise CatalogError(data_issues)
         self.audit = AuditLog(settings.resolved_audit_log())
         self.sessions = SessionStore(settings.home / "sessions")
         self._members: dict[str, list[Any]] | None = None

@@ -190,10 +190,31 @@ def _load_catalog_for(args: argparse.Namespace) -> Any:
     return load_catalog(settings.resolved_catalog(), schema)
 
 
+def _check_data(cat: Any, args: argparse.Namespace) -> None:
+    """``--check-data``: fan-out joins, non-unique dimension keys, empty or constant time columns."""
+    from metricqa.assistant.semantic.datachecks import check_data
+    from metricqa.assistant.semantic.warehouse import open_warehouse
+    from metricqa.core.errors import CatalogError
+    from metricqa.demo import ensure_demo_warehouse
+
+    con = open_warehouse(ensure_demo_warehouse(make_settings(args)))
+    try:
+        issues = list(check_data(cat, con))
+    finally:
+        con.close()
+    for issue in issues:
+        if issue.level == "warning":
+            print(issue.context_str(), file=sys.stderr)
+    if any(i.level == "error" for i in issues):
+        raise CatalogError(issues)
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     cat = _load_catalog_for(args)
     lang = args.language
     if args.catalog_cmd == "validate":
+        if getattr(args, "check_data", False):
+            _check_data(cat, args)
         sizes = {k: len(getattr(cat, k)) for k in ("metrics", "measures", "dimensions", "models", "roles")}
         print(render("cli.validated", lang, root=cat.root, **sizes))
         return 0
@@ -331,6 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=["text", "json"], default="text")
         p.add_argument("--language", choices=["en", "zh"], default="en")
         p.add_argument("--no-warehouse", action="store_true", help="skip checks against the warehouse schema")
+        if name == "validate":
+            p.add_argument(
+                "--check-data",
+                action="store_true",
+                help="also query the data: fan-out joins, non-unique dimension keys, empty or constant dates",
+            )
         add_common(p, asker=False)
         p.set_defaults(func=cmd_catalog)
 

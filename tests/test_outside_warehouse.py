@@ -15,9 +15,11 @@ import pytest
 from desk_fixture import CATALOG, build_desk
 
 from metricqa.assistant.pipeline import Assistant
+from metricqa.assistant.semantic.datachecks import check_data
 from metricqa.assistant.semantic.warehouse import open_warehouse
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import DefaultPeriod
+from metricqa.cli import main
 from metricqa.core.asker import Asker
 from metricqa.core.errors import CatalogError
 from metricqa.core.settings import Settings
@@ -154,3 +156,39 @@ def test_a_time_dimension_the_facts_lack_is_refused(desk: Any) -> None:
     assistant, _ = desk
     ans = assistant.ask("surveys sent closed in June 2019", EXEC)
     assert ans.status in ("refused", "clarify") and ans.reason_code == "cannot_split", ans.answer
+
+
+def _desk_with(tmp_path: Path, catalog_text: str, sql: str) -> tuple[Path, Path]:
+    catalog, warehouse = build_desk(tmp_path)
+    (catalog / "catalog.yaml").write_text(catalog_text, encoding="utf-8")
+    con = duckdb.connect(str(warehouse))
+    con.execute(sql)
+    con.close()
+    return catalog, warehouse
+
+
+FANOUT = CATALOG.replace(
+    "  - {id: surveys, table: surveys, alias: s, time: s.sent_at}",
+    "  - {id: surveys, table: surveys, alias: s, time: s.sent_at,\n"
+    "     joins: [{table: survey_answers, alias: a, keys: [[s.survey_id, survey_id]]}]}",
+)
+
+
+def test_a_fan_out_join_is_refused_at_start_and_by_check_data(tmp_path: Path) -> None:
+    # two answers per survey: joining them would count every survey twice
+    sql = "CREATE TABLE survey_answers AS SELECT survey_id, q FROM surveys, range(2) r(q)"
+    catalog, warehouse = _desk_with(tmp_path, FANOUT, sql)
+    settings = Settings(home=tmp_path / "home", warehouse=warehouse, catalog=catalog)
+    with pytest.raises(CatalogError) as info:
+        Assistant.from_settings(settings)
+    assert any("fan-out" in i.message and i.field == "joins" for i in info.value.issues), info.value.issues
+    code = main(
+        ["catalog", "validate", "--check-data", "--catalog", str(catalog), "--warehouse", str(warehouse)]
+    )
+    assert code == 1
+
+
+def test_an_all_null_time_column_is_an_error(tmp_path: Path) -> None:
+    catalog, warehouse = _desk_with(tmp_path, CATALOG, "UPDATE surveys SET sent_at = NULL")
+    issues = list(check_data(load_catalog(catalog), duckdb.connect(str(warehouse), read_only=True)))
+    assert [(i.level, i.field) for i in issues] == [("error", "time")]
