@@ -93,6 +93,8 @@ class Join(Frozen):
         tuple[str, str]
     ]  # (column of the model's base alias or an earlier join alias "a.col", column of this table)
     kind: Literal["inner", "left"] = "inner"
+    # kept even when no column of it is used (a join that filters the facts); else pruned when unused
+    required: bool = False
 
 
 class SemanticModel(Frozen):

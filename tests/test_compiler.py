@@ -538,3 +538,23 @@ def test_other_period_series_shift(
     time = TimeRange(start=time_start, end=date(2026, 11, 20), grain=grain)
     baseline = TimeRange(start=baseline_start, end=date(2025, 12, 31), grain=grain)
     assert other_shift(time, baseline) == shift
+
+
+def test_unused_joins_are_pruned(demo_catalog: Catalog) -> None:
+    total = compile_plan(QueryPlan(metrics=("payment_amount",), time=OCT), demo_catalog, EXEC)
+    assert "JOIN" not in total.sql and not any(s.startswith("fact_order.") for s in total.sources)
+    by_region = compile_plan(
+        QueryPlan(metrics=("payment_amount",), dimensions=("region",), time=OCT), demo_catalog, EXEC
+    )
+    assert "JOIN fact_order AS o" in by_region.sql  # the region sits on the order the payment pays
+
+
+def test_a_required_join_is_kept(demo_catalog: Catalog) -> None:
+    model = demo_catalog.models["payments"]
+    joins = [j.model_copy(update={"required": True}) for j in model.joins]
+    models = {**demo_catalog.models, "payments": model.model_copy(update={"joins": joins})}
+    catalog = demo_catalog.model_copy(update={"models": models})
+    assert (
+        "JOIN fact_order AS o"
+        in compile_plan(QueryPlan(metrics=("payment_amount",), time=OCT), catalog, EXEC).sql
+    )

@@ -190,9 +190,36 @@ def join_column(model: SemanticModel, ref: str) -> exp.Column:
     return column
 
 
-def model_from(select: exp.Select, model: SemanticModel) -> exp.Select:
+def model_exprs(
+    ctx: Context, model: SemanticModel, measures: Iterable[Measure], branch: Branch | None = None
+) -> list[str]:
+    """The catalog expressions a model CTE reads: its time column, the measures (and their row
+    conditions) and the columns of the dimensions grouped, filtered or row-filtered by."""
+    exprs = [ctx.time_column(model)]
+    exprs += [model.dimensions[d] for d in ctx.used_dimensions(branch) if d in model.dimensions]
+    for m in measures:
+        exprs += [m.expr, *([m.where] if m.where else [])]
+    return exprs
+
+
+def needed_joins(model: SemanticModel, exprs: Iterable[str]) -> set[str]:
+    """Join pruning: the aliases of the joins whose columns ``exprs`` use, the joins those hang from,
+    and every ``required`` join (one kept as a row filter). Others are left out, as MetricFlow does:
+    a declared join is many-to-one onto existing rows, so leaving it out changes no number."""
+    used = {c.table or model.alias for e in exprs for c in parse_expr(e).find_all(exp.Column)}
+    for j in reversed(model.joins):  # a join's left keys name the base alias or an earlier join
+        if j.alias in used or j.required:
+            used.add(j.alias)
+            used |= {join_column(model, left).table for left, _ in j.keys}
+    return used
+
+
+def model_from(select: exp.Select, model: SemanticModel, needed: set[str] | None = None) -> exp.Select:
+    """FROM the model's table, with its joins (only the ``needed`` ones, when given)."""
     select = select.from_(table(model.table, model.alias), copy=False)
     for j in model.joins:
+        if needed is not None and j.alias not in needed:
+            continue
         on = exp.and_(
             *(eq(join_column(model, left), col(right, j.alias)) for left, right in j.keys), copy=False
         )
@@ -267,7 +294,7 @@ def measures_where(measures: Sequence[Measure]) -> tuple[exp.Expr | None, bool]:
 def model_cte(
     ctx: Context, model: SemanticModel, measures: Sequence[Measure], branch: Branch
 ) -> tuple[exp.Select, list[Param]]:
-    select = model_from(exp.Select(), model)
+    select = model_from(exp.Select(), model, needed_joins(model, model_exprs(ctx, model, measures, branch)))
     joins = dimension_joins(ctx, model, select, branch)
     keys: list[tuple[str, exp.Expr]] = []
     if ctx.series:
@@ -599,18 +626,14 @@ def build_query(ctx: Context, values_name: str, names: Names) -> tuple[exp.Selec
 
 def model_sources(ctx: Context, model: SemanticModel, measures: Iterable[Measure]) -> set[str]:
     aliases = model_aliases(model)
-    exprs = [
-        ctx.time_column(model),
-        *(model.dimensions[d] for d in ctx.used_dimensions() if d in model.dimensions),
-    ]
-    for m in measures:
-        exprs += [m.expr, *([m.where] if m.where else [])]
+    exprs = model_exprs(ctx, model, measures)
+    needed = needed_joins(model, exprs)
     out = {
         f"{aliases.get(c.table, model.table)}.{c.name}"
         for e in exprs
         for c in parse_expr(e).find_all(exp.Column)
     }
-    for j in model.joins:
+    for j in (j for j in model.joins if j.alias in needed):
         for left, right in j.keys:
             column = join_column(model, left)
             out |= {f"{aliases.get(column.table, model.table)}.{column.name}", f"{j.table}.{right}"}
