@@ -29,7 +29,7 @@ from metricqa.assistant.understanding.grammar import (
     covers,
     explains,
 )
-from metricqa.assistant.understanding.paraphrase import Related, cue_units, describe
+from metricqa.assistant.understanding.paraphrase import Related, cue_units, describe, word_explained
 from metricqa.assistant.understanding.ratios import RatioPhrase, ratio_metrics, ratio_phrases
 from metricqa.assistant.understanding.vocabulary import Match, Term, Vocabulary, sound
 from metricqa.catalog.models import Catalog, Dimension, Metric, Unit
@@ -139,6 +139,7 @@ def check_words(
     if not reading.unaccounted:
         return
     _explained_by_neighbours(reading, matches, text, ctx.catalog)
+    _defined_by_metric(reading, metric_matches, text, vocab)
     if not reading.unaccounted:
         return
     negations = [m for m in matches if m.of("negation")]
@@ -177,6 +178,8 @@ def check_words(
         raise low_coverage(reading, ctx)
     if reading.metric_named and reading.share and not (reading.dimensions or reading.filters):
         raise low_coverage(reading, ctx)  # "what share of subscribers upgraded": the word is the part
+    if reading.metric_named and _qualified(reading, metric_matches, text):
+        raise low_coverage(reading, ctx)
     if reading.metric_named:
         reading.note("note.ignored_words", words=", ".join(w.text for w in reading.unaccounted))
 
@@ -275,6 +278,30 @@ def _second_part(reading: Reading, metric_matches: list[Match], text: str) -> bo
     return any(
         CONJUNCTION.search(text[end : w.start]) for w in reading.unaccounted for end in ends if end <= w.start
     )
+
+
+def _qualified(reading: Reading, metric_matches: list[Match], text: str) -> bool:
+    """ "tickets closed in 2019", "orders shipped last week": a participle right after the metric
+    (one its definition does not say: ``_defined_by_metric`` ran first) says which rows to count, or
+    by which date, so ignoring it would change the number."""
+    return any(
+        w.text.endswith("ed") and len(w.text) > 4 and m.end <= w.start and adjacent(text, w, m)
+        for w in reading.unaccounted
+        for m in metric_matches
+    )
+
+
+def _defined_by_metric(reading: Reading, metric_matches: list[Match], text: str, vocab: Vocabulary) -> None:
+    """A word right after a metric that the metric's own definition says is accounted for ("orders
+    completed": the metric counts completed orders)."""
+    texts = {t.metric: t for t in vocab.descriptions}
+
+    def said(w: Word, m: Match) -> bool:
+        ids = [t.entry for t in m.of("metric") if t.entry in texts]
+        after = m.end <= w.start and adjacent(text, w, m)
+        return after and any(word_explained(w.text, texts[i], vocab.related) for i in ids)
+
+    reading.unaccounted = [w for w in reading.unaccounted if not any(said(w, m) for m in metric_matches)]
 
 
 def low_coverage(reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionError:

@@ -175,6 +175,15 @@ def _zh_explains(run: str, hits: set[str]) -> bool:
     return bool(chars) and len(hits) >= max(1, -(-2 * len(chars) // 3))
 
 
+def word_explained(word: str, text: MetricText, related: Related) -> bool:
+    """Whether one metric's names, description or definition say ``word`` (or a related word)."""
+    return (
+        _zh_explains(word, _zh_hits(word, text, related)[1])
+        if has_cjk(word)
+        else _en_explains(word, text, related)
+    )
+
+
 def _en_explains(word: str, text: MetricText, related: Related) -> bool:
     forms = _en_forms(word, related)
     return any(same_stem(f, w) for f in forms for w in text.words)
@@ -282,10 +291,12 @@ def _enough(evidence: set[str]) -> bool:
 
 
 def _fit_units(texts: list[MetricText], units: set[str]) -> list[MetricText]:
-    """A ratio word keeps only ratio metrics; a money or count word prefers metrics of that unit."""
-    if "ratio" in units:
-        return [t for t in texts if t.unit == "ratio"]
-    for unit in ("currency", "count"):
+    """A ratio or count word keeps only metrics of that unit ("how many leads converted" is not the
+    conversion rate); a money word prefers metrics of that unit ("how much" also asks about rates)."""
+    for unit in ("ratio", "count"):
+        if unit in units:
+            return [t for t in texts if t.unit == unit]
+    for unit in ("currency",):
         if unit in units and any(t.unit == unit for t in texts):
             texts = [t for t in texts if t.unit == unit]
     return texts
