@@ -395,7 +395,17 @@ def _shares_start(word: str, name: str) -> bool:
 
 
 def dimension_by_prefix(word: str, catalog: Catalog) -> Dimension | None:
-    """The one dimension whose name or synonym starts with ``word`` ("各销售" → 销售代表), if exactly one."""
+    """The one dimension whose name or synonym starts with ``word`` ("各销售" → 销售代表), if exactly one;
+    one Chinese character after a group word: the one dimension whose Chinese name ends with it
+    ("各组" → 小组)."""
+    if has_cjk(word) and len(word) == 1:
+        ends = {
+            d.id: d
+            for d in catalog.dimensions.values()
+            for n in (d.name.zh or "", *d.synonyms.zh)
+            if n.endswith(word)
+        }
+        return next(iter(ends.values())) if len(ends) == 1 else None
     if len(word) < (2 if has_cjk(word) else 4):
         return None
     for names in (lambda d: (d.name.en, d.name.zh), lambda d: d.synonyms.all()):
