@@ -130,6 +130,9 @@ class Measure(Frozen):
     agg: Aggregation
     expr: str
     where: str | None = None
+    # a snapshot (balance, headcount, open pipeline): not summed over time but read at the period's
+    # last (or first) snapshot date, per bucket in a series (MetricFlow's non_additive_dimension)
+    snapshot: Literal["last", "first"] | None = None
     description: str | None = None
     source: SourceLocation | None = None
 

@@ -31,6 +31,7 @@ def check_references(cat: Catalog) -> Iterator[CatalogIssue]:
             if td not in cat.time_dimensions:
                 yield _issue(model, f"model `{model.id}` maps unknown time dimension `{td}`", f"times.{td}")
     yield from _check_metric_times(cat)
+    yield from _check_snapshots(cat)
     for metric in cat.metrics.values():
         yield from _check_metric_parts(cat, metric, refs)
     for role in cat.roles.values():
@@ -206,6 +207,19 @@ def check_derived_names(cat: Catalog) -> Iterator[CatalogIssue]:
                 expr_names(metric.expr)
             except sqlglot.ParseError as exc:
                 yield _issue(metric, f"cannot parse expr of `{metric.id}`: {exc}", "expr")
+
+
+def _check_snapshots(cat: Catalog) -> Iterator[CatalogIssue]:
+    """A model's measures are all snapshots (read at one date) or all flows (summed over time): one
+    query reads them over the same rows."""
+    for model in cat.models.values():
+        kinds = {m.snapshot for m in cat.measures.values() if m.model == model.id}
+        if len(kinds) > 1:
+            yield _issue(
+                model,
+                f"model `{model.id}` mixes snapshot and flow measures: put the snapshot ones on a model of their own",
+                "measures",
+            )
 
 
 def _check_metric_times(cat: Catalog) -> Iterator[CatalogIssue]:

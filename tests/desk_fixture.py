@@ -16,11 +16,13 @@ models:
   - {id: tickets, table: tickets, alias: t, time: t.opened_at, times: {closed: t.closed_at},
      dimensions: {priority: t.priority}}
   - {id: surveys, table: surveys, alias: s, time: s.sent_at}
+  - {id: backlog, table: backlog, alias: b, time: b.day, dimensions: {priority: b.priority}}
 measures:
   - {id: opened, model: tickets, agg: count, expr: t.ticket_id}
   - {id: open_hours, model: tickets, agg: sum, expr: "date_diff('hour', t.opened_at, t.closed_at)"}
   - {id: closed_count, model: tickets, agg: count, expr: t.ticket_id, where: "t.closed_at IS NOT NULL"}
   - {id: sent, model: surveys, agg: count, expr: s.survey_id}
+  - {id: open_backlog, model: backlog, agg: sum, expr: b.open_count, snapshot: last}
 metrics:
   - id: tickets_opened
     type: simple
@@ -62,6 +64,16 @@ metrics:
     unit: count
     owner: Support Ops
     department: Support
+  - id: backlog
+    type: simple
+    measure: open_backlog
+    name: {en: Open backlog, zh: 未结工单数}
+    synonyms: {en: [backlog, open tickets], zh: [积压工单, 未结工单]}
+    description: {en: Tickets open at the end of the day (a daily snapshot)., zh: 每日日终仍未关闭的工单数(日快照)。}
+    definition: {en: Sum of open_count at the period's last snapshot date., zh: 统计期最后一个快照日的 open_count 之和。}
+    unit: count
+    owner: Support Ops
+    department: Support
 dimensions:
   - {id: priority, name: {en: Priority, zh: 优先级}, table: tickets, key: priority, label: {en: priority, zh: priority}}
 roles:
@@ -78,6 +90,9 @@ FROM range(0, 1252) AS r(i);
 INSERT INTO tickets VALUES
   (5000, TIMESTAMP '2019-03-31 23:30:00', TIMESTAMP '2019-04-01 02:00:00', 'high'),
   (5001, TIMESTAMP '2019-12-31 23:45:00', NULL, 'low');
+CREATE TABLE backlog AS
+SELECT d::DATE AS day, p AS priority, (dayofyear(d) % 17) + length(p) * 10 AS open_count
+FROM range(DATE '2019-01-01', DATE '2020-01-01', INTERVAL 1 DAY) AS r(d), (VALUES ('high'), ('low')) AS v(p);
 CREATE TABLE surveys AS SELECT i AS survey_id, TIMESTAMP '2019-06-01' + INTERVAL (i) DAY AS sent_at FROM range(0, 100) r(i);
 """
 

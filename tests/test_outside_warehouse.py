@@ -192,3 +192,42 @@ def test_an_all_null_time_column_is_an_error(tmp_path: Path) -> None:
     catalog, warehouse = _desk_with(tmp_path, CATALOG, "UPDATE surveys SET sent_at = NULL")
     issues = list(check_data(load_catalog(catalog), duckdb.connect(str(warehouse), read_only=True)))
     assert [(i.level, i.field) for i in issues] == [("error", "time")]
+
+
+def test_a_snapshot_is_read_at_the_periods_last_date_not_summed(desk: Any) -> None:
+    assistant, con = desk
+    ans = assistant.ask("backlog last month", EXEC)  # November 2019: the 30th's snapshot
+    assert value(ans, "backlog") == one(
+        con, "SELECT sum(open_count) FROM backlog WHERE day = DATE '2019-11-30'"
+    )
+    by_month = assistant.ask("backlog by month in 2019", EXEC)
+    assert by_month.status == "answered", by_month.answer
+    got = [r[by_month.columns.index("backlog")] for r in by_month.rows]
+    expected = [
+        r[0]
+        for r in con.execute(
+            "SELECT sum(open_count) FROM backlog WHERE day IN (SELECT max(day) FROM backlog GROUP BY date_trunc('month', day)) "
+            "GROUP BY day ORDER BY day"
+        ).fetchall()
+    ]
+    assert got == expected and len(got) == 12
+    by_priority = assistant.ask("open tickets by priority last month", EXEC)
+    got_p = {
+        r[by_priority.columns.index("priority")]: r[by_priority.columns.index("backlog")]
+        for r in by_priority.rows
+    }
+    assert got_p == dict(
+        con.execute("SELECT priority, open_count FROM backlog WHERE day = DATE '2019-11-30'").fetchall()
+    )
+
+
+def test_a_model_mixing_snapshot_and_flow_measures_is_an_error(tmp_path: Path) -> None:
+    mixed = CATALOG.replace(
+        "  - {id: sent, model: surveys, agg: count, expr: s.survey_id}",
+        "  - {id: sent, model: surveys, agg: count, expr: s.survey_id}\n"
+        "  - {id: pending, model: surveys, agg: count, expr: s.survey_id, snapshot: last}",
+    )
+    (tmp_path / "catalog.yaml").write_text(mixed, encoding="utf-8")
+    with pytest.raises(CatalogError) as info:
+        load_catalog(tmp_path)
+    assert any("mixes snapshot and flow" in i.message for i in info.value.issues)

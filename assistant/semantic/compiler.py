@@ -291,6 +291,25 @@ def measures_where(measures: Sequence[Measure]) -> tuple[exp.Expr | None, bool]:
     return exp.or_(*conditions, copy=False), True
 
 
+def snapshot_condition(ctx: Context, model: SemanticModel, which: str) -> exp.Expr:
+    """``time IN (SELECT MAX(time) FROM base WHERE time in the period [GROUP BY bucket])``: the last
+    (``first``: earliest) snapshot date of the period, or of each bucket of a series."""
+    column = ctx.time_column(model)
+    time = catalog_sql(column)
+    pick = exp.Max if which == "last" else exp.Min
+    inner = exp.select(pick(this=time.copy())).from_(table(model.table, model.alias))
+    inner = inner.where(
+        exp.and_(
+            exp.GTE(this=time.copy(), expression=exp.Placeholder()),
+            exp.LT(this=time.copy(), expression=exp.Placeholder()),
+        ),
+        copy=False,
+    )
+    if ctx.series:
+        inner = inner.group_by(period_expr(column, ctx.plan.grain, None), copy=False)
+    return exp.In(this=time.copy(), query=inner.subquery())
+
+
 def model_cte(
     ctx: Context, model: SemanticModel, measures: Sequence[Measure], branch: Branch
 ) -> tuple[exp.Select, list[Param]]:
@@ -318,6 +337,10 @@ def model_cte(
         exp.LT(this=time.copy(), expression=exp.Placeholder()),
     ]
     params: list[Param] = [branch.start, branch.end + timedelta(days=1)]
+    snapshot = next((m.snapshot for m in measures if m.snapshot), None)
+    if snapshot is not None:  # a balance or headcount: the rows of the period's last (first) snapshot date
+        conditions.append(snapshot_condition(ctx, model, snapshot))
+        params += [branch.start, branch.end + timedelta(days=1)]
     if shared_where is not None:
         conditions.append(shared_where)
     for flt in branch.filters:
