@@ -317,7 +317,9 @@ def run_slack(
     """Run the Slack app until interrupted: Socket Mode (app token, no public URL) or HTTP mode."""
     if mode == "socket" and not settings.slack_app_token:
         raise SlackConfigError(Message("error.slack_app_token"))
-    users = load_slack_users(settings.slack_users_file, settings.default_role)
+    users = load_slack_users(settings.slack_users_file)
+    if not users.users and users.default is None:
+        log.warning("no Slack users file (METRICQA_SLACK_USERS_FILE): every Slack question will be refused")
     service = service or _default_service(settings)
     app = create_slack_app(service, settings, users, socket_mode=mode == "socket")
     if mode == "socket":

@@ -232,7 +232,7 @@ KINDS: list[tuple[str, Callable[[Catalog, Path], UserFacingError], type, Refusal
     ),
     (
         "slack_users",
-        lambda _, __: raised(lambda: parse_slack_users([1], "exec", "users.yaml")),
+        lambda _, __: raised(lambda: parse_slack_users([1], "users.yaml")),
         UserFacingError,
         RefusalReason.INVALID_CONFIG,
         "users.yaml: expected a mapping with `users:`",

@@ -37,7 +37,12 @@ from metricqa.core.settings import Settings
 from metricqa.demo import build_demo_warehouse
 from metricqa.integrations import slack_blocks
 from metricqa.integrations.slack_app import SlackConfigError, create_http_app, create_slack_app, strip_mention
-from metricqa.integrations.slack_users import SlackUsersError, load_slack_users, parse_slack_users
+from metricqa.integrations.slack_users import (
+    SlackAccessError,
+    SlackUsersError,
+    load_slack_users,
+    parse_slack_users,
+)
 
 SECRET = "test-signing-secret"
 
@@ -299,7 +304,7 @@ def server(
         slack_api_url=fake_slack.api_url,
         default_role="exec",
     )
-    app = create_slack_app(service, settings, parse_slack_users(USERS, "exec"))
+    app = create_slack_app(service, settings, parse_slack_users(USERS))
     with ServerThread(create_http_app(app)) as srv, httpx.Client(trust_env=False, timeout=5) as http:
         yield Harness(srv.url, fake_slack, service, http)
 
@@ -610,7 +615,7 @@ def test_empty_mention_shows_help(h: Harness) -> None:
 
 def test_config_errors(fake_slack: FakeSlack, chart_png: Path, tmp_path: Path) -> None:
     service = FakeService(chart_png)
-    users = parse_slack_users({}, "exec")
+    users = parse_slack_users({"default": {"role": "exec"}})
     base = {"home": tmp_path, "slack_api_url": fake_slack.api_url}
     with pytest.raises(SlackConfigError, match="METRICQA_SLACK_BOT_TOKEN"):
         create_slack_app(service, Settings(**base), users)
@@ -621,7 +626,7 @@ def test_config_errors(fake_slack: FakeSlack, chart_png: Path, tmp_path: Path) -
         create_slack_app(
             service,
             Settings(slack_bot_token="xoxb-t", slack_signing_secret="s", **base),
-            parse_slack_users({"users": {"U9": {"role": "ceo"}}}, "exec"),
+            parse_slack_users({"users": {"U9": {"role": "ceo"}}}),
         )
 
 
@@ -630,19 +635,23 @@ def test_users_file(tmp_path: Path) -> None:
     path.write_text(
         "default: {role: marketing}\nusers:\n  U1: {role: regional_manager, scope: {region: NORTH}}\n"
     )
-    users = load_slack_users(path, "exec")
+    users = load_slack_users(path)
     assert users.asker_for("U1").scope == {"region": "NORTH"}
-    assert users.asker_for("U404").role == "marketing"
-    assert load_slack_users(None, "finance").asker_for("U1").role == "finance"
-    assert (
-        parse_slack_users({"users": {"U1": {"role": "exec"}}}, "sales_rep").asker_for("U2").role
-        == "sales_rep"
-    )
+    assert users.asker_for("U404").role == "marketing"  # the file names a default role explicitly
+    # least privilege: no file, or a file without `default`, maps nobody else; no user id is nobody
+    for unmapped in (load_slack_users(None), parse_slack_users({"users": {"U1": {"role": "exec"}}})):
+        with pytest.raises(SlackAccessError) as info:
+            unmapped.asker_for("U2")
+        assert "U2" in info.value.message_for("en") and "METRICQA_SLACK_USERS_FILE" in info.value.message_for(
+            "en"
+        )
+    with pytest.raises(SlackAccessError):
+        users.asker_for("")
     path.write_text("users:\n  U1: {role: exec, scopes: {region: EAST}}\n")  # typo: scopes
     with pytest.raises(SlackUsersError, match="scopes"):
-        load_slack_users(path, "exec")
+        load_slack_users(path)
     with pytest.raises(SlackUsersError, match="Cannot read"):
-        load_slack_users(tmp_path / "missing.yaml", "exec")
+        load_slack_users(tmp_path / "missing.yaml")
 
 
 @pytest.mark.parametrize(
@@ -744,7 +753,7 @@ def test_real_pipeline_answers_a_mention_and_runs_demo_alerts(
     service, settings = real_service
     settings = settings.model_copy(update={"slack_api_url": fake_slack.api_url})
     fake_slack.reset()
-    app = create_slack_app(service, settings, parse_slack_users({}, "exec"))
+    app = create_slack_app(service, settings, parse_slack_users({"default": {"role": "exec"}}))
     with ServerThread(create_http_app(app)) as srv, httpx.Client(trust_env=False, timeout=30) as http:
         harness = Harness(srv.url, fake_slack, service, http)
         assert (
@@ -764,3 +773,25 @@ def test_real_pipeline_answers_a_mention_and_runs_demo_alerts(
     assert problems == []  # every demo rule ran and its rows had the columns the evaluator reads
     assert run_alerts(service, service.catalog, settings, service.as_of(), lambda *a: None) == []
     assert all(f.period for f in fired)
+
+
+def test_an_unmapped_user_is_refused_with_how_to_get_access(
+    fake_slack: FakeSlack, chart_png: Path, tmp_path: Path
+) -> None:
+    service = FakeService(chart_png)
+    settings = Settings(
+        home=tmp_path,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=fake_slack.api_url,
+    )
+    app = create_slack_app(service, settings, parse_slack_users({"users": {"UEAST": {"role": "exec"}}}))
+    fake_slack.reset()
+    with ServerThread(create_http_app(app)) as srv, httpx.Client(trust_env=False, timeout=10) as http:
+        harness = Harness(srv.url, fake_slack, service, http)
+        event = mention(f"<@{BOT_USER_ID}> revenue last month", "1700000200.000100", user="U404")
+        assert harness.event(event).status_code == 200
+        post = fake_slack.wait_for("chat.postMessage", timeout=20)[0].params
+    text = all_text(post["blocks"]) if post.get("blocks") else post.get("text", "")
+    assert "U404" in text and "not set up" in text
+    assert service.calls == []  # the question never reached the assistant
