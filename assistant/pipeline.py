@@ -60,6 +60,7 @@ from metricqa.core.errors import (
     UnknownMetricError,
     UserFacingError,
     WarehouseError,
+    check_text,
 )
 from metricqa.core.language import detect_language
 from metricqa.core.messages import Message, render
@@ -362,7 +363,12 @@ class Assistant:
         planner: str | None = None,
     ) -> Answer:
         turn = self.new_turn(
-            question, asker, session_id=session_id, as_of=as_of, chart_dir=chart_dir, planner=planner
+            check_text(question),
+            asker,
+            session_id=session_id,
+            as_of=as_of,
+            chart_dir=chart_dir,
+            planner=planner,
         )
         return answer(self, turn)
 

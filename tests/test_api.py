@@ -428,3 +428,12 @@ def test_real_assistant_over_http(real: Any) -> None:
         denied = c.get("/api/metrics/gross_margin", headers={"X-API-Key": EAST_KEY})
         assert denied.status_code == 403
         assert c.get("/healthz").json()["ok"] is True
+
+
+def test_invalid_unicode_is_a_clear_400(client: TestClient, fake: FakeAskService) -> None:
+    body = '{"question": "\\ud800 revenue"}'  # JSON escapes for a lone surrogate
+    r = client.post(
+        "/api/ask", content=body, headers={"X-API-Key": EAST_KEY, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["kind"] == "invalid_text" and "Unicode" in r.json()["error"]

@@ -475,3 +475,17 @@ def test_the_cli_shows_errors_in_one_place_in_the_askers_language(capsys: pytest
     assert capsys.readouterr().err.strip() == "未知指标 `nope`。"
     assert main(["catalog", "show", "nope", "--no-warehouse"]) == 1
     assert capsys.readouterr().err.strip() == "Unknown metric `nope`."
+
+
+def test_invalid_unicode_is_refused_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from metricqa.cli import main
+    from metricqa.core.errors import InvalidTextError, check_text
+
+    assert check_text("上月 revenue") == "上月 revenue"
+    with pytest.raises(InvalidTextError) as info:
+        check_text("\ud800 revenue")
+    assert "character 1" in info.value.message_for("en")
+    # the CLI: a clear line and exit 2, no traceback (argv with undecodable bytes arrives like this)
+    assert main(["ask", "\udcff revenue", "--format", "json"]) == 2
+    err = capsys.readouterr().err
+    assert "not valid Unicode" in err and "Traceback" not in err

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from metricqa.assistant.presentation.answer import Answer, Chart
+from metricqa.core.errors import check_text
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 
@@ -35,7 +36,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        value = value.strip()
+        value = check_text(value).strip()  # a lone surrogate is a clear 400 (InvalidTextError), not a 500
         if not value:
             raise ValueError("the question is empty")
         return value

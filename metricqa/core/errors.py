@@ -8,6 +8,7 @@ language (``message_for``) through the message catalog (``metricqa.core.messages
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -121,6 +122,25 @@ class UserFacingError(AssistantError):
             "suggestions": self.suggestions,
             "details": self.details,
         }
+
+
+class InvalidTextError(UserFacingError):
+    """Text that is not valid Unicode (a lone surrogate: "\\ud800 revenue", undecodable bytes on a
+    command line): a clear 400, never a 500 or a traceback further down."""
+
+    kind = "invalid_text"
+    reason = RefusalReason.INVALID_REQUEST
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_text(text: str) -> str:
+    """``text`` when it is valid Unicode; else ``InvalidTextError`` naming the position."""
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        raise InvalidTextError(Message("error.invalid_text", {"position": bad.start() + 1}))
+    return text
 
 
 class UnknownMetricError(UserFacingError):
