@@ -305,7 +305,7 @@ def test_chart_file_rejects_traversal_directly(tmp_path: Path) -> None:
 
 
 def test_healthz_and_docs(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"ok": True, "data_as_of": "2024-06-15"}
+    assert client.get("/healthz").json() == {"ok": True, "data_as_of": "2024-06-15", "warnings": []}
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert {"/api/ask", "/api/metrics", "/api/metrics/{metric_id}", "/api/charts/{name}", "/healthz"} <= set(
@@ -437,3 +437,13 @@ def test_invalid_unicode_is_a_clear_400(client: TestClient, fake: FakeAskService
     )
     assert r.status_code == 400, r.text
     assert r.json()["kind"] == "invalid_text" and "Unicode" in r.json()["error"]
+
+
+def test_demo_mode_says_so_loudly(
+    fake: FakeAskService, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    demo = settings.model_copy(update={"demo_mode": True})
+    with caplog.at_level("WARNING", logger="metricqa.api"), TestClient(create_app(fake, demo)) as c:
+        health = c.get("/healthz").json()
+    assert any("DEMO MODE" in w for w in health["warnings"])
+    assert any("DEMO MODE" in r.getMessage() for r in caplog.records)

@@ -10,6 +10,7 @@ the widget at /static/widget.js (+ widget.css), a demo page at /, OpenAPI docs a
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from metricqa.core.settings import Settings
 from metricqa.integrations.api.errors import install_error_handlers
 from metricqa.integrations.api.middleware import BodyLimitMiddleware, body_limit
 from metricqa.integrations.api.routers import ask, charts, health, metrics
+from metricqa.integrations.api.routers.health import demo_mode_warning
 from metricqa.integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
 
 STATIC_DIR = Path(str(resources.files("metricqa.integrations").joinpath("static")))
@@ -35,11 +37,15 @@ DEMO_PAGE_CSP = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
+log = logging.getLogger("metricqa.api")
+
 
 def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore | None = None) -> FastAPI:
     """The app. ``key_store`` defaults to ``Settings.api_keys_file``; its roles must exist in the catalog."""
     store = key_store if key_store is not None else load_api_keys(settings.api_keys_file)
     check_roles(store, service)
+    if settings.demo_mode:
+        log.warning(demo_mode_warning(settings.default_role))
     app = FastAPI(
         title="metricqa",
         summary="Ask governed business metrics in English or Chinese (指标问答).",

@@ -63,6 +63,7 @@ class MetricsOut(BaseModel):
 class HealthOut(BaseModel):
     ok: bool
     data_as_of: str | None = None
+    warnings: list[str] = Field(default_factory=list)  # e.g. demo mode: anyone may ask, as the default role
 
 
 class ErrorOut(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from metricqa.integrations.api.dependencies import ServiceDep
+from metricqa.integrations.api.dependencies import ServiceDep, SettingsDep
 from metricqa.integrations.api.schemas import HealthOut
 
 router = APIRouter(tags=["health"])
@@ -16,11 +16,19 @@ log = logging.getLogger("metricqa.api")
 
 
 @router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
-def healthz(service: ServiceDep) -> Any:
-    """200 with the warehouse's as-of date; 503 when the service cannot read it."""
+def healthz(service: ServiceDep, settings: SettingsDep) -> Any:
+    """200 with the warehouse's as-of date; 503 when the service cannot read it. ``warnings`` says
+    when the server runs in demo mode (answers without keys)."""
     try:
         as_of = service.as_of()
     except Exception:
         log.exception("Health check failed")
         return JSONResponse({"ok": False, "data_as_of": None}, status_code=503)
-    return {"ok": True, "data_as_of": as_of.isoformat()}
+    body: dict[str, Any] = {"ok": True, "data_as_of": as_of.isoformat()}
+    if settings.demo_mode:
+        body["warnings"] = [demo_mode_warning(settings.default_role)]
+    return body
+
+
+def demo_mode_warning(role: str) -> str:
+    return f"DEMO MODE: the API answers requests without an API key, as role {role!r}; never expose it"
