@@ -190,6 +190,20 @@ def _load_catalog_for(args: argparse.Namespace) -> Any:
     return load_catalog(settings.resolved_catalog(), schema)
 
 
+def _check_default_role(cat: Any, settings: Any) -> None:
+    """The role an asker who names none gets must be one of the catalog's (else every such question
+    is refused at ask time)."""
+    from metricqa.core.errors import CatalogError, CatalogIssue
+
+    if settings.default_role not in cat.roles:
+        known = ", ".join(cat.roles) or "none"
+        message = (
+            f"the default role `{settings.default_role}` (setting default_role, METRICQA_DEFAULT_ROLE) is not "
+            f"a role of this catalog (roles: {known}): add it to `roles`, or set the setting to one of them"
+        )
+        raise CatalogError([CatalogIssue("error", message, cat.root, None, "roles")])
+
+
 def _check_data(cat: Any, args: argparse.Namespace) -> None:
     """``--check-data``: fan-out joins, non-unique dimension keys, empty or constant time columns."""
     from metricqa.assistant.semantic.datachecks import check_data
@@ -213,6 +227,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     cat = _load_catalog_for(args)
     lang = args.language
     if args.catalog_cmd == "validate":
+        _check_default_role(cat, make_settings(args))
         if getattr(args, "check_data", False):
             _check_data(cat, args)
         sizes = {k: len(getattr(cat, k)) for k in ("metrics", "measures", "dimensions", "models", "roles")}

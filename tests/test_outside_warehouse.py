@@ -231,3 +231,11 @@ def test_a_model_mixing_snapshot_and_flow_measures_is_an_error(tmp_path: Path) -
     with pytest.raises(CatalogError) as info:
         load_catalog(tmp_path)
     assert any("mixes snapshot and flow" in i.message for i in info.value.issues)
+
+
+def test_validate_names_a_missing_default_role(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog, warehouse = build_desk(tmp_path)
+    text = (catalog / "catalog.yaml").read_text(encoding="utf-8").replace("{id: exec,", "{id: support,")
+    (catalog / "catalog.yaml").write_text(text, encoding="utf-8")
+    assert main(["catalog", "validate", "--catalog", str(catalog), "--warehouse", str(warehouse)]) == 1
+    assert "default role `exec`" in capsys.readouterr().err
