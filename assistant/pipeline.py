@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlglot import exp
 
 from metricqa.assistant.audit import AuditLog
 from metricqa.assistant.presentation.answer import Answer, Chart
@@ -304,6 +305,25 @@ class Assistant:
 
     def cursor(self) -> _Cursor:
         return _Cursor(self._con, self._con_lock)
+
+    def readiness(self) -> list[str]:
+        """Why the service cannot answer now (empty: ready): the warehouse file is gone, or a one-row
+        query on each model's table fails (a truncated or replaced file), or the catalog has no
+        approved metric."""
+        problems = []
+        if not self.warehouse.is_file():
+            problems.append(f"the warehouse file {self.warehouse} does not exist")
+        for model in self.catalog.models.values():
+            try:
+                with self._con_lock:
+                    self._con.execute(f"SELECT 1 FROM {exp.to_identifier(model.table).sql('duckdb')} LIMIT 1")
+            except duckdb.Error as exc:
+                problems.append(
+                    f"model {model.id}: table {model.table} cannot be read ({exc.__class__.__name__})"
+                )
+        if not self.catalog.approved_metrics():
+            problems.append("the catalog has no approved metric")
+        return problems
 
     def members(self) -> dict[str, list[Any]]:
         with self._lazy_lock:

@@ -239,3 +239,23 @@ def test_validate_names_a_missing_default_role(tmp_path: Path, capsys: pytest.Ca
     (catalog / "catalog.yaml").write_text(text, encoding="utf-8")
     assert main(["catalog", "validate", "--catalog", str(catalog), "--warehouse", str(warehouse)]) == 1
     assert "default role `exec`" in capsys.readouterr().err
+
+
+def test_readyz_touches_the_warehouse(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from metricqa.integrations.api.app import create_app
+
+    catalog, warehouse = build_desk(tmp_path)
+    settings = Settings(home=tmp_path / "home", warehouse=warehouse, catalog=catalog, demo_mode=True)
+    assistant = Assistant.from_settings(settings)
+    try:
+        with TestClient(create_app(assistant, settings)) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["data_as_of"] == "2019-12-31"
+            warehouse.unlink()  # deleted under a running server: liveness stays up, readiness says why not
+            gone = client.get("/readyz")
+            assert gone.status_code == 503 and "does not exist" in gone.json()["warnings"][0]
+            assert client.get("/healthz").status_code == 200
+    finally:
+        assistant.close()

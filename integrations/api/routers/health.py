@@ -1,4 +1,4 @@
-"""GET /healthz: the server is up and the service answers."""
+"""GET /healthz (liveness: the server is up) and GET /readyz (readiness: the warehouse and catalog answer)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,19 @@ def healthz(service: ServiceDep, settings: SettingsDep) -> Any:
 
 def demo_mode_warning(role: str) -> str:
     return f"DEMO MODE: the API answers requests without an API key, as role {role!r}; never expose it"
+
+
+@router.get("/readyz", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def readyz(service: ServiceDep) -> Any:
+    """200 when the service can answer now: the warehouse answers a one-row query on every model's
+    table and the catalog has an approved metric; else 503 with the reasons (``warnings``)."""
+    check = getattr(service, "readiness", None)
+    try:
+        problems: list[str] = list(check()) if check is not None else []
+        as_of = service.as_of().isoformat()
+    except Exception as exc:  # noqa: BLE001 - not ready, whatever broke, and say so
+        log.exception("Readiness check failed")
+        problems, as_of = [f"readiness check failed: {exc.__class__.__name__}"], None
+    if problems:
+        return JSONResponse({"ok": False, "data_as_of": as_of, "warnings": problems}, status_code=503)
+    return {"ok": True, "data_as_of": as_of, "warnings": []}
