@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer
+from metricqa.assistant.semantic.governance import scope_problems
 from metricqa.assistant.service import AskService
 from metricqa.core.errors import RefusalReason, UserFacingError
 from metricqa.core.messages import Message
@@ -281,6 +282,12 @@ def create_slack_app(
     bad_roles = users.unknown_roles(service.catalog)
     if bad_roles:
         raise SlackConfigError(Message("error.slack_users_unknown_roles", {"roles": ", ".join(bad_roles)}))
+    members = service.member_keys() if hasattr(service, "member_keys") else None
+    bad_scopes = [p for a in users.configured_askers() for p in scope_problems(service.catalog, a, members)]
+    if bad_scopes:
+        raise SlackConfigError(
+            Message("error.askers_bad_scopes", {"origin": "the Slack users file", "problems": bad_scopes})
+        )
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     app = App(client=client, signing_secret=settings.slack_signing_secret or "", name="metricqa")
     _register(app, SlackResponder(service, settings, users))

@@ -64,6 +64,13 @@ class SlackUserMap(BaseModel):
             raise SlackAccessError(Message("error.slack_not_mapped", {"user": slack_user_id or "?"}))
         return Asker(role=user.role, scope=dict(user.scope), user=f"slack:{slack_user_id}")
 
+    def configured_askers(self) -> list[Asker]:
+        """The asker of every listed user, and of ``default`` when the file names one."""
+        listed = [self.asker_for(uid) for uid in self.users]
+        if self.default is None:
+            return listed
+        return [*listed, Asker(role=self.default.role, scope=dict(self.default.scope), user="slack:default")]
+
     def unknown_roles(self, catalog: Catalog) -> list[str]:
         """Entries whose role the catalog does not define, as ``"<user id>: <role>"``."""
         entries = [*([("default", self.default)] if self.default else []), *self.users.items()]

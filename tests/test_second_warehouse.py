@@ -182,3 +182,22 @@ def test_ratio_the_catalog_lacks_is_asked_not_computed(subs: Any) -> None:
     assert ans.status == "clarify" and "per active subscriber" in ans.answer.lower()
     ans = assistant.ask("what share of subscribers upgraded last month", EXEC)
     assert ans.status == "clarify" and "upgraded" in ans.answer
+
+
+def test_scopes_that_would_not_restrict_rows_fail_at_start(subs: Any) -> None:
+    from metricqa.integrations.api.app import create_app
+    from metricqa.integrations.auth import ApiKey, ApiKeysError, ApiKeyStore
+
+    assistant, _ = subs
+    settings = assistant.settings
+
+    def store(**scoped: Any) -> ApiKeyStore:
+        return ApiKeyStore(keys=[ApiKey(key="k" * 24, user="lena", **scoped)])
+
+    create_app(assistant, settings, store(role="country_manager", scope={"country": "DE"}))  # fine
+    with pytest.raises(ApiKeysError) as wrong_case:  # "de" is no member: it would answer ¥0, silently
+        create_app(assistant, settings, store(role="country_manager", scope={"country": "de"}))
+    assert "'de' is not a member of country (members: DE)" in wrong_case.value.message_for("en")
+    with pytest.raises(ApiKeysError) as ignored:  # exec has no row filter: the scope would be ignored
+        create_app(assistant, settings, store(role="exec", scope={"country": "DE"}))
+    assert "is ignored" in ignored.value.message_for("en")

@@ -508,3 +508,27 @@ def check_plan(
     check_order(plan)
     check_having(plan)
     check_periods(plan)
+
+
+def scope_problems(catalog: Catalog, asker: Asker, members: dict[str, set[str]] | None = None) -> list[str]:
+    """What is wrong with a configured asker's scope (an API key, a Slack user), checked at start so it
+    fails loudly instead of answering ¥0: a scope its role has no row filter for (it would be ignored),
+    and, given the warehouse's members, a value that is no member ("east" for EAST)."""
+    role = catalog.roles.get(asker.role)
+    if role is None:
+        return []  # unknown roles are reported on their own
+    by_scope = {rf.scope: rf.dimension for rf in role.row_filters}
+    out = []
+    for name, value in asker.scope.items():
+        if name not in by_scope:
+            out.append(f"{asker.user}: scope {name!r} is ignored, role {role.id!r} has no row filter for it")
+            continue
+        keys = (members or {}).get(by_scope[name])
+        if keys is not None and value not in keys:
+            near = ", ".join(sorted(k for k in keys if k.lower() == str(value).lower())) or ", ".join(
+                sorted(keys)[:8]
+            )
+            out.append(
+                f"{asker.user}: {name}={value!r} is not a member of {by_scope[name]} (members: {near})"
+            )
+    return out

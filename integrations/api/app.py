@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from metricqa.assistant.pipeline import Assistant
+from metricqa.assistant.semantic.governance import scope_problems
 from metricqa.assistant.service import AskService
 from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
@@ -65,9 +66,16 @@ def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore |
 
 
 def check_roles(store: ApiKeyStore, service: AskService) -> None:
+    """Every key's role exists and its scope restricts rows as meant (values are warehouse members)."""
     unknown = store.unknown_roles(service.catalog)
     if unknown:
         raise ApiKeysError(Message("error.api_keys_unknown_roles", {"roles": ", ".join(unknown)}))
+    members = service.member_keys() if hasattr(service, "member_keys") else None
+    problems = [p for k in store.keys for p in scope_problems(service.catalog, k.asker(), members)]
+    if problems:
+        raise ApiKeysError(
+            Message("error.askers_bad_scopes", {"origin": "the API keys file", "problems": problems})
+        )
 
 
 def add_cors(app: FastAPI, origins: list[str]) -> None:
