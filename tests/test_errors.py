@@ -489,3 +489,17 @@ def test_invalid_unicode_is_refused_everywhere(tmp_path: Path, capsys: pytest.Ca
     assert main(["ask", "\udcff revenue", "--format", "json"]) == 2
     err = capsys.readouterr().err
     assert "not valid Unicode" in err and "Traceback" not in err
+
+
+def test_a_corrupt_warehouse_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from metricqa.cli import main
+
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"this is not a duckdb file" * 100)
+    assert main(["ask", "revenue last month", "--warehouse", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "cannot be opened as a DuckDB database" in err
+        and "Traceback" not in err
+        and len(err.splitlines()) == 1
+    )

@@ -28,7 +28,19 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
             reason=RefusalReason.WAREHOUSE_UNAVAILABLE,
             details={"path": str(path)},
         )
-    return duckdb.connect(str(path), read_only=True, config=READ_ONLY_CONFIG)
+    try:
+        return duckdb.connect(str(path), read_only=True, config=READ_ONLY_CONFIG)
+    except duckdb.ConnectionException:
+        raise  # the same file open with another configuration in this process: a programming error
+    except duckdb.Error as exc:  # not a DuckDB file, truncated, or from a newer DuckDB: one clear line
+        raise UserFacingError(
+            Message(
+                "error.warehouse_unreadable", {"path": str(path), "error": str(exc).splitlines()[0][:200]}
+            ),
+            kind="warehouse_unreadable",
+            reason=RefusalReason.WAREHOUSE_UNAVAILABLE,
+            details={"path": str(path)},
+        ) from exc
 
 
 def _columns_query() -> str:
