@@ -275,7 +275,8 @@ class Assistant:
             self._con.close()
             raise CatalogError(data_issues)
         self.audit = AuditLog(settings.resolved_audit_log())
-        self.sessions = SessionStore(settings.home / "sessions")
+        self.sessions = SessionStore(settings.home / "sessions", ttl_s=settings.session_ttl_hours * 3600)
+        self.sessions.prune()
         self._members: dict[str, list[Any]] | None = None
         self._member_keys: dict[str, set[str]] | None = None
         self._index: Any = None

@@ -1,4 +1,7 @@
-"""Conversation context: the last plan per session id, kept on disk so CLI calls can follow up."""
+"""Conversation context: the last plan per session id, kept on disk so CLI calls can follow up.
+
+A session expires ``ttl`` after its last question (setting ``session_ttl_hours``): an expired one is
+a new conversation, and its file is removed when next read or by ``prune``."""
 
 from __future__ import annotations
 
@@ -6,14 +9,32 @@ import hashlib
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 from metricqa.assistant.semantic.plan import QueryPlan
 
 
 class SessionStore:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, ttl_s: float = 24 * 3600) -> None:
         self.directory = Path(directory)
+        self.ttl_s = ttl_s
+
+    def _expired(self, path: Path, now: float) -> bool:
+        try:
+            return now - path.stat().st_mtime > self.ttl_s
+        except FileNotFoundError:
+            return True
+
+    def prune(self, now: float | None = None) -> int:
+        """Remove every expired session file; returns how many."""
+        now = time.time() if now is None else now
+        gone = 0
+        for path in self.directory.glob("*.json") if self.directory.is_dir() else []:
+            if self._expired(path, now):
+                path.unlink(missing_ok=True)
+                gone += 1
+        return gone
 
     def _path(self, session_id: str) -> Path:
         digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:24]
@@ -24,6 +45,9 @@ class SessionStore:
             return None
         path = self._path(session_id)
         if not path.exists():
+            return None
+        if self._expired(path, time.time()):
+            path.unlink(missing_ok=True)
             return None
         try:
             return QueryPlan.model_validate(json.loads(path.read_text(encoding="utf-8"))["plan"])

@@ -503,3 +503,22 @@ def test_a_corrupt_warehouse_is_one_clear_line(tmp_path: Path, capsys: pytest.Ca
         and "Traceback" not in err
         and len(err.splitlines()) == 1
     )
+
+
+def test_sessions_expire(tmp_path: Path) -> None:
+    import os
+    import time as _time
+
+    from metricqa.assistant.semantic.plan import QueryPlan, TimeRange
+    from metricqa.assistant.sessions import SessionStore
+
+    store = SessionStore(tmp_path, ttl_s=3600)
+    plan = QueryPlan(metrics=("revenue",), time=TimeRange(start="2026-10-01", end="2026-10-31", label="Oct"))
+    store.remember("s1", plan)
+    store.remember("s2", plan)
+    assert store.previous("s1") == plan
+    old = _time.time() - 7200
+    for path in tmp_path.glob("*.json"):
+        os.utime(path, (old, old))
+    assert store.previous("s1") is None  # expired: a new conversation, and its file is gone
+    assert store.prune() == 1 and not list(tmp_path.glob("*.json"))

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=0.85,
         description="In hybrid mode, ask the LLM when the rule planner's confidence is below this.",
     )
+    session_ttl_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="A conversation (follow-up context) expires this long after its last question.",
+    )
     min_answer_confidence: float = Field(
         default=0.7,
         ge=0.0,
