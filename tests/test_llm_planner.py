@@ -281,3 +281,14 @@ def test_other_period_without_its_dates_is_repaired(fake: FakeOpenAI, ctx: Plann
     plan = llm.plan("online sales by region, October vs June", ctx)
     assert len(fake.requests) == 2 and "baseline_start" in fake.requests[1]["messages"][-1]["content"]
     assert plan.baseline_time is not None and plan.baseline_time.start == date(2026, 6, 1)
+
+
+def test_schema_offers_the_catalogs_time_dimensions() -> None:
+    schema = plan_schema(["revenue"], ["region"], ["closed"])
+    assert schema.model_validate({"metrics": ["revenue"], "time_dimension": "closed"})
+    with pytest.raises(ValueError):
+        schema.model_validate({"metrics": ["revenue"], "time_dimension": "shipped"})
+    plain = plan_schema(["revenue"], ["region"])  # a catalog without time dimensions: none can be named
+    assert plain.model_validate({"metrics": ["revenue"]}).time_dimension is None  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        plain.model_validate({"metrics": ["revenue"], "time_dimension": "closed"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, Literal
@@ -101,9 +101,13 @@ def order_names(metric_ids: Iterable[str]) -> list[str]:
     return [derived_name(m, kind) for m in metric_ids for kind in ValueKind]
 
 
-def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseModel]:
-    """A pydantic model mirroring ``QueryPlan`` with ids restricted to ``metric_ids`` / ``dimension_ids``."""
+def plan_schema(
+    metric_ids: list[str], dimension_ids: list[str], time_dimension_ids: Sequence[str] = ()
+) -> type[BaseModel]:
+    """A pydantic model mirroring ``QueryPlan`` with ids restricted to ``metric_ids`` / ``dimension_ids``
+    (and the catalog's ``time_dimension_ids``, when it has any)."""
     metric_t: Any = Literal[tuple(metric_ids)]
+    time_dim_t: Any = Literal[tuple(time_dimension_ids)] | None if time_dimension_ids else None
     dim_t: Any = Literal[tuple(dimension_ids)] if dimension_ids else str
     filt = create_model("DraftFilter", __base__=DraftFilter, dimension=(dim_t, ...))
     by_t: Any = literal(order_names(metric_ids))
@@ -128,6 +132,13 @@ def plan_schema(metric_ids: list[str], dimension_ids: list[str]) -> type[BaseMod
         start=(date | None, Field(None, description="first day, ISO date; empty when no period is named")),
         end=(date | None, Field(None, description="last day, ISO date, inclusive")),
         grain=(GRAIN_T, "none"),
+        time_dimension=(
+            time_dim_t,
+            Field(
+                None,
+                description='date the facts by this time dimension ("closed in May"); empty: the default',
+            ),
+        ),
         comparison=(COMPARISON_T, "none"),
         baseline_start=(
             date | None,
@@ -282,6 +293,7 @@ def draft_to_plan(draft: BaseModel, question: str, ctx: PlanningContext) -> Quer
             if f.values
         ),
         time=time,
+        time_dimension=getattr(d, "time_dimension", None),
         comparison=Comparison(d.comparison),
         baseline_time=draft_baseline(d),
         order=tuple(draft_order(o.by, o.direction) for o in d.order),
@@ -355,7 +367,9 @@ class LLMPlanner:
             raise LLMError("no LLM endpoint configured (llm_base_url)", n_attempts=0, last_completion=None)
         metric_ids, dim_ids = allowed_ids(ctx)
         runnable = self.chat().with_structured_output(
-            plan_schema(metric_ids, dim_ids), method="function_calling", include_raw=True
+            plan_schema(metric_ids, dim_ids, list(ctx.catalog.time_dimensions)),
+            method="function_calling",
+            include_raw=True,
         )
         messages: list[tuple[str, str]] = self.messages(question, ctx, metric_ids)
         completion: str | None = None
