@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
 from metricqa.assistant.presentation.answer import Answer
+from metricqa.assistant.semantic.governance import scope_problems
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.models import Catalog
 from metricqa.core.asker import Asker
@@ -55,3 +57,10 @@ class AskService(Protocol):
     def as_of(self) -> date:
         """The warehouse's as-of date."""
         ...
+
+
+def configured_scope_problems(service: AskService, askers: Iterable[Asker]) -> list[str]:
+    """``governance.scope_problems`` of every configured asker (API keys, Slack users), checked against the
+    warehouse's members when the service can list them (a fake service of a surface's tests may not)."""
+    members = service.member_keys() if hasattr(service, "member_keys") else None
+    return [p for asker in askers for p in scope_problems(service.catalog, asker, members)]

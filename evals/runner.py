@@ -472,7 +472,7 @@ def starter_cases(catalog: Catalog) -> dict[str, Any]:
                     {
                         "id": f"{metric.id.replace('_', '')[:20] or 'case'}-{len(cases) + 1:03d}",
                         "question": question,
-                        "language": language if language == "zh" or not has_cjk(question) else "zh",
+                        "language": "zh" if language == "zh" or has_cjk(question) else "en",
                         "tags": ["starter"],
                         "expected_status": "answered",
                         "expected_metrics": [metric.id],

@@ -31,8 +31,7 @@ from starlette.routing import Route
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer
-from metricqa.assistant.semantic.governance import scope_problems
-from metricqa.assistant.service import AskService
+from metricqa.assistant.service import AskService, configured_scope_problems
 from metricqa.core.errors import RefusalReason, UserFacingError
 from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
@@ -282,8 +281,7 @@ def create_slack_app(
     bad_roles = users.unknown_roles(service.catalog)
     if bad_roles:
         raise SlackConfigError(Message("error.slack_users_unknown_roles", {"roles": ", ".join(bad_roles)}))
-    members = service.member_keys() if hasattr(service, "member_keys") else None
-    bad_scopes = [p for a in users.configured_askers() for p in scope_problems(service.catalog, a, members)]
+    bad_scopes = configured_scope_problems(service, users.configured_askers())
     if bad_scopes:
         raise SlackConfigError(
             Message("error.askers_bad_scopes", {"origin": "the Slack users file", "problems": bad_scopes})

@@ -43,6 +43,9 @@ class SlackUser(BaseModel):
     scope: dict[str, str] = Field(default_factory=dict)
     name: str | None = None
 
+    def asker(self, slack_user_id: str) -> Asker:
+        return Asker(role=self.role, scope=dict(self.scope), user=f"slack:{slack_user_id}")
+
 
 class SlackUserMap(BaseModel):
     """Slack user id → role and scope. A user not listed gets ``default`` only when the file names one;
@@ -62,14 +65,12 @@ class SlackUserMap(BaseModel):
         user = self.user_for(slack_user_id)
         if user is None:
             raise SlackAccessError(Message("error.slack_not_mapped", {"user": slack_user_id or "?"}))
-        return Asker(role=user.role, scope=dict(user.scope), user=f"slack:{slack_user_id}")
+        return user.asker(slack_user_id)
 
     def configured_askers(self) -> list[Asker]:
         """The asker of every listed user, and of ``default`` when the file names one."""
-        listed = [self.asker_for(uid) for uid in self.users]
-        if self.default is None:
-            return listed
-        return [*listed, Asker(role=self.default.role, scope=dict(self.default.scope), user="slack:default")]
+        entries = [*self.users.items(), *([("default", self.default)] if self.default else [])]
+        return [user.asker(uid) for uid, user in entries]
 
     def unknown_roles(self, catalog: Catalog) -> list[str]:
         """Entries whose role the catalog does not define, as ``"<user id>: <role>"``."""

@@ -65,9 +65,8 @@ def check_data(catalog: Catalog, con: duckdb.DuckDBPyConnection) -> Iterator[Cat
                     "joins",
                 )
         for field, column in [("time", model.time), *((f"times.{k}", v) for k, v in model.times.items())]:
-            if parse_expr(column).find(exp.Column) is None or any(
-                c.table not in ("", model.alias) for c in parse_expr(column).find_all(exp.Column)
-            ):
+            tables = {c.table for c in parse_expr(column).find_all(exp.Column)}
+            if not tables or not tables <= {"", model.alias}:
                 continue  # a date from a joined table: profiled through that table's own model, if any
             row = _scalar(con, time_profile_sql(model, column))
             if not row or not row[0]:

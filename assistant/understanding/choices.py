@@ -3,6 +3,8 @@ options and the retrieval candidates' scores."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from metricqa.assistant.understanding.context import PlanningContext
 from metricqa.catalog.models import Catalog, Dimension, Metric
 from metricqa.core.errors import RefusalReason, UnsupportedQuestionError
@@ -53,3 +55,11 @@ def candidate_scores(ctx: PlanningContext) -> dict[str, float]:
         if entry.entry_id in ctx.catalog.metrics:
             scores[entry.entry_id] = max(scores.get(entry.entry_id, 0.0), score)
     return scores
+
+
+def nearest_options(ctx: PlanningContext, read: Sequence[str], n: int = 3) -> list[str]:
+    """The options of a question back: the metrics ``read`` from the question first, then those retrieval
+    ranks at least ``CANDIDATE_MIN_SIMILARITY``, ``n`` at most."""
+    ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
+    ids = dict.fromkeys([*read, *(i for i, s in ranked if s >= CANDIDATE_MIN_SIMILARITY)])
+    return [metric_option(ctx.catalog.metrics[i]) for i in list(ids)[:n]]

@@ -14,10 +14,9 @@ from metricqa.assistant.semantic.plan import (
     Evidence,
 )
 from metricqa.assistant.understanding.choices import (
-    CANDIDATE_MIN_SIMILARITY,
-    candidate_scores,
     key_metrics,
     metric_option,
+    nearest_options,
     unsupported,
 )
 from metricqa.assistant.understanding.context import PlanningContext, Reading
@@ -196,7 +195,7 @@ def read_description(
     stop = vocab.lexicon.stopwords
     words = [w for m in metric_matches for w in _words(m.text) if w not in stop]
     words += [w.text for w in reading.unaccounted]
-    found = describe(words, reading.question, vocab.descriptions, vocab.related)
+    found = describe(words, reading.question, vocab.descriptions.values(), vocab.related)
     if found.metric is None:
         return False
     metric = ctx.catalog.metrics[found.metric]
@@ -220,7 +219,7 @@ def described_options(reading: Reading, vocab: Vocabulary) -> list[str]:
     """The metrics whose descriptions explain at least half of the unplaced words (the options of a
     question back); none: the words name a metric the catalog does not have."""
     words = [w.text for w in reading.unaccounted]
-    return list(describe(words, reading.question, vocab.descriptions, vocab.related).options)
+    return list(describe(words, reading.question, vocab.descriptions.values(), vocab.related).options)
 
 
 def read_ratio(
@@ -294,7 +293,7 @@ def _qualified(reading: Reading, metric_matches: list[Match], text: str) -> bool
 def _defined_by_metric(reading: Reading, metric_matches: list[Match], text: str, vocab: Vocabulary) -> None:
     """A word right after a metric that the metric's own definition says is accounted for ("orders
     completed": the metric counts completed orders)."""
-    texts = {t.metric: t for t in vocab.descriptions}
+    texts = vocab.descriptions
 
     def said(w: Word, m: Match) -> bool:
         ids = [t.entry for t in m.of("metric") if t.entry in texts]
@@ -308,11 +307,7 @@ def low_coverage(reading: Reading, ctx: PlanningContext) -> AmbiguousQuestionErr
     """Too much of the question is unexplained to trust a number: name the words, offer what was read
     and the nearest metrics."""
     words = " ".join(w.text for w in reading.unaccounted)
-    ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
-    ids = list(
-        dict.fromkeys([*reading.metrics[:1], *(i for i, s in ranked if s >= CANDIDATE_MIN_SIMILARITY)])
-    )
-    options = [metric_option(ctx.catalog.metrics[i]) for i in ids[:3]]
+    options = nearest_options(ctx, reading.metrics[:1])
     return AmbiguousQuestionError(
         Message("clarify.low_coverage", {"words": words, "options": options}),
         options=options,

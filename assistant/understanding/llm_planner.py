@@ -257,7 +257,8 @@ def draft_time(d: Any, question: str, ctx: PlanningContext) -> tuple[TimeRange, 
         return found.range.model_copy(update={"grain": grain}), []
     metric = d.metrics[0] if getattr(d, "metrics", None) else ""
     default = ctx.catalog.default_period(metric)
-    return (rng := default_range(default, ctx.as_of, grain)), [period_defaulted(rng, default)]
+    rng = default_range(default, ctx.as_of, grain)
+    return rng, [period_defaulted(rng, default)]
 
 
 def draft_notes(d: Any) -> list[Message]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -175,13 +175,20 @@ def _zh_explains(run: str, hits: set[str]) -> bool:
     return bool(chars) and len(hits) >= max(1, -(-2 * len(chars) // 3))
 
 
+def _explain(word: str, text: MetricText, related: Related) -> tuple[bool, set[str], str]:
+    """Whether the metric's text says ``word``; the evidence it counts ("en:<base>" or "zh:<char>"
+    each) and, for Chinese, the variant of the word it spells."""
+    if has_cjk(word):
+        variant, hits = _zh_hits(word, text, related)
+        ok = _zh_explains(word, hits)
+        return ok, ({f"zh:{c}" for c in hits} if ok else set()), variant
+    ok = _en_explains(word, text, related)
+    return ok, ({f"en:{base(word, related)}"} if ok else set()), ""
+
+
 def word_explained(word: str, text: MetricText, related: Related) -> bool:
     """Whether one metric's names, description or definition say ``word`` (or a related word)."""
-    return (
-        _zh_explains(word, _zh_hits(word, text, related)[1])
-        if has_cjk(word)
-        else _en_explains(word, text, related)
-    )
+    return _explain(word, text, related)[0]
 
 
 def _en_explains(word: str, text: MetricText, related: Related) -> bool:
@@ -222,7 +229,9 @@ def _is_cue(word: str, related: Related) -> bool:
     return word in en
 
 
-def describe(words: Sequence[str], question: str, texts: Sequence[MetricText], related: Related) -> Described:
+def describe(
+    words: Sequence[str], question: str, texts: Collection[MetricText], related: Related
+) -> Described:
     """Which metric the words describe. ``words`` are the question's content words no catalog name
     consumed (and, to re-read a named metric, the words of that name)."""
     words = [w for w in words if has_cjk(w) or not (_is_cue(fold(w), related) or fold(w) in related.empty)]
@@ -236,20 +245,10 @@ def describe(words: Sequence[str], question: str, texts: Sequence[MetricText], r
     evidence: dict[str, set[str]] = {}
     readings: dict[str, tuple[str, ...]] = {}  # the variant of each word the metric explains
     for text in texts:
-        flags, seen, variants = [], set(), []
-        for w in words:
-            if has_cjk(w):
-                variant, hits = _zh_hits(w, text, related)
-                ok = _zh_explains(w, hits)
-                seen |= {f"zh:{c}" for c in hits} if ok else set()
-                variants.append(variant)
-            else:
-                ok = _en_explains(w, text, related)
-                seen |= {f"en:{base(w, related)}"} if ok else set()
-            flags.append(ok)
-        explained[text.metric] = flags
-        evidence[text.metric] = seen
-        readings[text.metric] = tuple(variants)
+        steps = [_explain(w, text, related) for w in words]
+        explained[text.metric] = [ok for ok, _, _ in steps]
+        evidence[text.metric] = {e for _, found, _ in steps for e in found}
+        readings[text.metric] = tuple(variant for _, _, variant in steps)
     weight = _weights(evidence, len(texts))
     score = {m: sum(weight[e] for e in ev) for m, ev in evidence.items()}
     share = {m: sum(f) / len(f) for m, f in explained.items()}

@@ -27,6 +27,7 @@ from metricqa.assistant.understanding.choices import (
     candidate_scores,
     key_metrics,
     metric_option,
+    nearest_options,
     unsupported,
 )
 from metricqa.assistant.understanding.context import Planner, PlanningContext, Reading, plan_notes
@@ -427,9 +428,7 @@ class RulePlanner:
         options (``min_confidence``; the eval's calibration table shows why)."""
         if plan.confidence >= self.min_confidence:
             return plan
-        ranked = sorted(candidate_scores(ctx).items(), key=lambda kv: -kv[1])
-        ids = list(dict.fromkeys([*plan.metrics, *(i for i, s in ranked if s >= CANDIDATE_MIN_SIMILARITY)]))
-        options = [metric_option(ctx.catalog.metrics[i]) for i in ids[:3] if i in ctx.catalog.metrics]
+        options = nearest_options(ctx, plan.metrics)
         raise AmbiguousQuestionError(
             Message("clarify.unsure", {"metric": options[0], "notes": plan_notes(plan), "options": options}),
             options=options,

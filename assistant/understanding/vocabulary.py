@@ -148,7 +148,7 @@ class Vocabulary:
     known_words: set[str] = field(default_factory=set)
     max_words: int = 1
     related: Related = field(default_factory=load_related)  # generic word knowledge (paraphrase.yaml)
-    descriptions: list[MetricText] = field(default_factory=list)  # each metric's words, for paraphrases
+    descriptions: dict[str, MetricText] = field(default_factory=dict)  # metric id → its words (paraphrases)
 
     def add(self, text: str, kind: str, entry: str, source: str) -> None:
         norm = " ".join(clean(text).split())
@@ -300,7 +300,7 @@ def build_vocabulary(
     _member_terms(vocab, members)
     _lexicon_terms(vocab, vocab.lexicon)
     vocab.known_words.update(vocab.lexicon.stopwords)
-    vocab.descriptions = metric_texts(catalog, vocab.related)
+    vocab.descriptions = {t.metric: t for t in metric_texts(catalog, vocab.related)}
     return vocab
 
 

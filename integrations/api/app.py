@@ -21,8 +21,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from metricqa.assistant.pipeline import Assistant
-from metricqa.assistant.semantic.governance import scope_problems
-from metricqa.assistant.service import AskService
+from metricqa.assistant.service import AskService, configured_scope_problems
 from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
 from metricqa.integrations.api.errors import install_error_handlers
@@ -70,8 +69,7 @@ def check_roles(store: ApiKeyStore, service: AskService) -> None:
     unknown = store.unknown_roles(service.catalog)
     if unknown:
         raise ApiKeysError(Message("error.api_keys_unknown_roles", {"roles": ", ".join(unknown)}))
-    members = service.member_keys() if hasattr(service, "member_keys") else None
-    problems = [p for k in store.keys for p in scope_problems(service.catalog, k.asker(), members)]
+    problems = configured_scope_problems(service, [k.asker() for k in store.keys])
     if problems:
         raise ApiKeysError(
             Message("error.askers_bad_scopes", {"origin": "the API keys file", "problems": problems})
