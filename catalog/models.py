@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Frozen(BaseModel):
@@ -61,6 +61,10 @@ class MetricType(StrEnum):
     SIMPLE = "simple"
     RATIO = "ratio"
     DERIVED = "derived"
+    CUMULATIVE = (
+        "cumulative"  # a measure summed up to each period's end (running total, to-date, trailing window)
+    )
+    CONVERSION = "conversion"  # entities doing A, then B within a window (lead → won)
 
 
 class Unit(StrEnum):
@@ -82,6 +86,45 @@ class Aggregation(StrEnum):
     AVG = "avg"
     MIN = "min"
     MAX = "max"
+    MEDIAN = "median"
+    PERCENTILE = "percentile"  # with ``Measure.percentile`` (0.9 = p90)
+
+
+class Cardinality(StrEnum):
+    """How many rows of a joined table match one row of the model (dbt entity types)."""
+
+    MANY_TO_ONE = "many_to_one"  # many facts to one header row: safe
+    ONE_TO_ONE = "one_to_one"  # safe
+    ONE_TO_MANY = "one_to_many"  # fans out the facts: rejected by validation
+    MANY_TO_MANY = "many_to_many"  # the same
+
+    @property
+    def fans_out(self) -> bool:
+        return self in (Cardinality.ONE_TO_MANY, Cardinality.MANY_TO_MANY)
+
+
+TimeUnit = Literal["day", "week", "month", "quarter", "year"]
+
+
+class Window(Frozen):
+    """A length of time: ``7 days``, ``3 months`` (written so in YAML, or as ``{count, unit}``)."""
+
+    count: int = Field(ge=1, le=10000)
+    unit: TimeUnit
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_words(cls, data: Any) -> Any:
+        if not isinstance(data, str):
+            return data
+        words = data.split()
+        if len(words) != 2 or not words[0].isdigit():
+            raise ValueError(f"a window is a number and a unit (`7 days`, `3 months`), not `{data}`")
+        unit = words[1].lower().removesuffix("s")
+        return {"count": int(words[0]), "unit": unit}
+
+    def phrase(self) -> str:
+        return f"{self.count} {self.unit}{'s' if self.count != 1 else ''}"
 
 
 class Join(Frozen):
@@ -93,6 +136,8 @@ class Join(Frozen):
         tuple[str, str]
     ]  # (column of the model's base alias or an earlier join alias "a.col", column of this table)
     kind: Literal["inner", "left"] = "inner"
+    # rows of ``table`` per model row: many_to_one or one_to_one (a key unique there); the others fan out
+    cardinality: Cardinality = Cardinality.MANY_TO_ONE
     # kept even when no column of it is used (a join that filters the facts); else pruned when unused
     required: bool = False
 
@@ -113,6 +158,11 @@ class SemanticModel(Frozen):
     # other columns that date a row, by time dimension id ({closed: t.closed_at}); ``time`` is the default
     times: dict[str, str] = Field(default_factory=dict)
     dimensions: dict[str, str] = Field(default_factory=dict)
+    # the things a row is about, by entity id ({ticket: t.ticket_id, customer: t.customer_id}); the
+    # ``primary_entity`` is the grain (one row per value, checked on the data); conversion metrics follow
+    # an entity from one model's rows to another's
+    entities: dict[str, str] = Field(default_factory=dict)
+    primary_entity: str | None = None
     description: str | None = None
     system: str | None = None  # upstream source system, for lineage ("ERP (SAP S/4)")
     source: SourceLocation | None = None
@@ -133,8 +183,31 @@ class Measure(Frozen):
     # a snapshot (balance, headcount, open pipeline): not summed over time but read at the period's
     # last (or first) snapshot date, per bucket in a series (MetricFlow's non_additive_dimension)
     snapshot: Literal["last", "first"] | None = None
+    percentile: float | None = Field(default=None, gt=0, lt=1)  # agg percentile: 0.9 = p90
+    discrete: bool = False  # percentile: a value that occurs (percentile_disc), else interpolated
+    # rows kept by dimension members, not SQL: [{dimension: channel, values: [ONLINE]}]
+    filters: list[MemberFilter] = Field(default_factory=list)
     description: str | None = None
     source: SourceLocation | None = None
+
+
+class MemberFilter(Frozen):
+    """Keep rows whose member of ``dimension`` is (``in``) or is not (``not_in``) one of ``values``
+    (member keys). A row with no member is kept by ``not_in``."""
+
+    dimension: str
+    op: Literal["in", "not_in"] = "in"
+    values: list[str] = Field(min_length=1)
+
+
+class ConversionParams(Frozen):
+    """A conversion metric: of the ``entity`` values with a ``base_measure`` row in the period, those with a
+    ``conversion_measure`` row at or after it (within the metric's ``window``, if any)."""
+
+    base_measure: str
+    conversion_measure: str
+    entity: str
+    calculation: Literal["conversion_rate", "conversions"] = "conversion_rate"
 
 
 class ChangelogEntry(Frozen):
@@ -170,6 +243,14 @@ class Metric(Frozen):
     denominator: str | None = None
     # derived: an arithmetic expression over metric or measure ids ("revenue - cogs")
     expr: str | None = None
+    # cumulative (over ``measure``): a trailing ``window``, or ``grain_to_date`` (month = month to date),
+    # or neither (everything up to each period's end); conversion: B within ``window`` of A
+    window: Window | None = None
+    grain_to_date: TimeUnit | None = None
+    conversion: ConversionParams | None = None
+    # a series shows every period of the range, an empty one as ``fill_nulls_with`` (sums and counts read 0)
+    join_to_timespine: bool = False
+    fill_nulls_with: float | None = None
     unit: Unit = Unit.NUMBER
     default_period: DefaultPeriod | None = None  # else the catalog's defaults.period
     time_dimension: str | None = None  # dated by this time dimension by default (else each model's time)

@@ -28,10 +28,13 @@ def qualified_columns(sql: str) -> list[tuple[str, str]]:
 
 def metric_inputs(metric: Metric) -> list[str]:
     """Ids (metric or measure) a metric is computed from."""
-    if metric.type is MetricType.SIMPLE:
+    if metric.type in (MetricType.SIMPLE, MetricType.CUMULATIVE):
         return [metric.measure] if metric.measure else []
     if metric.type is MetricType.RATIO:
         return [p for p in (metric.numerator, metric.denominator) if p]
+    if metric.type is MetricType.CONVERSION:
+        c = metric.conversion
+        return [c.base_measure, c.conversion_measure] if c else []
     return expr_names(metric.expr) if metric.expr else []
 
 

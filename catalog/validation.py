@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import sqlglot
 
-from metricqa.catalog.models import Catalog, Metric, MetricType, SemanticModel, Status
+from metricqa.catalog.models import Aggregation, Catalog, Metric, MetricType, SemanticModel, Status
 from metricqa.catalog.refs import base_measures, expr_names, metric_inputs, qualified_columns
 from metricqa.core.errors import CatalogIssue
 
@@ -58,6 +58,8 @@ def _check_metric_parts(cat: Catalog, metric: Metric, refs: set[str]) -> Iterato
         MetricType.SIMPLE: ("measure",),
         MetricType.RATIO: ("numerator", "denominator"),
         MetricType.DERIVED: ("expr",),
+        MetricType.CUMULATIVE: ("measure",),
+        MetricType.CONVERSION: ("conversion",),
     }[metric.type]
     level = "error" if metric.status is Status.APPROVED else "warning"
     for field in required:
@@ -65,9 +67,10 @@ def _check_metric_parts(cat: Catalog, metric: Metric, refs: set[str]) -> Iterato
             yield _issue(
                 metric, f"{metric.type.value} metric `{metric.id}` is missing `{field}`", field, level
             )
-    if metric.type is MetricType.SIMPLE and metric.measure and metric.measure not in cat.measures:
+    if metric.type in _MEASURE_TYPES and metric.measure and metric.measure not in cat.measures:
         yield _issue(metric, f"metric `{metric.id}` names unknown measure `{metric.measure}`", "measure")
-    if metric.type is not MetricType.SIMPLE:
+    yield from _check_type_fields(cat, metric)
+    if metric.type not in _MEASURE_TYPES:
         try:
             parts = metric_inputs(metric)
         except sqlglot.ParseError as exc:
@@ -90,6 +93,86 @@ def _check_metric_parts(cat: Catalog, metric: Metric, refs: set[str]) -> Iterato
     for dim in metric.dimensions or []:
         if dim not in cat.dimensions:
             yield _issue(metric, f"metric `{metric.id}` lists unknown dimension `{dim}`", "dimensions")
+
+
+_MEASURE_TYPES = (MetricType.SIMPLE, MetricType.CUMULATIVE)
+_TYPE_FIELDS = {  # fields that mean something for these types only
+    "window": (MetricType.CUMULATIVE, MetricType.CONVERSION),
+    "grain_to_date": (MetricType.CUMULATIVE,),
+    "conversion": (MetricType.CONVERSION,),
+}
+
+
+def _check_type_fields(cat: Catalog, metric: Metric) -> Iterator[CatalogIssue]:
+    """Cumulative and conversion metrics: their own fields only, over measures that can carry them."""
+    for field, types in _TYPE_FIELDS.items():
+        if getattr(metric, field) is not None and metric.type not in types:
+            allowed = " or ".join(t.value for t in types)
+            yield _issue(metric, f"`{field}` is for {allowed} metrics, not {metric.type.value}", field)
+    if metric.window is not None and metric.grain_to_date is not None:
+        yield _issue(
+            metric, f"metric `{metric.id}` has both `window` and `grain_to_date`: pick one", "window"
+        )
+    measure = cat.measures.get(metric.measure or "")
+    if metric.type is MetricType.CUMULATIVE and measure is not None and measure.snapshot:
+        yield _issue(
+            metric,
+            f"cumulative metric `{metric.id}` reads snapshot measure `{measure.id}`: a balance is not summed over time",
+            "measure",
+        )
+    conv = metric.conversion
+    if metric.type is not MetricType.CONVERSION or conv is None:
+        return
+    for field in ("base_measure", "conversion_measure"):
+        measure = cat.measures.get(getattr(conv, field))
+        model = cat.models.get(measure.model) if measure else None
+        if measure is None:
+            yield _issue(
+                metric, f"conversion `{field}` `{getattr(conv, field)}` is no measure", f"conversion.{field}"
+            )
+        elif model is not None and conv.entity not in model.entities:
+            yield _issue(
+                metric,
+                f"conversion metric `{metric.id}` follows entity `{conv.entity}`, which model `{model.id}` "
+                f"(of measure `{measure.id}`) does not map in `entities`",
+                "conversion.entity",
+            )
+
+
+def check_measures(cat: Catalog) -> Iterator[CatalogIssue]:
+    """Percentile fields go with agg percentile; member filters name dimensions the model maps."""
+    for m in cat.measures.values():
+        if (m.agg is Aggregation.PERCENTILE) != (m.percentile is not None):
+            yield _issue(
+                m, f"measure `{m.id}`: `percentile` goes with (and only with) agg percentile", "percentile"
+            )
+        model = cat.models.get(m.model)
+        for flt in m.filters:
+            if model is not None and flt.dimension not in model.dimensions:
+                yield _issue(
+                    m,
+                    f"measure `{m.id}` filters on dimension `{flt.dimension}`, which model `{m.model}` does not map",
+                    "filters",
+                )
+
+
+def check_models(cat: Catalog) -> Iterator[CatalogIssue]:
+    """A model's grain is one of its entities; no join may fan out its rows."""
+    for model in cat.models.values():
+        if model.primary_entity is not None and model.primary_entity not in model.entities:
+            yield _issue(
+                model,
+                f"model `{model.id}`: primary entity `{model.primary_entity}` is not in its `entities`",
+                "primary_entity",
+            )
+        for join in model.joins:
+            if join.cardinality.fans_out:
+                yield _issue(
+                    model,
+                    f"model `{model.id}` joins `{join.table}` {join.cardinality.value}: every fact would count "
+                    "once per matching row (fan-out). Make that table a model of its own.",
+                    "joins.cardinality",
+                )
 
 
 def check_cycles(cat: Catalog) -> Iterator[CatalogIssue]:
@@ -173,6 +256,8 @@ def check_schema(cat: Catalog, schema: Schema) -> Iterator[CatalogIssue]:
             yield from _check_columns(model, column, aliases, schema, f"times.{td}")
         for dim, col in model.dimensions.items():
             yield from _check_columns(model, col, aliases, schema, f"dimensions.{dim}")
+        for entity, col in model.entities.items():
+            yield from _check_columns(model, col, aliases, schema, f"entities.{entity}")
         for join in model.joins:
             for left, right in join.keys:
                 yield from _check_columns(model, left, aliases, schema, "joins.keys")
@@ -248,6 +333,8 @@ CHECKS: tuple[Callable[[Catalog], Iterator[CatalogIssue]], ...] = (
     check_cycles,
     check_synonyms,
     check_derived_names,
+    check_measures,
+    check_models,
 )
 
 

@@ -21,6 +21,8 @@ AGG_SQL = {
     Aggregation.AVG: "AVG({})",
     Aggregation.MIN: "MIN({})",
     Aggregation.MAX: "MAX({})",
+    Aggregation.MEDIAN: "MEDIAN({})",
+    Aggregation.PERCENTILE: "PERCENTILE({})",
 }
 
 
@@ -52,16 +54,37 @@ class LineageNode:
 def measure_formula(measure: Measure) -> str:
     """``SUM(l.quantity * l.unit_price) WHERE o.status = 'completed'``."""
     text = AGG_SQL[measure.agg].format(measure.expr)
-    return f"{text} WHERE {measure.where}" if measure.where else text
+    if measure.agg is Aggregation.PERCENTILE:
+        text = f"PERCENTILE({measure.expr}, {measure.percentile})"
+    conditions = [measure.where] if measure.where else []
+    conditions += [
+        f"{f.dimension} {'NOT IN' if f.op == 'not_in' else 'IN'} ({', '.join(f.values)})"
+        for f in measure.filters
+    ]
+    return f"{text} WHERE {' AND '.join(conditions)}" if conditions else text
 
 
 def metric_formula(catalog: Catalog, metric: Metric) -> str:
     """A simple metric's measure formula, a ratio's ``numerator / denominator``, a derived expr."""
-    if metric.type is MetricType.SIMPLE:
+    if metric.type in (MetricType.SIMPLE, MetricType.CUMULATIVE):
         measure = catalog.measures.get(metric.measure or "")
-        return measure_formula(measure) if measure else (metric.measure or "")
+        formula = measure_formula(measure) if measure else (metric.measure or "")
+        if metric.type is MetricType.CUMULATIVE:
+            span = (
+                metric.window.phrase()
+                if metric.window
+                else f"{metric.grain_to_date} to date"
+                if metric.grain_to_date
+                else "all time"
+            )
+            formula = f"cumulative {formula} over {span}"
+        return formula
     if metric.type is MetricType.RATIO:
         return f"{metric.numerator} / {metric.denominator}"
+    if metric.type is MetricType.CONVERSION and metric.conversion is not None:
+        c = metric.conversion
+        within = f" within {metric.window.phrase()}" if metric.window else ""
+        return f"{c.calculation}: {c.entity} with {c.base_measure}, then {c.conversion_measure}{within}"
     return metric.expr or ""
 
 

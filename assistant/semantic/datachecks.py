@@ -51,8 +51,40 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[object, ...] | No
         return None  # a missing table or column: schema validation reports it
 
 
+def grain_sql(model: SemanticModel, column: str) -> str:
+    """Rows whose primary entity is NULL, and entity values that occur more than once (base table only)."""
+    key = parse_expr(column).copy()
+    for c in key.find_all(exp.Column):
+        c.set("table", None)
+    nulls = (
+        exp.select("COUNT(*)")
+        .from_(exp.table_(model.table))
+        .where(exp.Is(this=key.copy(), expression=exp.Null()))
+    )
+    dupes = exp.select(key.copy()).from_(exp.table_(model.table)).group_by(key.copy()).having("COUNT(*) > 1")
+    repeated = exp.select("COUNT(*)").from_(dupes.subquery("d"))
+    return exp.select(nulls.subquery(), repeated.subquery()).sql(dialect="duckdb")
+
+
+def check_grain(model: SemanticModel, con: duckdb.DuckDBPyConnection) -> Iterator[CatalogIssue]:
+    """The primary entity is the grain: one row per value, never NULL."""
+    column = model.entities.get(model.primary_entity or "")
+    if column is None:
+        return
+    row = _scalar(con, grain_sql(model, column))
+    if row and (row[0] or row[1]):
+        yield _issue(
+            "error",
+            f"model `{model.id}`: its grain `{model.primary_entity}` ({column}) is not one row per value "
+            f"({row[1]} values repeat, {row[0]} rows are NULL) in `{model.table}`",
+            model,
+            "primary_entity",
+        )
+
+
 def check_data(catalog: Catalog, con: duckdb.DuckDBPyConnection) -> Iterator[CatalogIssue]:
     for model in catalog.models.values():
+        yield from check_grain(model, con)
         for join in model.joins:
             row = _scalar(con, duplicate_keys_sql(join.table, [right for _, right in join.keys]))
             if row and row[0]:

@@ -374,7 +374,13 @@ def check_periods(plan: QueryPlan) -> None:
 
 # --- shares -------------------------------------------------------------------------------------
 
-_AGGREGATION_KINDS = {Aggregation.AVG: "average", Aggregation.MIN: "minimum", Aggregation.MAX: "maximum"}
+_AGGREGATION_KINDS = {
+    Aggregation.AVG: "average",
+    Aggregation.MIN: "minimum",
+    Aggregation.MAX: "maximum",
+    Aggregation.MEDIAN: "median",
+    Aggregation.PERCENTILE: "percentile",
+}
 
 
 def linear(node: exp.Expr) -> bool:
@@ -413,6 +419,14 @@ def non_additive(catalog: Catalog, ref: str, _seen: frozenset[str] = frozenset()
             "denominator": _ref_name(catalog, metric.denominator or ""),
         }
         return Message("narrative_shapes.kind.ratio", parts)
+    if metric.type is MetricType.CONVERSION and metric.conversion is not None:
+        if metric.conversion.calculation == "conversion_rate":
+            steps = {
+                "base": metric.conversion.base_measure,
+                "conversion": metric.conversion.conversion_measure,
+            }
+            return Message("narrative_shapes.kind.conversion", steps)
+        return None  # a count of converted entities adds up like a distinct count
     if metric.type is MetricType.DERIVED:
         if not linear(parse_expr(metric.expr or "")):
             return Message("narrative_shapes.kind.formula", {"expr": metric.expr})
