@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from fixture_files import write_fixture
 
 CATALOG = """
 defaults: {period: all_time}
@@ -99,11 +99,4 @@ CREATE TABLE surveys AS SELECT i AS survey_id, TIMESTAMP '2019-06-01' + INTERVAL
 
 def build_desk(root: Path) -> tuple[Path, Path]:
     """Write the catalog and build the warehouse under ``root``; returns (catalog dir, warehouse file)."""
-    catalog = root / "catalog"
-    catalog.mkdir()
-    (catalog / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
-    warehouse = root / "desk.duckdb"
-    con = duckdb.connect(str(warehouse))
-    con.execute(WAREHOUSE)
-    con.close()
-    return catalog, warehouse
+    return write_fixture(root, CATALOG, WAREHOUSE, "desk")

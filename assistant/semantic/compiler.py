@@ -51,8 +51,13 @@ from metricqa.assistant.semantic.periods import (
     Shift,
     back,
     baseline_range,
+    bucket_start,
+    buckets,
+    forward,
     grain_shift,
+    next_bucket,
     series_baseline_range,
+    unit_shift,
 )
 from metricqa.assistant.semantic.plan import (
     Comparison,
@@ -78,8 +83,17 @@ from metricqa.assistant.semantic.sqlbuild import (
     ratio,
     table,
 )
-from metricqa.catalog.models import Aggregation, Catalog, Dimension, Measure, MetricType, SemanticModel
-from metricqa.catalog.refs import base_measures, parse_expr
+from metricqa.catalog.models import (
+    Aggregation,
+    Catalog,
+    Dimension,
+    Measure,
+    MemberFilter,
+    Metric,
+    MetricType,
+    SemanticModel,
+)
+from metricqa.catalog.refs import base_measures, metric_inputs, parse_expr
 from metricqa.core.asker import Asker
 
 Param = object
@@ -90,6 +104,7 @@ _AGGREGATES: dict[Aggregation, type[exp.AggFunc]] = {
     Aggregation.AVG: exp.Avg,
     Aggregation.MIN: exp.Min,
     Aggregation.MAX: exp.Max,
+    Aggregation.MEDIAN: exp.Median,
 }
 ADDITIVE = (Aggregation.SUM, Aggregation.COUNT, Aggregation.COUNT_DISTINCT)
 
@@ -137,6 +152,12 @@ class Context:
     @property
     def series(self) -> bool:
         return self.plan.grain is not Grain.NONE
+
+    @property
+    def timespine(self) -> bool:
+        """A series of a metric that shows every period, an empty one too (``join_to_timespine``)."""
+        metrics = (self.catalog.metrics.get(m) for m in self.metrics)
+        return self.series and any(m is not None and m.join_to_timespine for m in metrics)
 
     def key_names(self, dimensions: Iterable[str] | None = None) -> list[str]:
         """The period and member key columns a CTE is grouped and joined by (of ``dimensions``, or of all)."""
@@ -198,7 +219,11 @@ def model_exprs(
     exprs = [ctx.time_column(model)]
     exprs += [model.dimensions[d] for d in ctx.used_dimensions(branch) if d in model.dimensions]
     for m in measures:
-        exprs += [m.expr, *([m.where] if m.where else [])]
+        exprs += [
+            m.expr,
+            *([m.where] if m.where else []),
+            *(model.dimensions[f.dimension] for f in m.filters),
+        ]
     return exprs
 
 
@@ -257,14 +282,50 @@ def period_expr(time_column: str, grain: Grain, forward: Shift | None) -> exp.Ex
     return exp.Cast(this=trunc, to=exp.DataType.build("date"))
 
 
-def aggregate(measure: Measure, with_filter: bool) -> exp.Expr:
+def measure_condition(catalog: Catalog, model: SemanticModel, measure: Measure) -> exp.Expr | None:
+    """The rows a measure reads: its ``where`` and its member filters, over the model's columns."""
+    parts: list[exp.Expr] = [catalog_sql(measure.where)] if measure.where else []
+    parts += [member_filter_condition(model, f, catalog.dimensions.get(f.dimension)) for f in measure.filters]
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    return exp.and_(*(exp.Paren(this=p) for p in parts), copy=False)
+
+
+def member_filter_condition(
+    model: SemanticModel, flt: MemberFilter, dimension: Dimension | None = None
+) -> exp.Expr:
+    """A catalog member filter as a condition on the model's column: ``col IN ('A', …)``, or, for a
+    dimension whose member key lives in its table, ``col IN (SELECT join_key FROM table WHERE key IN …)``.
+    ``not_in`` keeps rows with no member. The values are catalog text, written as literals."""
+    column = catalog_sql(model.dimensions[flt.dimension])
+    values = [exp.Literal.string(v) for v in flt.values]
+    if dimension is not None and needs_join(dimension):
+        lookup = (
+            exp.select(col(dimension.join_key or dimension.key))
+            .from_(table(dimension.table))
+            .where(exp.In(this=col(dimension.key), expressions=values))
+        )
+        member_in = exp.In(this=column, query=lookup.subquery())
+    else:
+        member_in = exp.In(this=column, expressions=values)
+    if flt.op == "in":
+        return member_in
+    no_member = exp.Is(this=column.copy(), expression=exp.Null())
+    return exp.Paren(this=exp.or_(exp.Not(this=member_in), no_member, copy=False))
+
+
+def aggregate(measure: Measure, condition: exp.Expr | None) -> exp.Expr:
+    """``AGG(expr)``, with ``FILTER (WHERE condition)`` when the rows it reads are not the CTE's."""
     value = catalog_sql(measure.expr)
     if measure.agg is Aggregation.COUNT_DISTINCT:
         agg: exp.Expr = exp.Count(this=exp.Distinct(expressions=[value]))
+    elif measure.agg is Aggregation.PERCENTILE:
+        kind = exp.PercentileDisc if measure.discrete else exp.PercentileCont
+        agg = kind(this=value, expression=exp.Literal.number(measure.percentile))
     else:
         agg = _AGGREGATES[measure.agg](this=value)
-    if with_filter and measure.where:
-        agg = exp.Filter(this=agg, expression=exp.Where(this=catalog_sql(measure.where)))
+    if condition is not None:
+        agg = exp.Filter(this=agg, expression=exp.Where(this=condition))
     return agg
 
 
@@ -280,15 +341,15 @@ def filter_condition(key: exp.Expr, flt: Filter) -> tuple[exp.Expr, list[Param]]
     return exp.Paren(this=exp.or_(exp.Not(this=member_in), no_member, copy=False)), values
 
 
-def measures_where(measures: Sequence[Measure]) -> tuple[exp.Expr | None, bool]:
+def measures_where(conditions: Sequence[exp.Expr | None]) -> tuple[exp.Expr | None, bool]:
     """Rows any measure needs (pushed into WHERE) and whether each aggregate still needs its FILTER."""
-    wheres = list(dict.fromkeys(m.where for m in measures))
-    if None in wheres:
+    by_sql = {None if c is None else c.sql(): c for c in conditions}
+    if None in by_sql:
         return None, True
-    conditions = [exp.Paren(this=catalog_sql(w)) for w in wheres if w]
-    if len(conditions) == 1:
-        return conditions[0].this, False
-    return exp.or_(*conditions, copy=False), True
+    parts = [exp.Paren(this=c.copy()) for c in by_sql.values() if c is not None]
+    if len(parts) == 1:
+        return parts[0].this, False
+    return exp.or_(*parts, copy=False), True
 
 
 def snapshot_condition(ctx: Context, model: SemanticModel, which: str) -> exp.Expr:
@@ -310,39 +371,135 @@ def snapshot_condition(ctx: Context, model: SemanticModel, which: str) -> exp.Ex
     return exp.In(this=time.copy(), query=inner.subquery())
 
 
-def model_cte(
-    ctx: Context, model: SemanticModel, measures: Sequence[Measure], branch: Branch
-) -> tuple[exp.Select, list[Param]]:
+@dataclass(frozen=True)
+class Group:
+    """The measures one CTE computes: a model's plain measures, or one cumulative or conversion metric
+    (each its own scan: its rows are dated by windows, or followed from one model to another)."""
+
+    model: str
+    metric: str | None = None
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A model's rows for a branch, before aggregation: FROM and joins, the keys, the WHERE, its params."""
+
+    select: exp.Select
+    keys: list[tuple[str, exp.Expr]]  # result column name → expression
+    conditions: list[exp.Expr]
+    params: list[Param]
+    fixed: int  # conditions on the period (and snapshot date); a measure's own rows go after them
+
+    def keep(self, condition: exp.Expr | None) -> None:
+        """Also keep only rows meeting ``condition`` (catalog text: binds no parameter)."""
+        if condition is not None:
+            self.conditions.insert(self.fixed, condition)
+
+
+def date_literal(d: date) -> exp.Expr:
+    """A date computed from the plan's typed dates (never text from a question)."""
+    return exp.Cast(this=exp.Literal.string(d.isoformat()), to=exp.DataType.build("date"))
+
+
+@dataclass(frozen=True)
+class Span:
+    """Rows dated ``start`` (inclusive; None = from the first row) to ``end`` (exclusive) count towards
+    the bucket ``key`` of a cumulative metric (None outside a series)."""
+
+    key: date | None
+    start: date | None
+    end: date
+
+
+def span_start(metric: Metric, end: date) -> date | None:
+    """Where a cumulative metric's window ending before ``end`` starts."""
+    if metric.window is not None:
+        return back(end, end, unit_shift(metric.window.count, metric.window.unit))[0]
+    if metric.grain_to_date is not None:
+        return bucket_start(end - timedelta(days=1), Grain(metric.grain_to_date))
+    return None
+
+
+def cumulative_spans(ctx: Context, metric: Metric, branch: Branch) -> list[Span]:
+    """One window per bucket of the branch (ending at the bucket's end, or the range's), or one for the range."""
+    stop = branch.end + timedelta(days=1)
+    if not ctx.series:
+        return [Span(None, span_start(metric, stop), stop)]
+    out: list[Span] = []
+    for first in buckets(branch.start, branch.end, ctx.plan.grain):
+        end = min(next_bucket(first, ctx.plan.grain), stop)
+        key = bucket_start(forward(first, branch.forward), ctx.plan.grain) if branch.forward else first
+        out.append(Span(key, span_start(metric, end), end))
+    return out
+
+
+def spans_join(select: exp.Select, time: exp.Expr, spans: Sequence[Span], name: str) -> exp.Expr:
+    """JOIN a VALUES list of the spans (``name``(period, lo, hi)) on the row's date; returns its period."""
+    with_start = spans[0].start is not None
+    rows = [
+        exp.Tuple(
+            expressions=[
+                date_literal(s.key or s.end),
+                *([date_literal(s.start)] if s.start else []),
+                date_literal(s.end),
+            ]
+        )
+        for s in spans
+    ]
+    names = ["period", *(["lo"] if with_start else []), "hi"]
+    values = exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(this=ident(name), columns=[ident(n) for n in names]),
+    )
+    on: list[exp.Expr] = [exp.LT(this=time.copy(), expression=col("hi", name))]
+    if with_start:
+        on.insert(0, exp.GTE(this=time.copy(), expression=col("lo", name)))
+    select.join(exp.Join(this=values, on=exp.and_(*on, copy=False)), copy=False)
+    return col("period", name)
+
+
+def model_rows(
+    ctx: Context,
+    model: SemanticModel,
+    measures: Sequence[Measure],
+    branch: Branch,
+    spans: Sequence[Span] = (),
+) -> Rows:
+    """A model's rows over the branch's period (or, for a cumulative metric, its ``spans``), with the
+    branch's keys, member filters and the asker's row filters."""
     select = model_from(exp.Select(), model, needed_joins(model, model_exprs(ctx, model, measures, branch)))
+    time = catalog_sql(ctx.time_column(model))
+    period = (
+        spans_join(select, time, spans, Names(model_aliases(model)).take("span"))
+        if spans and ctx.series
+        else None
+    )
     joins = dimension_joins(ctx, model, select, branch)
     keys: list[tuple[str, exp.Expr]] = []
     if ctx.series:
-        keys.append(
-            (
-                ctx.column(ColumnRole.PERIOD),
-                period_expr(ctx.time_column(model), ctx.plan.grain, branch.forward),
-            )
-        )
+        bucket = period or period_expr(ctx.time_column(model), ctx.plan.grain, branch.forward)
+        keys.append((ctx.column(ColumnRole.PERIOD), bucket))
     keys += [
         (ctx.column(ColumnRole.DIMENSION, dimension=d), member_key(ctx, model, d, joins))
         for d in branch.dimensions
     ]
-    shared_where, per_measure = measures_where(measures)
-    select.select(*(alias(e, name) for name, e in keys), copy=False)
-    select.select(*(alias(aggregate(m, per_measure), m.id) for m in measures), copy=False)
-    time = catalog_sql(ctx.time_column(model))
     # half-open, so a TIMESTAMP column keeps the whole last day: start <= time < the day after the end
-    conditions: list[exp.Expr] = [
-        exp.GTE(this=time, expression=exp.Placeholder()),
-        exp.LT(this=time.copy(), expression=exp.Placeholder()),
-    ]
-    params: list[Param] = [branch.start, branch.end + timedelta(days=1)]
+    first: date | None = branch.start
+    if spans:
+        starts = [s.start for s in spans]
+        first = None if None in starts else min(d for d in starts if d is not None)
+    conditions: list[exp.Expr] = []
+    params: list[Param] = []
+    if first is not None:
+        conditions.append(exp.GTE(this=time, expression=exp.Placeholder()))
+        params.append(first)
+    conditions.append(exp.LT(this=time.copy(), expression=exp.Placeholder()))
+    params.append(max(s.end for s in spans) if spans else branch.end + timedelta(days=1))
     snapshot = next((m.snapshot for m in measures if m.snapshot), None)
     if snapshot is not None:  # a balance or headcount: the rows of the period's last (first) snapshot date
         conditions.append(snapshot_condition(ctx, model, snapshot))
         params += [branch.start, branch.end + timedelta(days=1)]
-    if shared_where is not None:
-        conditions.append(shared_where)
+    fixed = len(conditions)
     for flt in branch.filters:
         condition, values = filter_condition(member_key(ctx, model, flt.dimension, joins), flt)
         conditions.append(condition)
@@ -350,26 +507,165 @@ def model_cte(
     for dim_id, value in ctx.row_filters:
         conditions.append(eq(member_key(ctx, model, dim_id, joins), exp.Placeholder()))
         params.append(value)
-    select.where(exp.and_(*conditions, copy=False), copy=False)
-    if keys:
-        select.group_by(*(e.copy() for _, e in keys), copy=False)
-    what = "" if branch.kind is ValueKind.VALUE else f"{branch.kind.value}, "
-    comment(
-        select, f"model {model.id} ({what}table {model.table}): measures {', '.join(m.id for m in measures)}"
+    return Rows(select, keys, conditions, params, fixed)
+
+
+def group_rows(select: exp.Select, rows: Rows, text: str) -> exp.Select:
+    select.where(exp.and_(*rows.conditions, copy=False), copy=False)
+    if rows.keys:
+        select.group_by(*(e.copy() for _, e in rows.keys), copy=False)
+    return comment(select, text)
+
+
+def model_cte(
+    ctx: Context, model: SemanticModel, measures: Sequence[Measure], branch: Branch, group: Group
+) -> tuple[exp.Select, list[Param]]:
+    """One scan of a model: its measures (or one cumulative metric's) per key, over the branch."""
+    metric = ctx.catalog.metrics[group.metric] if group.metric else None
+    spans = cumulative_spans(ctx, metric, branch) if metric else []
+    rows = model_rows(ctx, model, measures, branch, spans)
+    own = [measure_condition(ctx.catalog, model, m) for m in measures]
+    shared_where, per_measure = measures_where(own)
+    select = rows.select.select(*(alias(e, name) for name, e in rows.keys), copy=False)
+    select.select(
+        *(
+            alias(aggregate(m, c if per_measure else None), group.metric or m.id)
+            for m, c in zip(measures, own, strict=True)
+        ),
+        copy=False,
     )
-    return select, params
+    rows.keep(shared_where)
+    what = "" if branch.kind is ValueKind.VALUE else f"{branch.kind.value}, "
+    label = f"cumulative metric {metric.id}, " if metric else ""
+    text = (
+        f"model {model.id} ({label}{what}table {model.table}): measures {', '.join(m.id for m in measures)}"
+    )
+    return group_rows(select, rows, text), rows.params
+
+
+CONVERTED, CONVERTING = "__converted", "__base"
+
+
+def conversion_cte(ctx: Context, metric: Metric, branch: Branch) -> tuple[exp.Select, list[Param]]:
+    """Of the entities with a base row in the branch's period (per key), how many have a conversion row at
+    or after it (within the metric's window): ``COUNT(DISTINCT …)`` of both, over a LEFT JOIN on the entity."""
+    conv = metric.conversion
+    assert conv is not None  # validation: a conversion metric has its params
+    catalog = ctx.catalog
+    base_measure, conv_measure = (
+        catalog.measures[conv.base_measure],
+        catalog.measures[conv.conversion_measure],
+    )
+    base_model, conv_model = catalog.models[base_measure.model], catalog.models[conv_measure.model]
+    rows = model_rows(ctx, base_model, [base_measure], branch)
+    rows.keep(measure_condition(catalog, base_model, base_measure))
+    entity = catalog_sql(base_model.entities[conv.entity])
+    base = rows.select.select(
+        *(alias(e, name) for name, e in rows.keys),
+        alias(entity, "entity"),
+        alias(catalog_sql(ctx.time_column(base_model)), "at"),
+        copy=False,
+    ).where(exp.and_(*rows.conditions, copy=False), copy=False)
+    conv_exprs = [
+        conv_model.entities[conv.entity],
+        conv_model.time,
+        conv_measure.expr,
+        *([conv_measure.where] if conv_measure.where else []),
+    ]
+    later = model_from(exp.Select(), conv_model, needed_joins(conv_model, conv_exprs)).select(
+        alias(catalog_sql(conv_model.entities[conv.entity]), "entity"),
+        alias(catalog_sql(conv_model.time), "at"),
+        copy=False,
+    )
+    later_condition = measure_condition(catalog, conv_model, conv_measure)
+    if later_condition is not None:
+        later.where(later_condition, copy=False)
+    on: list[exp.Expr] = [
+        eq(col("entity", "c"), col("entity", "b")),
+        exp.GTE(this=col("at", "c"), expression=col("at", "b")),
+    ]
+    if metric.window is not None:
+        limit: exp.Expr = col("at", "b")
+        for step in interval(unit_shift(metric.window.count, metric.window.unit)):
+            limit = exp.Add(this=limit, expression=step)
+        on.append(exp.LT(this=col("at", "c"), expression=limit))
+    converted = exp.Count(
+        this=exp.Distinct(
+            expressions=[
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.Not(this=exp.Is(this=col("entity", "c"), expression=exp.Null())),
+                            true=col("entity", "b"),
+                        )
+                    ]
+                )
+            ]
+        )
+    )
+    keys = [col(name, "b") for name, _ in rows.keys]
+    select = (
+        exp.Select(expressions=[alias(k, k.name) for k in keys])
+        .select(
+            alias(exp.Count(this=exp.Distinct(expressions=[col("entity", "b")])), CONVERTING),
+            alias(converted, CONVERTED),
+            copy=False,
+        )
+        .from_(exp.Subquery(this=base, alias=exp.TableAlias(this=ident("b"))), copy=False)
+        .join(
+            exp.Join(
+                this=exp.Subquery(this=later, alias=exp.TableAlias(this=ident("c"))),
+                on=exp.and_(*on, copy=False),
+                side="LEFT",
+            ),
+            copy=False,
+        )
+    )
+    if keys:
+        select.group_by(*(k.copy() for k in keys), copy=False)
+    what = "" if branch.kind is ValueKind.VALUE else f" ({branch.kind.value})"
+    text = (
+        f"conversion metric {metric.id}{what}: {conv.entity} of {base_model.id} ({base_measure.id}), "
+        f"then {conv_model.id} ({conv_measure.id})"
+    )
+    return comment(select, text), rows.params
 
 
 # --- the whole query ----------------------------------------------------------------------------
 
 
-def branch_models(ctx: Context, branch: Branch) -> dict[str, list[Measure]]:
-    """Model id → the measures this branch reads from it, in first-use order."""
-    out: dict[str, list[Measure]] = {}
+def measure_groups(
+    catalog: Catalog, ref: str, _seen: frozenset[str] = frozenset()
+) -> list[tuple[Group, Measure]]:
+    """The measures a metric (or measure) reads, each with the CTE that computes it: its model's, or
+    a cumulative or conversion metric's own."""
+    if ref in catalog.measures:
+        measure = catalog.measures[ref]
+        return [(Group(measure.model), measure)]
+    metric = catalog.metrics.get(ref)
+    if metric is None or ref in _seen:
+        return []
+    own = own_measure(catalog, metric)
+    if own is not None:
+        return [(Group(own.model, ref), own)]
+    return [g for part in metric_inputs(metric) for g in measure_groups(catalog, part, _seen | {ref})]
+
+
+def own_measure(catalog: Catalog, metric: Metric) -> Measure | None:
+    """The measure a cumulative metric sums, or a conversion metric's base measure (None for the others)."""
+    if metric.type is MetricType.CUMULATIVE:
+        return catalog.measures[metric.measure or ""]
+    if metric.type is MetricType.CONVERSION and metric.conversion is not None:
+        return catalog.measures[metric.conversion.base_measure]
+    return None
+
+
+def branch_groups(ctx: Context, branch: Branch) -> dict[Group, list[Measure]]:
+    """Each CTE of the branch → the measures it reads, in first-use order."""
+    out: dict[Group, list[Measure]] = {}
     for ref in branch.refs:
-        for measure_id in base_measures(ctx.catalog, ref):
-            measure = ctx.catalog.measures[measure_id]
-            bucket = out.setdefault(measure.model, [])
+        for group, measure in measure_groups(ctx.catalog, ref):
+            bucket = out.setdefault(group, [])
             if measure not in bucket:
                 bucket.append(measure)
     return out
@@ -426,16 +722,39 @@ def branches(ctx: Context) -> list[Branch]:
     return out
 
 
-def ref_sql(ctx: Context, ref: str, ctes: dict[str, str]) -> exp.Expr:
-    """SQL for a metric or measure over one branch's CTEs (``ctes``: model id → CTE name)."""
+def zero_if_missing(value: exp.Expr, measure: Measure) -> exp.Expr:
+    """An additive measure a CTE has no row for (a key with no rows) is zero, not unknown."""
+    if measure.agg in ADDITIVE:
+        return exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+    return value
+
+
+def ref_sql(ctx: Context, ref: str, ctes: dict[Group, str]) -> exp.Expr:
+    """SQL for a metric or measure over one branch's CTEs (``ctes``: group → CTE name); a metric with
+    ``fill_nulls_with`` reads that where it has no value."""
     catalog = ctx.catalog
     if ref in catalog.measures:
         measure = catalog.measures[ref]
-        value = col(ref, ctes[measure.model])
-        if measure.agg in ADDITIVE:  # no rows in a model for a key means zero, not unknown
-            return exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
-        return value
+        return zero_if_missing(col(ref, ctes[Group(measure.model)]), measure)
     metric = catalog.metrics[ref]
+    value = metric_sql(ctx, metric, ctes)
+    if metric.fill_nulls_with is None:
+        return value
+    return exp.Coalesce(this=value, expressions=[exp.Literal.number(metric.fill_nulls_with)])
+
+
+def metric_sql(ctx: Context, metric: Metric, ctes: dict[Group, str]) -> exp.Expr:
+    catalog = ctx.catalog
+    own = own_measure(catalog, metric)
+    if own is not None:
+        cte = ctes[Group(own.model, metric.id)]
+        if metric.type is MetricType.CUMULATIVE:
+            return zero_if_missing(col(metric.id, cte), own)
+        assert metric.conversion is not None
+        converted = exp.Coalesce(this=col(CONVERTED, cte), expressions=[exp.Literal.number(0)])
+        if metric.conversion.calculation == "conversions":
+            return converted
+        return ratio(converted, col(CONVERTING, cte))
     if metric.type is MetricType.SIMPLE:
         return ref_sql(ctx, metric.measure or "", ctes)
     if metric.type is MetricType.RATIO:
@@ -470,6 +789,34 @@ def labels_cte(ctx: Context, dim_id: str) -> exp.Select:
     return comment(select, f"dimension {dim_id}: member labels ({ctx.language}) from {dim.table}")
 
 
+def timespine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Select:
+    """Every bucket of the asked range (a metric with ``join_to_timespine``), for every member
+    combination the model CTEs have: a period with no rows still gets its row."""
+    period = ctx.column(ColumnRole.PERIOD)
+    plan = ctx.plan
+    rows = [
+        exp.Tuple(expressions=[date_literal(b)]) for b in buckets(plan.time.start, plan.time.end, plan.grain)
+    ]
+    values = exp.Values(
+        expressions=rows, alias=exp.TableAlias(this=ident("periods"), columns=[ident(period)])
+    )
+    select = exp.Select(expressions=[col(period, "periods")]).from_(values, copy=False)
+    members = ctx.key_names()[1:]
+    if members:
+        parts = [exp.Select(expressions=[col(k) for k in members]).from_(table(n), copy=False) for n in ctes]
+        union: exp.Expr = parts[0].distinct(copy=False)
+        for part in parts[1:]:
+            union = exp.union(union, part, distinct=True, copy=False)
+        select.select(*(col(k, "members") for k in members), copy=False)
+        select.join(
+            exp.Join(
+                this=exp.Subquery(this=union, alias=exp.TableAlias(this=ident("members"))), kind="CROSS"
+            ),
+            copy=False,
+        )
+    return comment(select, "time spine: every period of the range")
+
+
 def spine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Expr:
     keys = ctx.key_names()
     parts = [exp.Select(expressions=[col(k) for k in keys]).from_(table(name), copy=False) for name in ctes]
@@ -479,7 +826,7 @@ def spine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Expr:
     return union
 
 
-def metric_value_columns(ctx: Context, branch_ctes: dict[ValueKind, dict[str, str]]) -> list[exp.Expr]:
+def metric_value_columns(ctx: Context, branch_ctes: dict[ValueKind, dict[Group, str]]) -> list[exp.Expr]:
     """Each metric's value, and its baseline (over the baseline branch) or target, per result column."""
     current = branch_ctes[ValueKind.VALUE]
     out: list[exp.Expr] = []
@@ -510,7 +857,7 @@ def join_totals(ctx: Context, select: exp.Select, base: str, totals: Sequence[st
 
 def values_cte(
     ctx: Context,
-    branch_ctes: dict[ValueKind, dict[str, str]],
+    branch_ctes: dict[ValueKind, dict[Group, str]],
     names: Names,
     with_: list[tuple[str, exp.Expr]],
 ) -> exp.Select:
@@ -519,9 +866,15 @@ def values_cte(
         n for kind, ctes in branch_ctes.items() if kind is not ValueKind.TOTAL for n in ctes.values()
     ]
     keys = ctx.key_names()
-    if keys and len(model_ctes) > 1:
+    if ctx.timespine:
+        periods = names.take("periods")
+        with_.append((periods, timespine_cte(ctx, model_ctes)))
+        model_ctes_and_spine = [*model_ctes, periods]
+    else:
+        model_ctes_and_spine = model_ctes
+    if keys and len(model_ctes_and_spine) > 1:
         base = names.take("spine")
-        with_.append((base, spine_cte(ctx, model_ctes)))
+        with_.append((base, spine_cte(ctx, model_ctes_and_spine)))
     else:
         base = model_ctes[0]
     select = exp.Select(expressions=[alias(col(k, base), k) for k in keys]).from_(table(base), copy=False)
@@ -619,15 +972,20 @@ def order_terms(ctx: Context) -> list[exp.Ordered]:
 def build_query(ctx: Context, values_name: str, names: Names) -> tuple[exp.Select, list[Param]]:
     with_: list[tuple[str, exp.Expr]] = []
     params: list[Param] = []
-    branch_ctes: dict[ValueKind, dict[str, str]] = {}
+    branch_ctes: dict[ValueKind, dict[Group, str]] = {}
     for branch in branches(ctx):
         branch_ctes[branch.kind] = {}
-        for model_id, measures in branch_models(ctx, branch).items():
-            name = names.take(derived_name(model_id, branch.kind))  # a baseline CTE: like a baseline column
-            cte, cte_params = model_cte(ctx, ctx.catalog.models[model_id], measures, branch)
+        for group, measures in branch_groups(ctx, branch).items():
+            # a baseline CTE is named like a baseline column
+            name = names.take(derived_name(group.metric or group.model, branch.kind))
+            metric = ctx.catalog.metrics.get(group.metric or "")
+            if metric is not None and metric.type is MetricType.CONVERSION:
+                cte, cte_params = conversion_cte(ctx, metric, branch)
+            else:
+                cte, cte_params = model_cte(ctx, ctx.catalog.models[group.model], measures, branch, group)
             with_.append((name, cte))
             params += cte_params
-            branch_ctes[branch.kind][model_id] = name
+            branch_ctes[branch.kind][group] = name
     with_.append((values_name, values_cte(ctx, branch_ctes, names, with_)))
     final = exp.Select(expressions=[output_expr(ctx, c) for c in ctx.columns])
     final.from_(table(values_name), copy=False)
@@ -666,8 +1024,12 @@ def model_sources(ctx: Context, model: SemanticModel, measures: Iterable[Measure
 def sources(ctx: Context) -> tuple[str, ...]:
     out: set[str] = set()
     for branch in branches(ctx):
-        for model_id, measures in branch_models(ctx, branch).items():
-            out |= model_sources(ctx, ctx.catalog.models[model_id], measures)
+        for group, measures in branch_groups(ctx, branch).items():
+            out |= model_sources(ctx, ctx.catalog.models[group.model], measures)
+            metric = ctx.catalog.metrics.get(group.metric or "")
+            if metric is not None and metric.conversion is not None:
+                later = ctx.catalog.measures[metric.conversion.conversion_measure]
+                out |= model_sources(ctx, ctx.catalog.models[later.model], [later])
     for dim_id in ctx.used_dimensions():
         dim = ctx.catalog.dimensions[dim_id]
         cols = [dim.key, *([dim.label.get(ctx.language)] if dim_id in ctx.dimensions else [])]

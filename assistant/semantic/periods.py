@@ -112,3 +112,54 @@ def grain_shift(grain: Grain, comparison: Comparison) -> Shift:
 def series_baseline_range(time: TimeRange, comparison: Comparison) -> tuple[date, date]:
     """The overall range whose buckets, moved forward by ``grain_shift``, are a series' baselines."""
     return back(time.start, time.end, grain_shift(time.grain, comparison))
+
+
+# --- buckets and windows (time spines, cumulative metrics) ------------------------------------------
+
+_BUCKET_MONTHS = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}
+
+
+def bucket_start(d: date, grain: Grain) -> date:
+    """The first day of the bucket holding ``d``, as ``DATE_TRUNC`` gives it (weeks start on Monday)."""
+    if grain is Grain.DAY:
+        return d
+    if grain is Grain.WEEK:
+        return d - timedelta(days=d.weekday())
+    if grain in _BUCKET_MONTHS:
+        size = _BUCKET_MONTHS[grain]
+        return date(d.year, size * ((d.month - 1) // size) + 1, 1)
+    raise ValueError(f"no buckets for grain {grain.value!r}")
+
+
+def next_bucket(start: date, grain: Grain) -> date:
+    """The first day of the bucket after the one starting on ``start``."""
+    if grain is Grain.DAY:
+        return start + timedelta(days=1)
+    if grain is Grain.WEEK:
+        return start + timedelta(days=7)
+    return shift(start, months=_BUCKET_MONTHS[grain])
+
+
+def buckets(start: date, end: date, grain: Grain) -> list[date]:
+    """The first days of the buckets of ``grain`` that ``start``..``end`` touches, in order."""
+    out: list[date] = []
+    moment = bucket_start(start, grain)
+    while moment <= end:
+        out.append(moment)
+        moment = next_bucket(moment, grain)
+    return out
+
+
+def forward(d: date, step: Shift) -> date:
+    """``d`` moved forward by ``step`` (the inverse of ``back`` for one day)."""
+    return shift(d, months=step.months) + timedelta(days=step.days)
+
+
+def unit_shift(count: int, unit: str) -> Shift:
+    """``count`` units of time (``7 day``, ``3 month``) as a Shift."""
+    grain = Grain(unit)
+    if grain is Grain.DAY:
+        return Shift(days=count)
+    if grain is Grain.WEEK:
+        return Shift(days=7 * count)
+    return Shift(months=_BUCKET_MONTHS[grain] * count)

@@ -11,6 +11,8 @@ role) is not checked here: the validator does that.
 from __future__ import annotations
 
 import re
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from metricqa.assistant.semantic.plan import (
@@ -100,13 +102,27 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def named_spans(folded: str, vocab: Vocabulary) -> list[tuple[int, int]]:
+    """Where the question says a metric's name that holds time words ("cumulative billings",
+    "年初至今开票金额"): those words name the metric, they are no period of their own."""
+    return [(m.start, m.end) for m in vocab.match(folded) if m.of("metric") and _has_time_words(m.text)]
+
+
+@lru_cache(maxsize=4096)
+def _has_time_words(name: str) -> bool:
+    return bool(read_periods(name, _ANY_DAY, detect_language(name)).spans)
+
+
+_ANY_DAY = date(2000, 6, 15)  # a name's time words are words: any as-of date finds them
+
+
 def _read_time(
     question: str, folded: str, reading: Reading, ctx: PlanningContext, vocab: Vocabulary
 ) -> tuple[str, list[Match]]:
     """The periods (``timeparse.read_periods``), masked out of the text the vocabulary reads. A second
     period that a comparison word already names ("vs last month", "同比") stays that comparison;
     any other second period ("Q2 vs Q1", "5月和4月对比") is the baseline of a two-period comparison."""
-    periods = read_periods(question, ctx.as_of, reading.language)
+    periods = read_periods(_mask(question, named_spans(folded, vocab)), ctx.as_of, reading.language)
     reading.time = periods.primary
     if reading.time:
         reading.evidence.append(Evidence(text=reading.time.text, entry=reading.time.range.label, kind="time"))
