@@ -31,7 +31,7 @@ from metricqa.assistant.presentation.narrative import (
     narrate_clarify,
     narrate_refusal,
 )
-from metricqa.assistant.presentation.qualifiers import exclusion_phrase, scope_phrase
+from metricqa.assistant.presentation.qualifiers import exclusion_phrase, metric_notes, scope_phrase
 from metricqa.assistant.semantic.compiler import CompiledQuery, as_of_models, compile_plan, latest_date_sql
 from metricqa.assistant.semantic.datachecks import check_data
 from metricqa.assistant.semantic.executor import ResultSet, execute
@@ -170,7 +170,8 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
         rows=rows,
         chart=turn.chart,
         citations=cite(turn.plan, assistant.catalog, lang, list(turn.compiled.sources)),
-        assumptions=plan_assumptions(turn.plan, lang),
+        assumptions=plan_assumptions(turn.plan, lang)
+        + [render(note, lang) for note in metric_notes(turn.plan, assistant.catalog)],
         data_as_of=turn.as_of.isoformat(),
         session_id=turn.session_id,
         role=turn.asker.role,

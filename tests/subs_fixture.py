@@ -131,6 +131,22 @@ metrics:
     unit: currency
     currency: EUR
     {_OWNER}
+  - id: trials_started
+    type: simple
+    measure: trial_starts
+    name: {{en: Trials started, zh: 试用开通数}}
+    description: {{en: Free trials started., zh: 开通的免费试用。}}
+    definition: {{en: Count of trials by start date., zh: 按开始日期统计的试用数。}}
+    unit: count
+    {_OWNER}
+  - id: subscriptions_started
+    type: simple
+    measure: new_subscriptions
+    name: {{en: New subscriptions, zh: 新订阅数}}
+    description: {{en: Paid subscriptions started., zh: 新开通的付费订阅。}}
+    definition: {{en: Count of subscriptions by start date., zh: 按开始日期统计的订阅数。}}
+    unit: count
+    {_OWNER}
   - id: trial_conversion
     type: conversion
     conversion: {{base_measure: trial_starts, conversion_measure: new_subscriptions, entity: customer}}

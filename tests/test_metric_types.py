@@ -13,7 +13,10 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlglot
+from sqlglot import exp
 from subs_fixture import CATALOG, build_subs
+from test_compiler import SNAPSHOTS, snapshot_text
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.semantic.compiler import compile_plan
@@ -303,3 +306,76 @@ def test_questions_about_new_metric_types_are_answered(
 def test_a_percentile_has_no_share_of_a_total(assistant: Assistant) -> None:
     answer = assistant.ask("share of median invoice by region this year", EXEC)
     assert answer.status != "answered"
+
+
+SUBS_SNAPSHOTS: dict[str, tuple[str, dict[str, Any], Asker]] = {
+    "subs_percentiles_and_member_filters": (
+        "Median and p90 (not summed), and measures filtered by members of a plain and a joined dimension.",
+        {
+            "metrics": ["median_invoice", "p90_invoice", "annual_billings", "billings_outside_north"],
+            "dimensions": ["region"],
+            "time": YEAR,
+        },
+        EXEC,
+    ),
+    "subs_cumulative_series": (
+        "A running total, year to date and a trailing window per month, each its own scan over windows.",
+        {"metrics": ["cumulative_billings", "ytd_billings", "trailing_billings"], "time": H1_MONTHS},
+        EXEC,
+    ),
+    "subs_conversion_scoped": (
+        "A conversion rate by month for a scoped role: customers followed from trials to subscriptions.",
+        {"metrics": ["trial_conversion"], "time": {**YEAR, "grain": "month"}},
+        SOUTH,
+    ),
+    "subs_timespine_by_plan": (
+        "Every month of the range for every plan, a month with no rows too (join_to_timespine).",
+        {"metrics": ["billings"], "dimensions": ["plan"], "time": H1_MONTHS},
+        EXEC,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SUBS_SNAPSHOTS))
+def test_snapshot(case: str, subs: Any, overwrite_snapshots: bool) -> None:
+    doc, plan, asker = SUBS_SNAPSHOTS[case]
+    compiled = compile_plan(QueryPlan.model_validate(plan), subs[0], asker)
+    text = snapshot_text(f"test_snapshot[{case}]", doc, compiled)
+    path = SNAPSHOTS / f"{case}.sql"
+    if overwrite_snapshots:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing snapshot {path.name}; run pytest with --overwrite-snapshots"
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", sorted(SUBS_SNAPSHOTS))
+def test_new_metric_types_compile_for_postgres(case: str, subs: Any) -> None:
+    _, plan, asker = SUBS_SNAPSHOTS[case]
+    compiled = compile_plan(QueryPlan.model_validate(plan), subs[0], asker, dialect="postgres")
+    tree = sqlglot.parse_one(compiled.sql, dialect="postgres")
+    assert len(list(tree.find_all(exp.Placeholder))) == len(compiled.params)
+    assert "QUANTILE" not in compiled.sql and "MEDIAN(" not in compiled.sql  # PERCENTILE_CONT … WITHIN GROUP
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        (
+            "trailing three-month billings by month this year",
+            "sums the 3-month window up to the end of each period",
+        ),
+        ("cumulative billings this year", "a running total: everything up to the end of each period"),
+        (
+            "trial conversion rate this year",
+            "among customers with Trials started in the period, the share with New subscriptions within a 14-day window after it",
+        ),
+        ("今年的试用转化率", "此后14天内"),
+        ("今年每月的年初至今开票金额", "从各年初累计至期末"),
+    ],
+)
+def test_an_answer_says_what_a_cumulative_or_conversion_metric_counts(
+    assistant: Assistant, question: str, says: str
+) -> None:
+    answer = assistant.ask(question, EXEC)
+    assert answer.status == "answered", (answer.answer, answer.reason)
+    assert any(says in a for a in answer.assumptions), answer.assumptions
