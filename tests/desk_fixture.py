@@ -83,20 +83,22 @@ roles:
 WAREHOUSE = """
 CREATE TABLE tickets AS
 SELECT i AS ticket_id,
-       TIMESTAMP '2019-01-01 00:00:00' + INTERVAL (i * 7) HOUR AS opened_at,
-       TIMESTAMP '2019-01-01 00:00:00' + INTERVAL (i * 7 + 5 + i % 30) HOUR AS closed_at,
+       TIMESTAMP '2019-01-01 00:00:00' + INTERVAL (i * 7 // {scale}) HOUR AS opened_at,
+       TIMESTAMP '2019-01-01 00:00:00' + INTERVAL (i * 7 // {scale} + 5 + i % 30) HOUR AS closed_at,
        CASE i % 3 WHEN 0 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END AS priority
-FROM range(0, 1252) AS r(i);
+FROM range(0, 1252 * {scale}) AS r(i);
 INSERT INTO tickets VALUES
   (5000, TIMESTAMP '2019-03-31 23:30:00', TIMESTAMP '2019-04-01 02:00:00', 'high'),
   (5001, TIMESTAMP '2019-12-31 23:45:00', NULL, 'low');
 CREATE TABLE backlog AS
-SELECT d::DATE AS day, p AS priority, (dayofyear(d) % 17) + length(p) * 10 AS open_count
-FROM range(DATE '2019-01-01', DATE '2020-01-01', INTERVAL 1 DAY) AS r(d), (VALUES ('high'), ('low')) AS v(p);
+SELECT d::DATE AS day, p AS priority, q AS queue, (dayofyear(d) % 17) + length(p) * 10 AS open_count
+FROM range(DATE '2019-01-01', DATE '2020-01-01', INTERVAL 1 DAY) AS r(d), (VALUES ('high'), ('low')) AS v(p),
+  range(0, {scale}) AS queues(q);
 CREATE TABLE surveys AS SELECT i AS survey_id, TIMESTAMP '2019-06-01' + INTERVAL (i) DAY AS sent_at FROM range(0, 100) r(i);
 """
 
 
-def build_desk(root: Path) -> tuple[Path, Path]:
-    """Write the catalog and build the warehouse under ``root``; returns (catalog dir, warehouse file)."""
-    return write_fixture(root, CATALOG, WAREHOUSE, "desk")
+def build_desk(root: Path, scale: int = 1) -> tuple[Path, Path]:
+    """Write the catalog and build the warehouse under ``root`` (``scale`` × the tickets); returns
+    (catalog dir, warehouse file)."""
+    return write_fixture(root, CATALOG, WAREHOUSE.format(scale=scale), "desk")

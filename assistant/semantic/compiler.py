@@ -353,7 +353,8 @@ def measures_where(conditions: Sequence[exp.Expr | None]) -> tuple[exp.Expr | No
 
 
 def snapshot_condition(ctx: Context, model: SemanticModel, which: str) -> exp.Expr:
-    """``time IN (SELECT MAX(time) FROM base WHERE time in the period [GROUP BY bucket])``: the last
+    """``time = (SELECT MAX(time) FROM base WHERE time in the period)`` (a series: ``time IN (… GROUP BY
+    bucket)``): the last
     (``first``: earliest) snapshot date of the period, or of each bucket of a series."""
     column = ctx.time_column(model)
     time = catalog_sql(column)
@@ -366,8 +367,9 @@ def snapshot_condition(ctx: Context, model: SemanticModel, which: str) -> exp.Ex
         ),
         copy=False,
     )
-    if ctx.series:
-        inner = inner.group_by(period_expr(column, ctx.plan.grain, None), copy=False)
+    if not ctx.series:  # one date: a scalar comparison, which the engine plans as a filter, not a join
+        return eq(time.copy(), inner.subquery())
+    inner = inner.group_by(period_expr(column, ctx.plan.grain, None), copy=False)
     return exp.In(this=time.copy(), query=inner.subquery())
 
 
@@ -435,12 +437,13 @@ def cumulative_spans(ctx: Context, metric: Metric, branch: Branch) -> list[Span]
 
 def spans_join(select: exp.Select, time: exp.Expr, spans: Sequence[Span], name: str) -> exp.Expr:
     """JOIN a VALUES list of the spans (``name``(period, lo, hi)) on the row's date; returns its period."""
-    with_start = spans[0].start is not None
+    # a start shared by every span (year to date within one year) is the WHERE's lower bound alone
+    with_start = len({s.start for s in spans}) > 1
     rows = [
         exp.Tuple(
             expressions=[
                 date_literal(s.key or s.end),
-                *([date_literal(s.start)] if s.start else []),
+                *([date_literal(s.start)] if with_start and s.start else []),
                 date_literal(s.end),
             ]
         )
@@ -888,9 +891,13 @@ def values_cte(
         )
     join_totals(ctx, select, base, list(branch_ctes.get(ValueKind.TOTAL, {}).values()))
     for dim_id in ctx.dimensions:
+        key = col(ctx.column(ColumnRole.DIMENSION, dimension=dim_id), base)
+        dim = ctx.catalog.dimensions[dim_id]
+        if dim.label.get(ctx.language) == dim.key:  # the key is its own label: no lookup scan
+            select.select(alias(key, ctx.column(ColumnRole.LABEL, dimension=dim_id)), copy=False)
+            continue
         labels = names.take(f"{dim_id}__labels")
         with_.append((labels, labels_cte(ctx, dim_id)))
-        key = col(ctx.column(ColumnRole.DIMENSION, dimension=dim_id), base)
         select.join(
             exp.Join(this=table(labels), on=eq(col("member_key", labels), key), side="LEFT"), copy=False
         )

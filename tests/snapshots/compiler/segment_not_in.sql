@@ -18,25 +18,13 @@ WITH leads AS (
     )
   GROUP BY
     ld.source
-), lead_source__labels AS (
-  /* dimension lead_source: member labels (en) from fact_lead */
-  SELECT
-    source AS member_key,
-    MIN(source) AS label
-  FROM fact_lead
-  WHERE
-    NOT source IS NULL
-  GROUP BY
-    source
 ), metric_values AS (
   /* metrics lead_conversion_rate */
   SELECT
     leads.lead_source_id AS lead_source_id,
-    lead_source__labels.label AS lead_source,
+    leads.lead_source_id AS lead_source,
     CAST(COALESCE(leads.leads_converted, 0) AS DOUBLE) / NULLIF(COALESCE(leads.leads_created, 0), 0) AS lead_conversion_rate
   FROM leads
-  LEFT JOIN lead_source__labels
-    ON lead_source__labels.member_key = leads.lead_source_id
 )
 SELECT
   lead_source_id,

@@ -27,37 +27,13 @@ WITH cumulative_billings AS (
     SUM(i.amount) AS ytd_billings
   FROM invoices AS i
   JOIN (VALUES
-    (
-      CAST('2024-01-01' AS DATE),
-      CAST('2024-01-01' AS DATE),
-      CAST('2024-02-01' AS DATE)
-    ),
-    (
-      CAST('2024-02-01' AS DATE),
-      CAST('2024-01-01' AS DATE),
-      CAST('2024-03-01' AS DATE)
-    ),
-    (
-      CAST('2024-03-01' AS DATE),
-      CAST('2024-01-01' AS DATE),
-      CAST('2024-04-01' AS DATE)
-    ),
-    (
-      CAST('2024-04-01' AS DATE),
-      CAST('2024-01-01' AS DATE),
-      CAST('2024-05-01' AS DATE)
-    ),
-    (
-      CAST('2024-05-01' AS DATE),
-      CAST('2024-01-01' AS DATE),
-      CAST('2024-06-01' AS DATE)
-    ),
-    (
-      CAST('2024-06-01' AS DATE),
-      CAST('2024-01-01' AS DATE),
-      CAST('2024-07-01' AS DATE)
-    )) AS span(period, lo, hi)
-    ON i.issued_at >= span.lo AND i.issued_at < span.hi
+    (CAST('2024-01-01' AS DATE), CAST('2024-02-01' AS DATE)),
+    (CAST('2024-02-01' AS DATE), CAST('2024-03-01' AS DATE)),
+    (CAST('2024-03-01' AS DATE), CAST('2024-04-01' AS DATE)),
+    (CAST('2024-04-01' AS DATE), CAST('2024-05-01' AS DATE)),
+    (CAST('2024-05-01' AS DATE), CAST('2024-06-01' AS DATE)),
+    (CAST('2024-06-01' AS DATE), CAST('2024-07-01' AS DATE))) AS span(period, hi)
+    ON i.issued_at < span.hi
   WHERE
     i.issued_at >= ? AND i.issued_at < ?
   GROUP BY

@@ -43,29 +43,17 @@ WITH invoices_2 AS (
     period,
     plan_id
   FROM periods
-), plan__labels AS (
-  /* dimension plan: member labels (en) from subscriptions */
-  SELECT
-    plan AS member_key,
-    MIN(plan) AS label
-  FROM subscriptions
-  WHERE
-    NOT plan IS NULL
-  GROUP BY
-    plan
 ), metric_values AS (
   /* metrics billings */
   SELECT
     spine.period AS period,
     spine.plan_id AS plan_id,
-    plan__labels.label AS plan,
+    spine.plan_id AS plan,
     COALESCE(invoices_2.billed, 0) AS billings
   FROM spine
   LEFT JOIN invoices_2
     ON spine.period IS NOT DISTINCT FROM invoices_2.period
     AND spine.plan_id IS NOT DISTINCT FROM invoices_2.plan_id
-  LEFT JOIN plan__labels
-    ON plan__labels.member_key = spine.plan_id
 )
 SELECT
   period,
