@@ -379,3 +379,14 @@ def test_an_answer_says_what_a_cumulative_or_conversion_metric_counts(
     answer = assistant.ask(question, EXEC)
     assert answer.status == "answered", (answer.answer, answer.reason)
     assert any(says in a for a in answer.assumptions), answer.assumptions
+
+
+def test_a_word_that_is_a_grain_and_a_member_is_the_member_only_next_to_its_dimension(
+    assistant: Assistant,
+) -> None:
+    series = assistant.ask("monthly billings this year", EXEC)
+    assert series.plan is not None and series.plan.filters == () and series.plan.grain.value == "month"
+    assert any("'monthly' read as a series grain, not as plan monthly" in a for a in series.assumptions)
+    member = assistant.ask("billings of monthly plans this year", EXEC)
+    assert member.plan is not None and member.plan.grain.value == "none"
+    assert [(f.dimension, f.values) for f in member.plan.filters] == [("plan", ("monthly",))]

@@ -11,6 +11,7 @@ role) is not checked here: the validator does that.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -179,6 +180,22 @@ def _attached(text: str, a: Match, b: Match) -> bool:
     return text[first.end : second.start].strip() in ("", "的", "the")
 
 
+def _member_or_grain(reading: Reading, m: Match, matches: list[Match], text: str) -> Match:
+    """A word that names both a series grain and a member ("monthly": by month, or the Monthly plan) is
+    the member only next to its dimension's name ("monthly plan", "plan: monthly"); else the grain,
+    and the answer says so."""
+    grains, members = m.of("grain"), m.of("member")
+    if not grains or not members:
+        return m
+    dims = {t.entry.split(":", 1)[0] for t in members}
+    named = [d for d in matches if d is not m and dims & {t.entry for t in d.of("dimension")}]
+    if any(_attached(text, m, d) for d in named):
+        return replace(m, terms=tuple(t for t in m.terms if t.kind != "grain"))
+    dim, key = members[0].entry.split(":", 1)
+    reading.note("note.grain_not_member", text=m.text, dimension=dim, member=key)
+    return replace(m, terms=tuple(t for t in m.terms if t.kind != "member"))
+
+
 def _members_and_dims(reading: Reading, matches: list[Match], text: str) -> None:
     dim_matches = [m for m in matches if m.of("dimension")]
     member_matches = [m for m in matches if m.of("member")]
@@ -283,6 +300,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     reading = Reading(language=language, question=question)
     folded = fold(question)
     masked, matches = _read_time(question, folded, reading, ctx, vocab)
+    matches = [_member_or_grain(reading, m, matches, clean(masked)) for m in matches]
     for m in matches:
         ids = _metric_ids(m)
         if len(ids) == 1:
