@@ -227,7 +227,9 @@ def verify_chain(path: Path) -> ChainReport:
     for index, item in enumerate(entries):
         if isinstance(item, ChainEntry):
             first_seen.setdefault(item.stored, index)
-    expected, count, torn, repaired = GENESIS, 0, None, []
+    expected, count = GENESIS, 0
+    torn: str | None = None
+    repaired: list[str] = []
     for index, item in enumerate(entries):
         if not isinstance(item, ChainEntry):
             torn = item

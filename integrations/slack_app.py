@@ -304,7 +304,11 @@ def create_slack_app(
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     app = App(client=client, signing_secret=settings.slack_signing_secret or "", name="metricqa")
     # after Bolt's signature and timestamp checks: a delivery seen before (even before a restart) is not answered
-    app.use(guard_middleware(SeenDeliveries.from_settings(settings), slack_audit(settings) if socket_mode else None))
+    app.use(
+        guard_middleware(
+            SeenDeliveries.from_settings(settings), slack_audit(settings) if socket_mode else None
+        )
+    )
     _register(app, SlackResponder(service, settings, users, slack_audit(settings)))
     return app
 

@@ -101,8 +101,10 @@ def first_header(headers: Mapping[str, Sequence[str]], name: str) -> str | None:
 
 def delivery_of(body: Mapping[str, Any], headers: Mapping[str, Sequence[str]]) -> Delivery:
     """The delivery a (verified) Slack request is: events by event id, others by trigger or signature."""
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
-    user = event.get("user") or body.get("user_id") or (body.get("user") or {}).get("id")
+    raw_event, raw_user = body.get("event"), body.get("user")
+    event: Mapping[str, Any] = raw_event if isinstance(raw_event, dict) else {}
+    clicker: Mapping[str, Any] = raw_user if isinstance(raw_user, dict) else {}
+    user = event.get("user") or body.get("user_id") or clicker.get("id")
     kind = str(event.get("type") or body.get("command") or body.get("type") or "unknown")
     event_id = body.get("event_id")
     signature = first_header(headers, "x-slack-signature")
@@ -117,7 +119,9 @@ def delivery_of(body: Mapping[str, Any], headers: Mapping[str, Sequence[str]]) -
     )
 
 
-def guard_middleware(seen: SeenDeliveries, audit: AuditLog | None = None) -> Callable[..., BoltResponse | None]:
+def guard_middleware(
+    seen: SeenDeliveries, audit: AuditLog | None = None
+) -> Callable[..., BoltResponse | None]:
     """A Bolt global middleware: a delivery seen before is acked (200) and goes no further.
 
     With ``audit`` (Socket Mode, where no HTTP layer sees the request) it audits each delivery itself.
@@ -130,7 +134,11 @@ def guard_middleware(seen: SeenDeliveries, audit: AuditLog | None = None) -> Cal
         if audit is not None:
             append_entry(audit, slack_entry(req, 200, 0.0))
         if duplicate:
-            log.info("Slack delivery %s seen before (retry %s): not answered again", delivery.key, delivery.retry_num)
+            log.info(
+                "Slack delivery %s seen before (retry %s): not answered again",
+                delivery.key,
+                delivery.retry_num,
+            )
             return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
         next()
         return None

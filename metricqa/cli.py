@@ -291,7 +291,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     for where in report.repaired:
         print(render("cli.audit_repaired", language, where=where))
     if report.problem is None:
-        print(render("cli.audit_intact", language, entries=report.entries, files=len(report.files), last=report.last_hash))
+        print(
+            render(
+                "cli.audit_intact",
+                language,
+                entries=report.entries,
+                files=len(report.files),
+                last=report.last_hash,
+            )
+        )
         return 0
     why = render(f"cli.audit_why_{report.problem}", language)
     print(render("cli.audit_broken", language, where=report.where, why=why, entries=report.entries))
@@ -404,8 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=20)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_audit)
-    p = audit.add_parser("verify", help="check the hash chain: exit 1 names the first edited, removed, reordered or torn line")
-    p.add_argument("--path", help="the audit log (default: METRICQA_AUDIT_LOG or `home`/audit.jsonl); rotated files beside it are included")
+    p = audit.add_parser(
+        "verify", help="check the hash chain: exit 1 names the first edited, removed, reordered or torn line"
+    )
+    p.add_argument(
+        "--path",
+        help="the audit log (default: METRICQA_AUDIT_LOG or `home`/audit.jsonl); rotated files beside it are included",
+    )
     p.add_argument("--language", choices=["en", "zh"], default=DEFAULT_LANGUAGE)
     p.set_defaults(func=cmd_audit_verify)
 

@@ -150,7 +150,8 @@ def test_threads_and_processes_appending_at_once_keep_a_valid_chain(tmp_path: Pa
     assert report.ok, report
     assert report.entries == 3 * 60 + 4 * 40 and len(report.files) > 2
     assert sorted(seqs(path)) == sorted(
-        [(f"p{n}", i) for n in range(3) for i in range(60)] + [(f"t{n}", i) for n in range(4) for i in range(40)]
+        [(f"p{n}", i) for n in range(3) for i in range(60)]
+        + [(f"t{n}", i) for n in range(4) for i in range(40)]
     )
 
 
@@ -176,3 +177,37 @@ def test_a_writer_killed_mid_stream_loses_no_acknowledged_entry(tmp_path: Path) 
 def test_a_missing_log_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "verify", "--path", str(tmp_path / "none.jsonl")]) == 1
     assert "No audit log at" in capsys.readouterr().err
+
+
+def test_tail_shows_request_entries_and_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.append(
+        {
+            "event": "http",
+            "method": "POST",
+            "path": "/api/ask",
+            "status": 401,
+            "user": "anonymous",
+            "duration_ms": 1.5,
+            "error": "unauthorized",
+        }
+    )
+    log.append(
+        {
+            "event": "ask",
+            "user": "cli",
+            "role": "exec",
+            "status": "answered",
+            "question": "本月销售额",
+            "row_count": 3,
+            "timings_ms": {"total": 12},
+        }
+    )
+    monkeypatch.setenv("METRICQA_AUDIT_LOG", str(path))
+    assert main(["audit", "tail", "-n", "5"]) == 0
+    first, second = capsys.readouterr().out.splitlines()
+    assert first.endswith("anonymous POST /api/ask 401 1.5ms unauthorized")
+    assert "cli/exec answered  rows=3 12ms  本月销售额" in second

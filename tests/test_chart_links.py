@@ -17,7 +17,12 @@ from fastapi.testclient import TestClient
 from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
 from metricqa.integrations.api.app import create_app
-from metricqa.integrations.api.chart_links import ChartLinkError, ChartSecretError, ChartSigner, asker_identity
+from metricqa.integrations.api.chart_links import (
+    ChartLinkError,
+    ChartSecretError,
+    ChartSigner,
+    asker_identity,
+)
 
 EAST = "chart-east-key-00001"
 WEST = "chart-west-key-00002"

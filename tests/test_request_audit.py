@@ -45,13 +45,18 @@ def test_each_request_is_one_entry_with_status_user_and_error(client: TestClient
     chart = answered.json()["chart"]["url"]
     client.get(chart, headers=key)
     client.post("/api/ask", json={"question": "revenue"})  # no key
-    client.post("/api/ask", json={"question": "revenue"}, headers={"Authorization": "Bearer wrong-key-123456"})
+    client.post(
+        "/api/ask", json={"question": "revenue"}, headers={"Authorization": "Bearer wrong-key-123456"}
+    )
     client.post("/api/ask", content=b"x" * 70_000, headers=key)  # over the body limit
     client.post("/api/ask", json={"question": "boom"}, headers=key)  # the service fails
     client.get(chart.split("?")[0], headers=key)  # unsigned chart link
     client.get("/api/metrics/nope", headers=key)
     client.get("/no/such/route")
-    got = [(e["method"], e["path"].split("/api/charts/")[0], e["status"], e["user"], e["error"]) for e in http_entries(home)]
+    got = [
+        (e["method"], e["path"].split("/api/charts/")[0], e["status"], e["user"], e["error"])
+        for e in http_entries(home)
+    ]
     assert got == [
         ("POST", "/api/ask", 200, "api:wang", None),
         ("GET", "", 200, "api:wang", None),

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +22,7 @@ import pytest
 from fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from test_slack import SECRET, FakeService, ServerThread, chart_png, mention  # noqa: F401 - chart_png: fixture
 
-from metricqa.assistant.audit import verify_chain
+from metricqa.assistant.audit import AuditLog, verify_chain
 from metricqa.core.settings import Settings
 from metricqa.integrations.slack_app import create_http_app, create_slack_app
 from metricqa.integrations.slack_guard import SeenDeliveries, delivery_of
@@ -69,7 +70,7 @@ class Slack:
             home=home, slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=fake.api_url
         )
         app = create_slack_app(service, settings, parse_slack_users(USERS))
-        self.server = ServerThread(create_http_app(app, audit=AuditFor(settings).log))
+        self.server = ServerThread(create_http_app(app, audit=AuditLog(settings.resolved_audit_log())))
         self.http = httpx.Client(trust_env=False, timeout=10)
 
     def __enter__(self) -> Slack:
@@ -83,61 +84,63 @@ class Slack:
     def post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
         return self.http.post(self.server.url + "/slack/events", content=body, headers=headers)
 
-
-class AuditFor:
-    def __init__(self, settings: Settings) -> None:
-        from metricqa.assistant.audit import AuditLog
-
-        self.log = AuditLog(settings.resolved_audit_log())
+    def event(self, text: str, ts: str, event_id: str, user: str = "U0001", **headers: str) -> httpx.Response:
+        body = event_body(mention(f"<@{BOT_USER_ID}> {text}", ts, user=user), event_id)
+        return self.post(body, signed(body, "application/json") | headers)
 
 
-def answered(fake: FakeSlack, service: FakeService, marker: str, home: Path, slack: Slack) -> list[str]:
-    """Questions answered so far, after a marker event proves earlier deliveries were handled."""
-    before = len(fake.calls_to("chat.postMessage"))
-    body = event_body(mention(f"<@{BOT_USER_ID}> {marker}", f"{time.time():.6f}"), f"Ev{time.monotonic_ns()}")
-    assert slack.post(body, signed(body, "application/json")).status_code == 200
-    fake.wait_for("chat.postMessage", before + 1)
-    deadline = time.monotonic() + 5
-    while marker not in [c.question for c in service.calls] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return [c.question for c in service.calls if not c.question.startswith("marker")]
+@dataclass
+class Run:
+    """The fake Web API, one fake service and one home, for starting the app (again)."""
+
+    fake: FakeSlack
+    service: FakeService
+    home: Path
+
+    def start(self) -> Slack:
+        return Slack(self.home, self.fake, self.service)
+
+    def answered(self, slack: Slack, marker: str) -> list[str]:
+        """Questions answered so far, after a marker event proves earlier deliveries were handled."""
+        before = len(self.fake.calls_to("chat.postMessage"))
+        assert slack.event(marker, f"{time.time():.6f}", f"Ev{time.monotonic_ns()}").status_code == 200
+        self.fake.wait_for("chat.postMessage", before + 1)
+        deadline = time.monotonic() + 5
+        while marker not in [c.question for c in self.service.calls] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return [c.question for c in self.service.calls if not c.question.startswith("marker")]
 
 
-def test_a_replay_after_a_restart_is_not_answered_twice(
-    tmp_path: Path, fake_slack: FakeSlack, chart_png: Path  # noqa: F811 - the fixture
-) -> None:
+@pytest.fixture
+def run(tmp_path: Path, fake_slack: FakeSlack, chart_png: Path) -> Run:  # noqa: F811 - the imported fixture
     fake_slack.reset()
-    service = FakeService(chart_png)
+    return Run(fake_slack, FakeService(chart_png), tmp_path)
+
+
+def test_a_replay_after_a_restart_is_not_answered_twice(run: Run) -> None:
     body = event_body(mention(f"<@{BOT_USER_ID}> revenue", "1700000300.000100"), "EvReplay1")
     headers = signed(body, "application/json")
-    with Slack(tmp_path, fake_slack, service) as first:
+    with run.start() as first:
         assert first.post(body, headers).status_code == 200
-        assert answered(fake_slack, service, "marker one", tmp_path, first) == ["revenue"]
-    with Slack(tmp_path, fake_slack, service) as second:  # restarted: memory is gone, the file is not
+        assert run.answered(first, "marker one") == ["revenue"]
+    with run.start() as second:  # restarted: memory is gone, the file is not
         replay = second.post(body, headers)
         assert replay.status_code == 200 and replay.headers["x-slack-no-retry"] == "1"
-        retry = second.post(body, {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+        retry = second.post(
+            body, headers | {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        )
         assert retry.status_code == 200 and retry.headers["x-slack-no-retry"] == "1"
-        assert answered(fake_slack, service, "marker two", tmp_path, second) == ["revenue"]
+        assert run.answered(second, "marker two") == ["revenue"]
 
 
-def test_a_retry_of_a_delivery_never_handled_is_answered(
-    tmp_path: Path, fake_slack: FakeSlack, chart_png: Path  # noqa: F811
-) -> None:
-    fake_slack.reset()
-    service = FakeService(chart_png)
-    body = event_body(mention(f"<@{BOT_USER_ID}> win rate", "1700000301.000100"), "EvLost1")
-    with Slack(tmp_path, fake_slack, service) as slack:
-        resp = slack.post(body, {**signed(body, "application/json"), "X-Slack-Retry-Num": "2"})
+def test_a_retry_of_a_delivery_never_handled_is_answered(run: Run) -> None:
+    with run.start() as slack:
+        resp = slack.event("win rate", "1700000301.000100", "EvLost1", **{"X-Slack-Retry-Num": "2"})
         assert resp.status_code == 200 and "x-slack-no-retry" not in resp.headers
-        assert answered(fake_slack, service, "marker", tmp_path, slack) == ["win rate"]
+        assert run.answered(slack, "marker") == ["win rate"]
 
 
-def test_a_replayed_slash_command_is_answered_once(
-    tmp_path: Path, fake_slack: FakeSlack, chart_png: Path  # noqa: F811
-) -> None:
-    fake_slack.reset()
-    service = FakeService(chart_png)
+def test_a_replayed_slash_command_is_answered_once(run: Run) -> None:
     fields = {
         "command": "/metric",
         "text": "revenue by region",
@@ -145,35 +148,33 @@ def test_a_replayed_slash_command_is_answered_once(
         "channel_id": "C0001",
         "team_id": TEAM_ID,
         "trigger_id": "1337.42.abcdef",
-        "response_url": fake_slack.base_url + "/response/1",
+        "response_url": run.fake.base_url + "/response/1",
     }
     body = urlencode(fields).encode()
     headers = signed(body, "application/x-www-form-urlencoded")
-    with Slack(tmp_path, fake_slack, service) as slack:
+    with run.start() as slack:
         assert slack.post(body, headers).status_code == 200
         assert slack.post(body, headers).status_code == 200  # the same signed bytes again
-        assert answered(fake_slack, service, "marker", tmp_path, slack) == ["revenue by region"]
+        assert run.answered(slack, "marker") == ["revenue by region"]
 
 
-def test_every_slack_request_is_audited_refused_ones_too(
-    tmp_path: Path, fake_slack: FakeSlack, chart_png: Path  # noqa: F811
-) -> None:
-    fake_slack.reset()
-    service = FakeService(chart_png)
+def test_every_slack_request_is_audited_refused_ones_too(run: Run) -> None:
     good = event_body(mention(f"<@{BOT_USER_ID}> revenue", "1700000302.000100"), "EvAudit1")
-    stranger = event_body(mention(f"<@{BOT_USER_ID}> revenue", "1700000303.000100", user="U404"), "EvAudit2")
-    with Slack(tmp_path, fake_slack, service) as slack:
+    log = run.home / "audit.jsonl"
+    with run.start() as slack:
         slack.post(good, signed(good, "application/json"))
-        slack.post(good, {**signed(good, "application/json"), "X-Slack-Retry-Num": "1"})
+        slack.post(good, signed(good, "application/json") | {"X-Slack-Retry-Num": "1"})
         slack.post(good, signed(good, "application/json", secret="forged"))
         slack.post(good, signed(good, "application/json", ts=int(time.time()) - 600))
-        slack.post(stranger, signed(stranger, "application/json"))
-        fake_slack.wait_for("chat.postMessage", 2)
+        slack.event("revenue", "1700000303.000100", "EvAudit2", user="U404")  # not in the users file
+        run.fake.wait_for("chat.postMessage", 2)
         deadline = time.monotonic() + 5
-        while "slack_refused" not in (tmp_path / "audit.jsonl").read_text() and time.monotonic() < deadline:
+        while "slack_refused" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.01)
-    entries = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    requests = [(e["status"], e["outcome"], e["user"], e["retry_num"]) for e in entries if e["event"] == "slack"]
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    requests = [
+        (e["status"], e["outcome"], e["user"], e["retry_num"]) for e in entries if e["event"] == "slack"
+    ]
     assert requests == [
         (200, "handled", "slack:U0001", None),
         (200, "duplicate", "slack:U0001", 1),
@@ -184,9 +185,9 @@ def test_every_slack_request_is_audited_refused_ones_too(
     assert [(e["user"], e["error"]) for e in entries if e["event"] == "slack_refused"] == [
         ("slack:U404", "slack_access")
     ]
-    text = (tmp_path / "audit.jsonl").read_text()
+    text = log.read_text()
     assert "v0=" not in text and SECRET not in text and "x-slack-signature" not in text.lower()
-    assert verify_chain(tmp_path / "audit.jsonl").ok
+    assert verify_chain(log).ok
 
 
 def test_seen_deliveries_expire_are_bounded_and_shared(tmp_path: Path) -> None:
@@ -226,10 +227,17 @@ def test_one_delivery_is_first_exactly_once_across_threads(tmp_path: Path) -> No
     [
         ({"event_id": "Ev1", "event": {"type": "app_mention", "user": "U1"}}, {}, "Ev1", "app_mention"),
         ({"command": "/metric", "trigger_id": "T.1", "user_id": "U2"}, {}, "T.1", "/metric"),
-        ({"type": "block_actions", "user": {"id": "U3"}}, {"x-slack-signature": ["v0=ab"]}, "sig:v0=ab", "block_actions"),
+        (
+            {"type": "block_actions", "user": {"id": "U3"}},
+            {"x-slack-signature": ["v0=ab"]},
+            "sig:v0=ab",
+            "block_actions",
+        ),
         ({}, {}, None, "unknown"),
     ],
 )
-def test_delivery_keys(body: dict[str, Any], headers: dict[str, list[str]], key: str | None, kind: str) -> None:
+def test_delivery_keys(
+    body: dict[str, Any], headers: dict[str, list[str]], key: str | None, kind: str
+) -> None:
     delivery = delivery_of(body, headers)
     assert (delivery.key, delivery.kind) == (key, kind)

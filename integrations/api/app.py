@@ -63,7 +63,9 @@ def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore |
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit(settings.max_question_chars))
     add_cors(app, settings.cors_origins)
-    app.add_middleware(RequestAuditMiddleware, audit=AuditLog(settings.resolved_audit_log(), settings.audit_max_bytes))
+    app.add_middleware(
+        RequestAuditMiddleware, audit=AuditLog(settings.resolved_audit_log(), settings.audit_max_bytes)
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/", demo_page, include_in_schema=False, response_class=FileResponse)
     return app

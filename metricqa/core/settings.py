@@ -81,7 +81,9 @@ class Settings(BaseSettings):
         "`home`/chart_url_secret (mode 0600), shared by every worker on this home.",
     )
     chart_url_ttl_s: int = Field(
-        default=3600, gt=0, description="Seconds a signed chart URL stays valid for the asker it was made for."
+        default=3600,
+        gt=0,
+        description="Seconds a signed chart URL stays valid for the asker it was made for.",
     )
     api_keys_file: Path | None = Field(
         default=None, description="YAML file mapping API keys / bearer tokens to users, roles and scopes."

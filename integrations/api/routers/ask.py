@@ -14,7 +14,9 @@ from metricqa.integrations.api.schemas import AnswerOut, AskRequest, ErrorOut
 
 router = APIRouter(prefix="/api", tags=["ask"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 422, 500)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 413, 422, 500)
+}
 
 
 @router.post("/ask", response_model=None, responses={200: {"model": AnswerOut}, **ERRORS})
