@@ -32,6 +32,7 @@ from typing import Any, Literal
 GENESIS = "0" * 64
 HASH_TAIL = re.compile(rb',"hash":"([0-9a-f]{64})"\}\r?$')
 TAIL_BLOCK = 64 * 1024
+MAX_REOPENS = 100
 
 Problem = Literal["edited", "removed", "reordered", "torn"]
 
@@ -68,11 +69,12 @@ def entry_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def chained_line(entry: dict[str, Any], prev: str) -> bytes:
-    """``entry`` as one JSON line with ``prev`` and, last, its own ``hash``."""
+def chained_line(entry: dict[str, Any], prev: str) -> tuple[bytes, str]:
+    """``entry`` as one JSON line with ``prev`` and, last, its own ``hash``; and that hash."""
     body = json.dumps({**entry, "prev": prev}, ensure_ascii=False, default=str)
     raw = body.encode("utf-8", "backslashreplace")  # a lone surrogate stays a JSON \\u escape
-    return raw[:-1] + b',"hash":"' + entry_hash(raw).encode() + b'"}\n'
+    digest = entry_hash(raw)
+    return raw[:-1] + b',"hash":"' + digest.encode() + b'"}\n', digest
 
 
 def parse_line(raw: bytes) -> tuple[str, str, str | None] | None:
@@ -139,8 +141,11 @@ class AuditLog:
         record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), **entry}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            while not self._append_once(record):
-                pass  # the file was rotated while we waited for the lock: open the new one
+            for _ in range(MAX_REOPENS):
+                if self._append_once(record):
+                    return
+                # the file was rotated (or replaced) while we waited for its lock: open the new one
+        raise OSError(f"audit log {self.path} kept being replaced while appending")
 
     def _append_once(self, record: dict[str, Any]) -> bool:
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
@@ -153,12 +158,12 @@ class AuditLog:
                 self._rotate()
                 return False
             prev = self._prev_hash(fd, stat.st_ino, stat.st_size)
-            line = chained_line(record, prev)
+            line, digest = chained_line(record, prev)
             if stat.st_size and os.pread(fd, 1, stat.st_size - 1) != b"\n":
                 line = b"\n" + line  # a writer was killed mid-line: leave it, start afresh
-            os.write(fd, line)
+            write_all(fd, line)
             os.fsync(fd)
-            self._cached = (stat.st_ino, stat.st_size + len(line), entry_hash_of_line(line))
+            self._cached = (stat.st_ino, stat.st_size + len(line), digest)
             return True
         finally:
             os.close(fd)  # closing drops the flock
@@ -200,10 +205,11 @@ class AuditLog:
         return out
 
 
-def entry_hash_of_line(line: bytes) -> str:
-    parsed = parse_line(line.strip(b"\n"))
-    assert parsed is not None, "a line we just built parses"
-    return parsed[0]
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte (a short write would otherwise leave a torn line behind)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 # --- verification ---------------------------------------------------------------------------
