@@ -241,3 +241,23 @@ def test_delivery_keys(
 ) -> None:
     delivery = delivery_of(body, headers)
     assert (delivery.key, delivery.kind) == (key, kind)
+
+
+def test_socket_mode_deliveries_are_deduplicated_and_audited(run: Run) -> None:
+    from slack_bolt import BoltRequest
+
+    settings = Settings(home=run.home, slack_bot_token="xoxb-test", slack_api_url=run.fake.api_url)
+    app = create_slack_app(run.service, settings, parse_slack_users(USERS), socket_mode=True)
+    body = event_body(mention(f"<@{BOT_USER_ID}> revenue", "1700000304.000100"), "EvSocket1")
+    first = app.dispatch(BoltRequest(body=body.decode(), mode="socket_mode"))
+    again = app.dispatch(
+        BoltRequest(body=body.decode(), mode="socket_mode", headers={"x-slack-retry-num": ["1"]})
+    )
+    assert first.status == 200 and again.status == 200
+    assert again.headers.get("x-slack-no-retry") == ["1"]
+    run.fake.wait_for("chat.postMessage")
+    entries = [json.loads(line) for line in (run.home / "audit.jsonl").read_text().splitlines()]
+    assert [(e["outcome"], e["event_id"], e["retry_num"]) for e in entries if e["event"] == "slack"] == [
+        ("handled", "EvSocket1", None),
+        ("duplicate", "EvSocket1", 1),
+    ]
