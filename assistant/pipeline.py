@@ -275,7 +275,7 @@ class Assistant:
         ):  # a fan-out would give wrong numbers: refuse to start
             self._con.close()
             raise CatalogError(data_issues)
-        self.audit = AuditLog(settings.resolved_audit_log())
+        self.audit = AuditLog(settings.resolved_audit_log(), max_bytes=settings.audit_max_bytes)
         self.sessions = SessionStore(settings.home / "sessions", ttl_s=settings.session_ttl_hours * 3600)
         self.sessions.prune()
         self._members: dict[str, list[Any]] | None = None
@@ -443,6 +443,7 @@ class Assistant:
     def record(self, turn: Turn, result: Answer) -> None:
         self.audit.append(
             {
+                "event": "ask",
                 "user": turn.asker.user,
                 "role": turn.asker.role,
                 "scope": turn.asker.scope,

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from metricqa.assistant.audit import AuditLog
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.service import AskService, configured_scope_problems
@@ -46,6 +47,13 @@ from metricqa.integrations.slack_blocks import (
     help_message,
     metric_units,
     working_text,
+)
+from metricqa.integrations.slack_guard import (
+    SeenDeliveries,
+    append_entry,
+    audit_dispatch,
+    guard_middleware,
+    refusal_entry,
 )
 from metricqa.integrations.slack_users import SlackUserMap, load_slack_users
 
@@ -125,10 +133,13 @@ def post_answer(
 class SlackResponder:
     """Asks the service for one Slack question and posts the reply; shared by every listener."""
 
-    def __init__(self, service: AskService, settings: Settings, users: SlackUserMap) -> None:
+    def __init__(
+        self, service: AskService, settings: Settings, users: SlackUserMap, audit: AuditLog | None = None
+    ) -> None:
         self.service = service
         self.settings = settings
         self.users = users
+        self.audit = audit
         self.units = metric_units(service.catalog)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_lock = threading.Lock()
@@ -171,6 +182,8 @@ class SlackResponder:
             answer = self.ask(question, user_id, session_id_for(channel, thread_ts))
         except Exception as exc:  # noqa: BLE001 - every failure is shown through error_message
             log.exception("answering %r failed", question)
+            if self.audit is not None:
+                append_entry(self.audit, refusal_entry(user_id, exc))
             post_message(client, channel, error_message(exc, language), thread_ts)
             return None
         try:
@@ -260,6 +273,8 @@ def _answer_command(
             message = answer_message(answer, responder.units)
         except Exception as err:  # noqa: BLE001 - every failure is shown through error_message
             log.exception("answering %r failed", question)
+            if responder.audit is not None:
+                append_entry(responder.audit, refusal_entry(user_id, err))
             message = error_message(err, guess_language(question))
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
         return
@@ -288,16 +303,29 @@ def create_slack_app(
         )
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     app = App(client=client, signing_secret=settings.slack_signing_secret or "", name="metricqa")
-    _register(app, SlackResponder(service, settings, users))
+    # after Bolt's signature and timestamp checks: a delivery seen before (even before a restart) is not answered
+    app.use(
+        guard_middleware(
+            SeenDeliveries.from_settings(settings), slack_audit(settings) if socket_mode else None
+        )
+    )
+    _register(app, SlackResponder(service, settings, users, slack_audit(settings)))
     return app
 
 
-def create_http_app(app: App, path: str = SLACK_EVENTS_PATH) -> Starlette:
-    """Serve the Bolt app over HTTP: events, slash commands and interactivity all POST to ``path``."""
+def slack_audit(settings: Settings) -> AuditLog:
+    return AuditLog(settings.resolved_audit_log(), settings.audit_max_bytes)
+
+
+def create_http_app(app: App, path: str = SLACK_EVENTS_PATH, audit: AuditLog | None = None) -> Starlette:
+    """Serve the Bolt app over HTTP: events, slash commands and interactivity all POST to ``path``.
+
+    With ``audit``, every request is audited, refused ones (bad signature, stale timestamp) too.
+    """
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
-        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        bolt_response = await run_in_threadpool(audit_dispatch, app, to_bolt_request(request, body), audit)
         return to_starlette_response(bolt_response)
 
     async def healthz(request: Request) -> Response:
@@ -334,4 +362,4 @@ def run_slack(
         return
     import uvicorn
 
-    uvicorn.run(create_http_app(app), host=host, port=port, log_level="info")
+    uvicorn.run(create_http_app(app, audit=slack_audit(settings)), host=host, port=port, log_level="info")

@@ -265,6 +265,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for entry in AuditLog(Settings().resolved_audit_log()).tail(args.n):
         if args.format == "json":
             print(json.dumps(entry, ensure_ascii=False))
+        elif entry.get("event") in ("http", "slack"):
+            fields = {k: str(entry.get(k, "")) for k in ("ts", "user", "method", "path", "status", "error")}
+            print(render("cli.audit_http_row", DEFAULT_LANGUAGE, **fields, ms=str(entry.get("duration_ms"))))
         else:
             fields = {k: str(entry.get(k)) for k in ("ts", "user", "role", "status", "question")}
             fields |= {
@@ -273,6 +276,34 @@ def cmd_audit(args: argparse.Namespace) -> int:
             }
             print(render("cli.audit_row", DEFAULT_LANGUAGE, **fields))
     return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Exit 0 with the entry count when the chain is intact, 1 naming the first bad line and why."""
+    from metricqa.assistant.audit import verify_chain
+
+    path = Path(args.path) if args.path else Settings().resolved_audit_log()
+    language = args.language
+    report = verify_chain(path)
+    if not report.files:
+        print(render("cli.audit_missing", language, path=str(path)), file=sys.stderr)
+        return 1
+    for where in report.repaired:
+        print(render("cli.audit_repaired", language, where=where))
+    if report.problem is None:
+        print(
+            render(
+                "cli.audit_intact",
+                language,
+                entries=report.entries,
+                files=len(report.files),
+                last=report.last_hash,
+            )
+        )
+        return 0
+    why = render(f"cli.audit_why_{report.problem}", language)
+    print(render("cli.audit_broken", language, where=report.where, why=why, entries=report.entries))
+    return 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -381,6 +412,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=20)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_audit)
+    p = audit.add_parser(
+        "verify", help="check the hash chain: exit 1 names the first edited, removed, reordered or torn line"
+    )
+    p.add_argument(
+        "--path",
+        help="the audit log (default: METRICQA_AUDIT_LOG or `home`/audit.jsonl); rotated files beside it are included",
+    )
+    p.add_argument("--language", choices=["en", "zh"], default=DEFAULT_LANGUAGE)
+    p.set_defaults(func=cmd_audit_verify)
 
     p = sub.add_parser("serve", help="HTTP API and web chat widget")
     p.add_argument("--host", default="127.0.0.1")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from api_fake_service import FakeAskService
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from metricqa.core.asker import Asker
 from metricqa.core.settings import Settings
 from metricqa.integrations.api.app import create_app
 from metricqa.integrations.api.routers.charts import chart_file
@@ -106,7 +109,8 @@ def test_ask_returns_the_answer_contract_with_chart_url(client: TestClient, fake
     assert body["rows"][0] == ["EAST", "华东", 1250000.5]
     assert Path(body["chart"]["path"]).is_absolute()
     name = Path(body["chart"]["path"]).name
-    assert body["chart"]["url"] == f"http://testserver/api/charts/{name}"
+    assert body["chart"]["url"].startswith(f"http://testserver/api/charts/{name}?exp=")
+    assert "&sig=" in body["chart"]["url"]
     assert body["citations"][0]["lineage"] == ["ERP", "ods.orders", "dw.orders"]
     assert body["session_id"]
     asker = fake.calls[-1]["asker"]
@@ -281,7 +285,7 @@ def test_describe_metric_and_its_errors(client: TestClient) -> None:
     ],
 )
 def test_charts_serve_only_pngs_inside_the_chart_dir(
-    client: TestClient, settings: Settings, name: str
+    client: TestClient, app: FastAPI, settings: Settings, name: str
 ) -> None:
     chart_dir = settings.resolved_chart_dir()
     chart_dir.mkdir(parents=True, exist_ok=True)
@@ -290,7 +294,9 @@ def test_charts_serve_only_pngs_inside_the_chart_dir(
     link = chart_dir / "link.png"
     if not link.is_symlink():
         link.symlink_to(settings.home / "secret.png")
-    resp = client.get(f"/api/charts/{name}", headers={"X-API-Key": EAST_KEY})
+    east = Asker(role="regional_manager", scope={"region": "EAST"}, user="api:li.lei")
+    exp, sig = app.state.chart_signer.sign(unquote(name), east, time.time())  # signed: only the file is wrong
+    resp = client.get(f"/api/charts/{name}?exp={exp}&sig={sig}", headers={"X-API-Key": EAST_KEY})
     assert resp.status_code == 404, resp.content[:80]
     assert resp.json()["ok"] is False
 

@@ -20,12 +20,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from metricqa.assistant.audit import AuditLog
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.service import AskService, configured_scope_problems
 from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
+from metricqa.integrations.api.chart_links import ChartSigner
 from metricqa.integrations.api.errors import install_error_handlers
 from metricqa.integrations.api.middleware import BodyLimitMiddleware, body_limit
+from metricqa.integrations.api.request_audit import RequestAuditMiddleware
 from metricqa.integrations.api.routers import ask, charts, health, metrics
 from metricqa.integrations.api.routers.health import demo_mode_warning
 from metricqa.integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
@@ -54,11 +57,15 @@ def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore |
     app.state.service = service
     app.state.settings = settings
     app.state.key_store = store
+    app.state.chart_signer = ChartSigner.from_settings(settings)
     for router in (ask.router, metrics.router, charts.router, health.router):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit(settings.max_question_chars))
     add_cors(app, settings.cors_origins)
+    app.add_middleware(
+        RequestAuditMiddleware, audit=AuditLog(settings.resolved_audit_log(), settings.audit_max_bytes)
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/", demo_page, include_in_schema=False, response_class=FileResponse)
     return app

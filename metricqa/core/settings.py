@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Package data, found through importlib.resources (editable install and wheel alike).
@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     audit_log: Path | None = Field(
         default=None, description="Audit log file (JSON lines). Unset: `home`/audit.jsonl."
     )
+    audit_max_bytes: int = Field(
+        default=50_000_000,
+        ge=0,
+        description="Rotate the audit log past this size: it becomes `audit.jsonl.1` (`.2` …) and the new "
+        "file's first entry chains to its last hash. 0: never rotate.",
+    )
+    chart_url_secret: SecretStr | None = Field(
+        default=None,
+        description="Server secret that signs chart URLs (HMAC). Unset: generated once and kept in "
+        "`home`/chart_url_secret (mode 0600), shared by every worker on this home.",
+    )
+    chart_url_ttl_s: int = Field(
+        default=3600,
+        gt=0,
+        description="Seconds a signed chart URL stays valid for the asker it was made for.",
+    )
     api_keys_file: Path | None = Field(
         default=None, description="YAML file mapping API keys / bearer tokens to users, roles and scopes."
     )
@@ -87,6 +103,15 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
     slack_users_file: Path | None = Field(
         default=None, description="YAML mapping Slack user ids to roles and scopes."
+    )
+    slack_replay_ttl_s: int = Field(
+        default=86400,
+        ge=600,
+        description="How long a Slack event id (or a signed request) is remembered in `home`/slack_seen.sqlite, "
+        "across restarts, so a replay or retry is not answered twice.",
+    )
+    slack_replay_max_ids: int = Field(
+        default=100_000, gt=0, description="Most Slack event ids remembered; the oldest are forgotten first."
     )
 
     def resolved_catalog(self) -> Path:

@@ -8,12 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from metricqa.integrations.api.chart_links import ChartSignerDep, signed_url
 from metricqa.integrations.api.dependencies import AskerDep, ServiceDep, SettingsDep, checked_ask
 from metricqa.integrations.api.schemas import AnswerOut, AskRequest, ErrorOut
 
 router = APIRouter(prefix="/api", tags=["ask"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 422, 500)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 413, 422, 500)
+}
 
 
 @router.post("/ask", response_model=None, responses={200: {"model": AnswerOut}, **ERRORS})
@@ -23,6 +26,7 @@ def ask(
     request: Request,
     service: ServiceDep,
     settings: SettingsDep,
+    signer: ChartSignerDep,
 ) -> dict[str, Any]:
     """Answer a question. A refusal or a request to clarify is a 200 with ``status`` saying so."""
     session_id = body.session_id or uuid.uuid4().hex
@@ -33,7 +37,8 @@ def ask(
     data = answer.to_json_dict()
     data["session_id"] = session_id
     if data.get("chart"):
-        data["chart"]["url"] = chart_url(request, Path(data["chart"]["path"]), chart_dir)
+        link = chart_url(request, Path(data["chart"]["path"]), chart_dir)
+        data["chart"]["url"] = link and signed_url(link, signer, Path(data["chart"]["path"]).name, asker)
     return data
 
 

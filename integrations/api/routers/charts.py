@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
 from metricqa.core.errors import RefusalReason
 from metricqa.core.messages import Message
+from metricqa.integrations.api.chart_links import ChartSignerDep
 from metricqa.integrations.api.dependencies import AskerDep, SettingsDep
 from metricqa.integrations.api.errors import ApiError
 from metricqa.integrations.api.schemas import ErrorOut
@@ -24,10 +26,21 @@ CHART_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.png$")
     "/{name}",
     name="get_chart",
     response_class=FileResponse,
-    responses={200: {"content": {"image/png": {}}}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+    responses={
+        200: {"content": {"image/png": {}}},
+        **{code: {"model": ErrorOut} for code in (401, 403, 404)},
+    },
 )
-def get_chart(name: str, settings: SettingsDep, asker: AskerDep) -> Any:
-    """A chart drawn for an answer. Needs the same key as /api/ask."""
+def get_chart(
+    name: str,
+    settings: SettingsDep,
+    asker: AskerDep,
+    signer: ChartSignerDep,
+    exp: Annotated[int | None, Query(description="Expiry (Unix seconds), as in `chart.url`.")] = None,
+    sig: Annotated[str | None, Query(description="Signature, as in `chart.url`.")] = None,
+) -> Any:
+    """A chart drawn for an answer: the signed ``chart.url``, with the key of the asker it was made for."""
+    signer.check(name, asker, exp, sig, time.time())
     path = chart_file(settings.resolved_chart_dir(), name)
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
