@@ -15,7 +15,9 @@ import pytest
 from desk_fixture import CATALOG, build_desk
 
 from metricqa.assistant.pipeline import Assistant
+from metricqa.assistant.semantic.compiler import compile_plan
 from metricqa.assistant.semantic.datachecks import check_data
+from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.assistant.semantic.warehouse import open_warehouse
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import DefaultPeriod
@@ -259,3 +261,29 @@ def test_readyz_touches_the_warehouse(tmp_path: Path) -> None:
             assert client.get("/healthz").status_code == 200
     finally:
         assistant.close()
+
+
+def test_two_metrics_of_one_model_are_each_dated_by_their_own_time_dimension(desk: Any) -> None:
+    assistant, con = desk
+    plan = QueryPlan.model_validate(
+        {
+            "metrics": ["tickets_opened", "solved"],
+            "time": {"start": "2019-01-01", "end": "2019-12-31", "grain": "month"},
+        }
+    )
+    compiled = compile_plan(plan, assistant.catalog, EXEC)
+    rows = con.execute(compiled.sql, list(compiled.params)).fetchall()
+    by_month = {
+        name: dict(
+            con.execute(
+                f"SELECT CAST(date_trunc('month', {column}) AS DATE), count(*) FROM tickets "
+                f"WHERE {column} >= DATE '2019-01-01' AND {column} < DATE '2020-01-01' GROUP BY 1"
+            ).fetchall()
+        )
+        for name, column in (("opened", "opened_at"), ("closed", "closed_at"))
+    }
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (month, by_month["opened"].get(month, 0), by_month["closed"].get(month, 0))
+        for month in sorted(by_month["opened"])
+    ]
+    assert "dated by closed" in compiled.sql

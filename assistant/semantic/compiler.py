@@ -179,19 +179,26 @@ class Context:
         filtered = [f.dimension for f in filters]
         return list(dict.fromkeys([*dims, *filtered, *(d for d, _ in self.row_filters)]))
 
-    def time_column(self, model: SemanticModel) -> str:
-        """The column dating this model's rows: the plan's time dimension, else the one default time
-        dimension of the plan's metrics, when the model maps it; else the model's ``time``."""
-        td = self.plan.time_dimension
-        if td is None:
-            defaults = {
-                self.catalog.metrics[m].time_dimension for m in self.metrics if m in self.catalog.metrics
-            }
-            td = defaults.pop() if len(defaults) == 1 else None
-        return self.catalog.time_column(model, td if td in model.times else None)
+    def time_column(self, model: SemanticModel, time_dimension: str | None) -> str:
+        """The column dating this model's rows for ``time_dimension`` when the model maps it, else its ``time``."""
+        return self.catalog.time_column(model, dated_by(model, time_dimension))
+
+    def time_dimension(self, ref: str, inherited: str | None = None) -> str | None:
+        """What dates ``ref``: the plan's time dimension, else the metric's own default, else the one of
+        the metric it is part of (``inherited``); None = each model's ``time``. Two metrics of one
+        question may be dated differently ("tickets opened and solved each month")."""
+        if self.plan.time_dimension is not None:
+            return self.plan.time_dimension
+        metric = self.catalog.metrics.get(ref)
+        return (metric.time_dimension if metric else None) or inherited
 
 
 # --- one model CTE --------------------------------------------------------------------------------
+
+
+def dated_by(model: SemanticModel, time_dimension: str | None) -> str | None:
+    """``time_dimension`` when the model maps it, else None (its ``time``)."""
+    return time_dimension if time_dimension in model.times else None
 
 
 def model_aliases(model: SemanticModel) -> dict[str, str]:
@@ -212,11 +219,15 @@ def join_column(model: SemanticModel, ref: str) -> exp.Column:
 
 
 def model_exprs(
-    ctx: Context, model: SemanticModel, measures: Iterable[Measure], branch: Branch | None = None
+    ctx: Context,
+    model: SemanticModel,
+    measures: Iterable[Measure],
+    time: str | None,
+    branch: Branch | None = None,
 ) -> list[str]:
     """The catalog expressions a model CTE reads: its time column, the measures (and their row
     conditions) and the columns of the dimensions grouped, filtered or row-filtered by."""
-    exprs = [ctx.time_column(model)]
+    exprs = [ctx.time_column(model, time)]
     exprs += [model.dimensions[d] for d in ctx.used_dimensions(branch) if d in model.dimensions]
     for m in measures:
         exprs += [
@@ -352,11 +363,13 @@ def measures_where(conditions: Sequence[exp.Expr | None]) -> tuple[exp.Expr | No
     return exp.or_(*parts, copy=False), True
 
 
-def snapshot_condition(ctx: Context, model: SemanticModel, which: str) -> exp.Expr:
+def snapshot_condition(
+    ctx: Context, model: SemanticModel, which: str, time_dimension: str | None
+) -> exp.Expr:
     """``time = (SELECT MAX(time) FROM base WHERE time in the period)`` (a series: ``time IN (… GROUP BY
     bucket)``): the last
     (``first``: earliest) snapshot date of the period, or of each bucket of a series."""
-    column = ctx.time_column(model)
+    column = ctx.time_column(model, time_dimension)
     time = catalog_sql(column)
     pick = exp.Max if which == "last" else exp.Min
     inner = exp.select(pick(this=time.copy())).from_(table(model.table, model.alias))
@@ -380,6 +393,9 @@ class Group:
 
     model: str
     metric: str | None = None
+    time: str | None = (
+        None  # the time dimension dating its rows (one the model maps), None = the model's time
+    )
 
 
 @dataclass(frozen=True)
@@ -466,12 +482,15 @@ def model_rows(
     model: SemanticModel,
     measures: Sequence[Measure],
     branch: Branch,
+    time_dimension: str | None,
     spans: Sequence[Span] = (),
 ) -> Rows:
-    """A model's rows over the branch's period (or, for a cumulative metric, its ``spans``), with the
-    branch's keys, member filters and the asker's row filters."""
-    select = model_from(exp.Select(), model, needed_joins(model, model_exprs(ctx, model, measures, branch)))
-    time = catalog_sql(ctx.time_column(model))
+    """A model's rows over the branch's period (or, for a cumulative metric, its ``spans``), dated by
+    ``time_dimension``, with the branch's keys, member filters and the asker's row filters."""
+    exprs = model_exprs(ctx, model, measures, time_dimension, branch)
+    select = model_from(exp.Select(), model, needed_joins(model, exprs))
+    column = ctx.time_column(model, time_dimension)
+    time = catalog_sql(column)
     period = (
         spans_join(select, time, spans, Names(model_aliases(model)).take("span"))
         if spans and ctx.series
@@ -480,7 +499,7 @@ def model_rows(
     joins = dimension_joins(ctx, model, select, branch)
     keys: list[tuple[str, exp.Expr]] = []
     if ctx.series:
-        bucket = period or period_expr(ctx.time_column(model), ctx.plan.grain, branch.forward)
+        bucket = period or period_expr(column, ctx.plan.grain, branch.forward)
         keys.append((ctx.column(ColumnRole.PERIOD), bucket))
     keys += [
         (ctx.column(ColumnRole.DIMENSION, dimension=d), member_key(ctx, model, d, joins))
@@ -500,7 +519,7 @@ def model_rows(
     params.append(max(s.end for s in spans) if spans else branch.end + timedelta(days=1))
     snapshot = next((m.snapshot for m in measures if m.snapshot), None)
     if snapshot is not None:  # a balance or headcount: the rows of the period's last (first) snapshot date
-        conditions.append(snapshot_condition(ctx, model, snapshot))
+        conditions.append(snapshot_condition(ctx, model, snapshot, time_dimension))
         params += [branch.start, branch.end + timedelta(days=1)]
     fixed = len(conditions)
     for flt in branch.filters:
@@ -526,7 +545,7 @@ def model_cte(
     """One scan of a model: its measures (or one cumulative metric's) per key, over the branch."""
     metric = ctx.catalog.metrics[group.metric] if group.metric else None
     spans = cumulative_spans(ctx, metric, branch) if metric else []
-    rows = model_rows(ctx, model, measures, branch, spans)
+    rows = model_rows(ctx, model, measures, branch, group.time, spans)
     own = [measure_condition(ctx.catalog, model, m) for m in measures]
     shared_where, per_measure = measures_where(own)
     select = rows.select.select(*(alias(e, name) for name, e in rows.keys), copy=False)
@@ -540,6 +559,7 @@ def model_cte(
     rows.keep(shared_where)
     what = "" if branch.kind is ValueKind.VALUE else f"{branch.kind.value}, "
     label = f"cumulative metric {metric.id}, " if metric else ""
+    label += f"dated by {group.time}, " if group.time else ""
     text = (
         f"model {model.id} ({label}{what}table {model.table}): measures {', '.join(m.id for m in measures)}"
     )
@@ -560,13 +580,14 @@ def conversion_cte(ctx: Context, metric: Metric, branch: Branch) -> tuple[exp.Se
         catalog.measures[conv.conversion_measure],
     )
     base_model, conv_model = catalog.models[base_measure.model], catalog.models[conv_measure.model]
-    rows = model_rows(ctx, base_model, [base_measure], branch)
+    dated = dated_by(base_model, ctx.time_dimension(metric.id))
+    rows = model_rows(ctx, base_model, [base_measure], branch, dated)
     rows.keep(measure_condition(catalog, base_model, base_measure))
     entity = catalog_sql(base_model.entities[conv.entity])
     base = rows.select.select(
         *(alias(e, name) for name, e in rows.keys),
         alias(entity, "entity"),
-        alias(catalog_sql(ctx.time_column(base_model)), "at"),
+        alias(catalog_sql(ctx.time_column(base_model, dated)), "at"),
         copy=False,
     ).where(exp.and_(*rows.conditions, copy=False), copy=False)
     conv_exprs = [
@@ -638,20 +659,22 @@ def conversion_cte(ctx: Context, metric: Metric, branch: Branch) -> tuple[exp.Se
 
 
 def measure_groups(
-    catalog: Catalog, ref: str, _seen: frozenset[str] = frozenset()
+    ctx: Context, ref: str, inherited: str | None = None, _seen: frozenset[str] = frozenset()
 ) -> list[tuple[Group, Measure]]:
-    """The measures a metric (or measure) reads, each with the CTE that computes it: its model's, or
-    a cumulative or conversion metric's own."""
+    """The measures a metric (or measure) reads, each with the CTE that computes it: its model's (per
+    time dimension dating it), or a cumulative or conversion metric's own."""
+    catalog = ctx.catalog
+    td = ctx.time_dimension(ref, inherited)
     if ref in catalog.measures:
         measure = catalog.measures[ref]
-        return [(Group(measure.model), measure)]
+        return [(Group(measure.model, time=dated_by(catalog.models[measure.model], td)), measure)]
     metric = catalog.metrics.get(ref)
     if metric is None or ref in _seen:
         return []
     own = own_measure(catalog, metric)
     if own is not None:
-        return [(Group(own.model, ref), own)]
-    return [g for part in metric_inputs(metric) for g in measure_groups(catalog, part, _seen | {ref})]
+        return [(Group(own.model, ref, dated_by(catalog.models[own.model], td)), own)]
+    return [g for part in metric_inputs(metric) for g in measure_groups(ctx, part, td, _seen | {ref})]
 
 
 def own_measure(catalog: Catalog, metric: Metric) -> Measure | None:
@@ -667,7 +690,7 @@ def branch_groups(ctx: Context, branch: Branch) -> dict[Group, list[Measure]]:
     """Each CTE of the branch → the measures it reads, in first-use order."""
     out: dict[Group, list[Measure]] = {}
     for ref in branch.refs:
-        for group, measure in measure_groups(ctx.catalog, ref):
+        for group, measure in measure_groups(ctx, ref):
             bucket = out.setdefault(group, [])
             if measure not in bucket:
                 bucket.append(measure)
@@ -732,25 +755,27 @@ def zero_if_missing(value: exp.Expr, measure: Measure) -> exp.Expr:
     return value
 
 
-def ref_sql(ctx: Context, ref: str, ctes: dict[Group, str]) -> exp.Expr:
-    """SQL for a metric or measure over one branch's CTEs (``ctes``: group → CTE name); a metric with
-    ``fill_nulls_with`` reads that where it has no value."""
+def ref_sql(ctx: Context, ref: str, ctes: dict[Group, str], inherited: str | None = None) -> exp.Expr:
+    """SQL for a metric or measure over one branch's CTEs (``ctes``: group → CTE name), read from the CTE
+    of the time dimension dating it; a metric with ``fill_nulls_with`` reads that where it has no value."""
     catalog = ctx.catalog
+    td = ctx.time_dimension(ref, inherited)
     if ref in catalog.measures:
         measure = catalog.measures[ref]
-        return zero_if_missing(col(ref, ctes[Group(measure.model)]), measure)
+        group = Group(measure.model, time=dated_by(catalog.models[measure.model], td))
+        return zero_if_missing(col(ref, ctes[group]), measure)
     metric = catalog.metrics[ref]
-    value = metric_sql(ctx, metric, ctes)
+    value = metric_sql(ctx, metric, ctes, td)
     if metric.fill_nulls_with is None:
         return value
     return exp.Coalesce(this=value, expressions=[exp.Literal.number(metric.fill_nulls_with)])
 
 
-def metric_sql(ctx: Context, metric: Metric, ctes: dict[Group, str]) -> exp.Expr:
+def metric_sql(ctx: Context, metric: Metric, ctes: dict[Group, str], td: str | None) -> exp.Expr:
     catalog = ctx.catalog
     own = own_measure(catalog, metric)
     if own is not None:
-        cte = ctes[Group(own.model, metric.id)]
+        cte = ctes[Group(own.model, metric.id, dated_by(catalog.models[own.model], td))]
         if metric.type is MetricType.CUMULATIVE:
             return zero_if_missing(col(metric.id, cte), own)
         assert metric.conversion is not None
@@ -758,10 +783,14 @@ def metric_sql(ctx: Context, metric: Metric, ctes: dict[Group, str]) -> exp.Expr
         if metric.conversion.calculation == "conversions":
             return converted
         return ratio(converted, col(CONVERTING, cte))
+
+    def part(ref: str) -> exp.Expr:
+        return ref_sql(ctx, ref, ctes, td)
+
     if metric.type is MetricType.SIMPLE:
-        return ref_sql(ctx, metric.measure or "", ctes)
+        return part(metric.measure or "")
     if metric.type is MetricType.RATIO:
-        return ratio(ref_sql(ctx, metric.numerator or "", ctes), ref_sql(ctx, metric.denominator or "", ctes))
+        return ratio(part(metric.numerator or ""), part(metric.denominator or ""))
 
     def inline(node: exp.Expr) -> exp.Expr:
         if (
@@ -769,7 +798,7 @@ def metric_sql(ctx: Context, metric: Metric, ctes: dict[Group, str]) -> exp.Expr
             and not node.table
             and node.name in (*catalog.metrics, *catalog.measures)
         ):
-            return exp.Paren(this=ref_sql(ctx, node.name, ctes))
+            return exp.Paren(this=part(node.name))
         return node
 
     return catalog_sql(metric.expr or "").transform(inline, copy=False)
@@ -1012,9 +1041,11 @@ def build_query(ctx: Context, values_name: str, names: Names) -> tuple[exp.Selec
 # --- sources ----------------------------------------------------------------------------------------
 
 
-def model_sources(ctx: Context, model: SemanticModel, measures: Iterable[Measure]) -> set[str]:
+def model_sources(
+    ctx: Context, model: SemanticModel, measures: Iterable[Measure], time_dimension: str | None
+) -> set[str]:
     aliases = model_aliases(model)
-    exprs = model_exprs(ctx, model, measures)
+    exprs = model_exprs(ctx, model, measures, time_dimension)
     needed = needed_joins(model, exprs)
     out = {
         f"{aliases.get(c.table, model.table)}.{c.name}"
@@ -1032,11 +1063,11 @@ def sources(ctx: Context) -> tuple[str, ...]:
     out: set[str] = set()
     for branch in branches(ctx):
         for group, measures in branch_groups(ctx, branch).items():
-            out |= model_sources(ctx, ctx.catalog.models[group.model], measures)
+            out |= model_sources(ctx, ctx.catalog.models[group.model], measures, group.time)
             metric = ctx.catalog.metrics.get(group.metric or "")
             if metric is not None and metric.conversion is not None:
                 later = ctx.catalog.measures[metric.conversion.conversion_measure]
-                out |= model_sources(ctx, ctx.catalog.models[later.model], [later])
+                out |= model_sources(ctx, ctx.catalog.models[later.model], [later], None)
     for dim_id in ctx.used_dimensions():
         dim = ctx.catalog.dimensions[dim_id]
         cols = [dim.key, *([dim.label.get(ctx.language)] if dim_id in ctx.dimensions else [])]
