@@ -201,3 +201,17 @@ def test_scopes_that_would_not_restrict_rows_fail_at_start(subs: Any) -> None:
     with pytest.raises(ApiKeysError) as ignored:  # exec has no row filter: the scope would be ignored
         create_app(assistant, settings, store(role="exec", scope={"country": "DE"}))
     assert "is ignored" in ignored.value.message_for("en")
+
+
+@pytest.mark.parametrize(
+    ("question", "period"),
+    [("MRR vs our monthly target", "month"), ("MRR vs quarterly target by plan", "quarter")],
+)
+def test_a_grain_word_before_a_target_names_its_period_not_a_series(
+    subs: Any, question: str, period: str
+) -> None:
+    assistant, _ = subs
+    ans = assistant.ask(question, EXEC)
+    assert ans.status == "answered", ans.answer
+    assert ans.plan is not None and ans.plan.grain.value == "none"
+    assert ans.plan.time.period.value == period  # this month / quarter (to date), not a series

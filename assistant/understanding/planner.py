@@ -196,6 +196,28 @@ def _member_or_grain(reading: Reading, m: Match, matches: list[Match], text: str
     return replace(m, terms=tuple(t for t in m.terms if t.kind != "member"))
 
 
+def _target_period(
+    reading: Reading, m: Match, matches: list[Match], text: str, ctx: PlanningContext
+) -> Match:
+    """A grain word before a target's name ("our monthly goal", "quarterly quota", "年度目标") says which
+    period the target is for, not a series: with no period named, the question is about this one."""
+    grains = m.of("grain")
+    follows = any(n.of("target_noun") and _near(text, m, n) for n in matches if n.start >= m.end)
+    if not grains or not follows:
+        return m
+    if reading.time is None:
+        current = read_periods(f"this {grains[0].entry}", ctx.as_of, "en").primary
+        if current is not None:
+            reading.time = replace(current, text=m.text)
+            reading.evidence.append(Evidence(text=m.text, entry=current.range.label, kind="time"))
+    return replace(m, terms=tuple(t for t in m.terms if t.kind != "grain"))
+
+
+def _near(text: str, a: Match, b: Match) -> bool:
+    """``b`` follows ``a`` with at most one word between ("monthly sales target")."""
+    return len(text[a.end : b.start].split()) <= 1
+
+
 def _members_and_dims(reading: Reading, matches: list[Match], text: str) -> None:
     dim_matches = [m for m in matches if m.of("dimension")]
     member_matches = [m for m in matches if m.of("member")]
@@ -301,6 +323,8 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     folded = fold(question)
     masked, matches = _read_time(question, folded, reading, ctx, vocab)
     matches = [_member_or_grain(reading, m, matches, clean(masked)) for m in matches]
+    matches = [_target_period(reading, m, matches, clean(masked), ctx) for m in matches]
+    matches = [m for m in matches if m.kinds != {"target_noun"}]  # said only to place a grain word
     for m in matches:
         ids = _metric_ids(m)
         if len(ids) == 1:

@@ -80,7 +80,7 @@ class Lexicon:
 FLAT_KINDS = (
     "lagged", "trend", "group", "vague", "followup", "injection", "off_topic", "negation", "negation_close",
     "share", "change_up", "change_down", "change", "target_missed", "target_met", "plural_which",
-    "access_claim",
+    "access_claim", "target_noun",
 )  # fmt: skip
 VALUED_KINDS = ("comparison", "rank", "grain", "threshold")
 
