@@ -287,3 +287,19 @@ def test_two_metrics_of_one_model_are_each_dated_by_their_own_time_dimension(des
         for month in sorted(by_month["opened"])
     ]
     assert "dated by closed" in compiled.sql
+
+
+@pytest.mark.parametrize(
+    ("question", "metrics"),
+    [
+        ("how many tickets did we solve in 2019?", ("solved",)),  # "Tickets solved" said in two pieces
+        ("tickets and tickets solved in 2019", ("tickets_opened", "solved")),  # listed: both
+    ],
+)
+def test_a_metric_name_said_in_two_pieces_is_one_metric(
+    desk: Any, question: str, metrics: tuple[str, ...]
+) -> None:
+    assistant, _ = desk
+    answer = assistant.ask(question, EXEC)
+    assert answer.status == "answered", answer.answer
+    assert answer.plan is not None and answer.plan.metrics == metrics

@@ -11,6 +11,7 @@ role) is not checked here: the validator does that.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
@@ -48,6 +49,7 @@ from metricqa.assistant.understanding.grammar import (
     read_shape,
     unaccounted,
 )
+from metricqa.assistant.understanding.paraphrase import base, same_stem
 from metricqa.assistant.understanding.shapes import build_plan
 from metricqa.assistant.understanding.timeparse import (
     EN_NUMBERS,
@@ -245,6 +247,45 @@ def _members_and_dims(reading: Reading, matches: list[Match], text: str) -> None
         reading.evidence.append(Evidence(text=d.text, entry=dim, kind="dimension"))
 
 
+LIST_WORDS = re.compile(r"\band\b|\bor\b|\bplus\b|&|,|、|和|及|与|以及|还有")
+
+
+def _pieces_of_one_name(reading: Reading, matches: list[Match], text: str, vocab: Vocabulary) -> None:
+    """A metric's name said in two pieces ("how many *tickets* did we *solve*" for "Tickets solved"): the
+    first piece alone names another metric ("tickets" = Tickets opened), but together they spell the
+    second one's name, so the question asks for that one only. (Not when the second piece already says
+    the first, or the two are listed: "tickets and tickets solved", "leads and conversion rate" ask for both.)"""
+    single = [(m, ids[0]) for m in matches if len(ids := _metric_ids(m)) == 1]
+    for a, x in single:
+        for b, y in single:
+            if x == y or x not in reading.metrics:
+                continue
+            if LIST_WORDS.search(text[min(a.end, b.end) : max(a.start, b.start)]):
+                continue
+            if not _spell(a.text, b.text, vocab.phrases_of(y), vocab):
+                continue
+            reading.metrics.remove(x)
+            reading.evidence = [e for e in reading.evidence if not (e.kind == "metric" and e.entry == x)]
+            reading.notes = [n for n in reading.notes if n.params.get("phrase") != a.text]
+            break
+
+
+def _spell(first: str, second: str, names: Sequence[str], vocab: Vocabulary) -> bool:
+    """``first`` and ``second`` together (and neither alone) make up one of ``names``."""
+    a, b = first.split(), second.split()
+    if set(a) & set(b) or first in second or second in first:
+        return False
+    for name in names:
+        if " " in name or name.isascii():
+            words = [base(w, vocab.related) for w in name.split()]
+            pieces = [base(w, vocab.related) for w in (*a, *b)]
+            if len(words) <= len(pieces) and all(any(same_stem(p, w) for w in words) for p in pieces):
+                return True
+        elif first in name and second in name and len(name) <= len(first) + len(second) + 1:
+            return True
+    return False
+
+
 def _shared_word_note(
     reading: Reading, match: Match, metric_id: str, vocab: Vocabulary, catalog: Catalog
 ) -> None:
@@ -337,6 +378,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
         reading.fuzzy += int(m.fuzzy)
         _lexicon_match(reading, m)
     text = clean(masked)
+    _pieces_of_one_name(reading, matches, text, vocab)
     shape, consumed = read_shape(matches, text, masked, vocab)
     _members_and_dims(reading, [m for m in matches if id(m) not in consumed], text)
     rank_spans = _rank_from_patterns(reading, text, vocab)

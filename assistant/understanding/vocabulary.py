@@ -150,6 +150,15 @@ class Vocabulary:
     related: Related = field(default_factory=load_related)  # generic word knowledge (paraphrase.yaml)
     descriptions: dict[str, MetricText] = field(default_factory=dict)  # metric id → its words (paraphrases)
 
+    def phrases_of(self, metric_id: str) -> list[str]:
+        """The names and synonyms a metric is matched by (English words joined by spaces, Chinese as is)."""
+
+        def names(terms: list[Term]) -> bool:
+            return any(t.kind == "metric" and t.entry == metric_id for t in terms)
+
+        english = [" ".join(words) for words, terms in self.english.items() if names(terms)]
+        return english + [text for text, terms in self.chinese.items() if names(terms)]
+
     def add(self, text: str, kind: str, entry: str, source: str) -> None:
         norm = " ".join(clean(text).split())
         if not norm:
