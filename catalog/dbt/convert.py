@@ -422,14 +422,24 @@ def _governance(ctx: _Context, m: Any, kind: MetricType, fields: dict[str, Any])
 
 
 def _unit(ctx: _Context, kind: MetricType, fields: dict[str, Any]) -> Unit:
-    if kind is MetricType.RATIO:
-        return Unit.RATIO
+    if kind is MetricType.RATIO:  # a share when both sides count things (web orders ÷ orders), else a number
+        sides = (_ref_unit(ctx, fields["numerator"]), _ref_unit(ctx, fields["denominator"]))
+        return Unit.RATIO if sides == (Unit.COUNT, Unit.COUNT) else Unit.NUMBER
     if kind is MetricType.CONVERSION:
         return Unit.RATIO if fields["conversion"].calculation == "conversion_rate" else Unit.COUNT
     measure = ctx.measures.get(fields.get("measure") or "")
     if measure is not None and measure.agg in (Aggregation.COUNT, Aggregation.COUNT_DISTINCT):
         return Unit.COUNT
     return Unit.NUMBER
+
+
+def _ref_unit(ctx: _Context, ref: str) -> Unit:
+    """The unit of a metric, or of a measure (a count or a number)."""
+    if ref in ctx.metrics:
+        return ctx.metrics[ref].unit
+    measure = ctx.measures.get(ref)
+    counts = measure is not None and measure.agg in (Aggregation.COUNT, Aggregation.COUNT_DISTINCT)
+    return Unit.COUNT if counts else Unit.NUMBER
 
 
 # --- saved queries → example questions ----------------------------------------------------------
@@ -490,6 +500,6 @@ def _summary_findings(ctx: _Context) -> None:
         )
     out.review("every metric", f"status {status}")
     out.review("every metric", "definition (口径) is the dbt description: rewrite it as the rule a reader checks")
-    out.review("every metric", "unit is guessed (count for counts, ratio for ratios, else number); currency unset")
+    out.review("every metric", "unit is guessed (count for counts, ratio for a count over a count or a conversion rate, else number); currency unset")
     out.review("every metric and dimension", "no Chinese names (zh): answers fall back to the English ones")
     out.review("roles", "one role `exec` that sees every metric: add the roles and row filters you need")
