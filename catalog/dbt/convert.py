@@ -257,7 +257,8 @@ def _metrics(ctx: _Context, metrics: list[Any]) -> None:
                 left.append(metric)
                 continue
             except (Unmappable, ValidationError) as exc:
-                ctx.out.unmapped(element, str(exc))
+                ctx.out.unmapped(element, f"{exc} (written as a draft without a formula: asked about, it is refused)")
+                ctx.metrics[str(metric.name)] = _placeholder(ctx, metric, str(exc))
                 continue
             for measure in ctx.new_measures:
                 ctx.measures[measure.id] = measure
@@ -267,11 +268,19 @@ def _metrics(ctx: _Context, metrics: list[Any]) -> None:
             ctx.out.mapped.append((element, f"metric `{mapped.id}` ({mapped.type.value}, {mapped.status.value})"))
         if len(left) == len(pending):
             for metric in left:
-                ctx.out.unmapped(
-                    f"metric `{metric.name}` ({metric.type.value})", "it reads a metric that was not mapped"
-                )
+                reason = "it reads a metric that was not mapped"
+                ctx.out.unmapped(f"metric `{metric.name}` ({metric.type.value})", reason)
+                ctx.metrics[str(metric.name)] = _placeholder(ctx, metric, reason)
             return
         pending = left
+
+
+def _placeholder(ctx: _Context, m: Any, reason: str) -> Metric:
+    """A metric that could not be mapped, kept by name as a draft with no formula: a question about it is
+    refused as not approved (with its name and why), never answered by a near metric."""
+    fields = _governance(ctx, m, _TYPES[m.type.value], {}) | {"status": Status.DRAFT}
+    fields["definition"] = Text(en=f"Not imported from dbt: {reason}. {fields['definition'].en}")
+    return Metric(id=str(m.name), type=_TYPES[m.type.value], **fields)
 
 
 def _metric(ctx: _Context, m: Any) -> Metric:
@@ -423,9 +432,9 @@ def _governance(ctx: _Context, m: Any, kind: MetricType, fields: dict[str, Any])
 
 def _unit(ctx: _Context, kind: MetricType, fields: dict[str, Any]) -> Unit:
     if kind is MetricType.RATIO:  # a share when both sides count things (web orders ÷ orders), else a number
-        sides = (_ref_unit(ctx, fields["numerator"]), _ref_unit(ctx, fields["denominator"]))
+        sides = (_ref_unit(ctx, fields.get("numerator")), _ref_unit(ctx, fields.get("denominator")))
         return Unit.RATIO if sides == (Unit.COUNT, Unit.COUNT) else Unit.NUMBER
-    if kind is MetricType.CONVERSION:
+    if kind is MetricType.CONVERSION and "conversion" in fields:
         return Unit.RATIO if fields["conversion"].calculation == "conversion_rate" else Unit.COUNT
     measure = ctx.measures.get(fields.get("measure") or "")
     if measure is not None and measure.agg in (Aggregation.COUNT, Aggregation.COUNT_DISTINCT):
@@ -433,8 +442,10 @@ def _unit(ctx: _Context, kind: MetricType, fields: dict[str, Any]) -> Unit:
     return Unit.NUMBER
 
 
-def _ref_unit(ctx: _Context, ref: str) -> Unit:
+def _ref_unit(ctx: _Context, ref: str | None) -> Unit:
     """The unit of a metric, or of a measure (a count or a number)."""
+    if ref is None:
+        return Unit.NUMBER
     if ref in ctx.metrics:
         return ctx.metrics[ref].unit
     measure = ctx.measures.get(ref)
