@@ -422,8 +422,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="import_from", required=True
     )
     p = imports.add_parser("dbt", help="a dbt project's semantic models, metrics and saved queries")
-    p.add_argument("path", help="a dbt project directory (dbt_project.yml) or its target/semantic_manifest.json")
-    p.add_argument("--out", required=True, help="the catalog directory to write (YAML files + import-report.md)")
+    p.add_argument(
+        "path", help="a dbt project directory (dbt_project.yml) or its target/semantic_manifest.json"
+    )
+    p.add_argument(
+        "--out", required=True, help="the catalog directory to write (YAML files + import-report.md)"
+    )
     p.add_argument(
         "--approve",
         action="store_true",

@@ -4,8 +4,8 @@ catalog, its commands validate, answer (numbers checked against SQL written here
 from __future__ import annotations
 
 import json
-import shlex
 import re
+import shlex
 from pathlib import Path
 
 import duckdb
@@ -138,7 +138,11 @@ def test_the_dbt_import_steps(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     catalog = tmp_path / "shop_catalog"
     paths = {"jaffle_shop": str(PROJECT), "shop_catalog": str(catalog), "shop.duckdb": str(warehouse)}
     commands = [[paths.get(w, w) for w in shlex.split(line.split("  #")[0])][1:] for line in lines]
-    assert [c[:2] for c in commands] == [["catalog", "import"], ["catalog", "validate"], ["ask", "orders by channel in 2024"]]
+    assert [c[:2] for c in commands] == [
+        ["catalog", "import"],
+        ["catalog", "validate"],
+        ["ask", "orders by channel in 2024"],
+    ]
     assert main(commands[0]) == 0
     metrics = catalog / "metrics.yaml"
     assert "status: approved" not in metrics.read_text(encoding="utf-8")  # drafts until reviewed
@@ -156,7 +160,10 @@ def test_the_dbt_import_steps(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main([*commands[2], "--format", "json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     expected = dict(
-        hand((catalog, warehouse), "SELECT channel, count(*) FROM orders WHERE year(ordered_at) = 2024 GROUP BY 1")
+        hand(
+            (catalog, warehouse),
+            "SELECT channel, count(*) FROM orders WHERE year(ordered_at) = 2024 GROUP BY 1",
+        )
     )
     key, value = answer["columns"].index("channel_id"), answer["columns"].index("orders")
     assert {r[key]: r[value] for r in answer["rows"]} == expected

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from dbt_shop_fixture import PROJECT, QUESTIONS, build_shop
+from test_byow_doc import ask
 
 from metricqa.catalog.dbt.convert import convert
 from metricqa.catalog.dbt.mapping import Unmappable, member_filters
@@ -58,7 +59,11 @@ def test_models_entities_and_multi_hop_joins(cat: Catalog) -> None:
         "oi.ordered_at",
         "order_item",
     )
-    assert items.entities == {"order_item": "oi.order_item_id", "order": "oi.order_id", "product": "oi.product_id"}
+    assert items.entities == {
+        "order_item": "oi.order_item_id",
+        "order": "oi.order_id",
+        "product": "oi.product_id",
+    }
     joins = {j.alias: (j.table, j.keys, j.kind, j.cardinality) for j in items.joins}
     assert joins == {
         "o": ("orders", [("oi.order_id", "order_id")], "left", Cardinality.MANY_TO_ONE),
@@ -74,14 +79,21 @@ def test_models_entities_and_multi_hop_joins(cat: Catalog) -> None:
 
 def test_dimensions_are_qualified_only_on_a_name_clash(cat: Catalog) -> None:
     assert {"channel", "customer_type", "store_name", "product_type", "product_name"} <= set(cat.dimensions)
-    assert (cat.dimensions["customer__city"].table, cat.dimensions["customer__city"].key) == ("customers", "city")
+    assert (cat.dimensions["customer__city"].table, cat.dimensions["customer__city"].key) == (
+        "customers",
+        "city",
+    )
     assert cat.dimensions["store__city"].name.en == "store city"  # the dbt label
     assert cat.dimensions["channel"].join_key is None  # degenerate: the joined column is the member key
 
 
 def test_measures(cat: Catalog) -> None:
     m = cat.measures
-    assert (m["p90_order_total"].agg.value, m["p90_order_total"].percentile, m["p90_order_total"].discrete) == (
+    assert (
+        m["p90_order_total"].agg.value,
+        m["p90_order_total"].percentile,
+        m["p90_order_total"].discrete,
+    ) == (
         "percentile",
         0.9,
         False,
@@ -129,7 +141,10 @@ def test_governance_fields(cat: Catalog) -> None:
     assert mt["orders"].owner == "Sales Analytics"  # the dbt group's owner
     assert (mt["food_orders"].owner, mt["food_orders"].department) == ("REVIEW: owner", "REVIEW: department")
     assert mt["orders"].examples.en == ["orders by channel"]  # saved queries
-    assert mt["revenue"].examples.en == ["revenue by month by product type", "revenue and items sold for beverage"]
+    assert mt["revenue"].examples.en == [
+        "revenue by month by product type",
+        "revenue and items sold for beverage",
+    ]
     assert mt["orders"].name.zh is None
     # not mapped: kept as drafts with no formula, so a question about them is refused, not answered by another
     for metric_id in ("order_total_growth", "recent_orders"):
@@ -165,16 +180,16 @@ def test_the_eval_scores_the_question_file(shop: tuple[Path, Path], tmp_path: Pa
     assert overall["accuracy"] >= ACCURACY_FLOOR, failed
 
 
-def test_imported_metrics_are_drafts_unless_approved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_imported_metrics_are_drafts_unless_approved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     catalog = tmp_path / "draft_catalog"
     assert main(["catalog", "import", "dbt", str(PROJECT), "--out", str(catalog)]) == 0
     printed = capsys.readouterr().out
     assert "status draft: refused until a reviewer sets `status: approved`" in printed
     assert {m.status for m in load_catalog(catalog).metrics.values()} == {Status.DRAFT}
     warehouse = build_shop(tmp_path / "shop.duckdb")
-    args = ["ask", "orders in 2024", "--catalog", str(catalog), "--warehouse", str(warehouse), "--format", "json"]
-    assert main(args) == 0
-    answer = json.loads(capsys.readouterr().out)
+    answer = ask((catalog, warehouse), capsys, "orders in 2024")
     assert answer["status"] == "refused" and not answer["rows"]
 
 
@@ -270,7 +285,10 @@ LOOKUP = {("order", "channel"): "channel", ("customer", "tier"): "tier"}
             "{{ Dimension('order__channel') }} IN ('web', 'app')",
             [MemberFilter(dimension="channel", values=["web", "app"])],
         ),
-        ("{{ Dimension('order__channel') }} != 'web'", [MemberFilter(dimension="channel", op="not_in", values=["web"])]),
+        (
+            "{{ Dimension('order__channel') }} != 'web'",
+            [MemberFilter(dimension="channel", op="not_in", values=["web"])],
+        ),
         (
             "{{ Dimension('order__channel') }} NOT IN ('store') AND {{ Dimension('order_item__customer__tier') }} = 2",
             [
@@ -319,13 +337,20 @@ def _chain(n: int) -> DbtSource:
                 "entities": entities,
                 "dimensions": [
                     {"name": f"d{i}", "type": "categorical"},
-                    *([{"name": "day", "type": "time", "type_params": {"time_granularity": "day"}}] * (i == 0)),
+                    *(
+                        [{"name": "day", "type": "time", "type_params": {"time_granularity": "day"}}]
+                        * (i == 0)
+                    ),
                 ],
                 "measures": [{"name": "rows", "agg": "count", "expr": "1"}] if i == 0 else [],
             }
         )
     manifest = PydanticSemanticManifest.parse_obj(
-        {"semantic_models": models, "metrics": [], "project_configuration": {"time_spine_table_configurations": []}}
+        {
+            "semantic_models": models,
+            "metrics": [],
+            "project_configuration": {"time_spine_table_configurations": []},
+        }
     )
     return DbtSource(manifest=manifest, origin="test", path=Path("."))
 
@@ -337,7 +362,12 @@ def test_joins_reach_three_hops_like_metricflow() -> None:
         ("t2", [("m2.to2", "id2")]),
         ("t3", [("m3.to3", "id3")]),
     ]
-    assert model.dimensions == {"d0": "m.d0", "d1": "m2.d1", "d2": "m3.d2", "d3": "m4.d3"}  # d4: four hops away
+    assert model.dimensions == {
+        "d0": "m.d0",
+        "d1": "m2.d1",
+        "d2": "m3.d2",
+        "d3": "m4.d3",
+    }  # d4: four hops away
 
 
 def test_a_model_with_snapshots_and_flows_is_split(tmp_path: Path) -> None:
@@ -357,9 +387,14 @@ semantic_models:
 """,
     )
     imported = convert(read_dbt(project))
-    assert {m.id: m.model for m in imported.measures} == {"deposits": "accounts", "balance": "accounts_snapshots"}
+    assert {m.id: m.model for m in imported.measures} == {
+        "deposits": "accounts",
+        "balance": "accounts_snapshots",
+    }
     assert {m.id: m.snapshot for m in imported.measures} == {"deposits": None, "balance": "first"}
-    assert [f.element for f in imported.findings if f.kind == "unmapped"] == ["measure `by_account` (semantic model accounts)"]
+    assert [f.element for f in imported.findings if f.kind == "unmapped"] == [
+        "measure `by_account` (semantic model accounts)"
+    ]
 
 
 def test_the_written_yaml_says_status_and_cardinality(shop: tuple[Path, Path]) -> None:

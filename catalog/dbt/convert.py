@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import sqlglot
 from pydantic import ValidationError
@@ -17,7 +17,6 @@ from metricqa.catalog.dbt.mapping import (
     Graph,
     Imported,
     Unmappable,
-    bare_column,
     dimension_lookup,
     humanize,
     kept_hops,
@@ -92,7 +91,9 @@ def convert(source: DbtSource, *, approve: bool = False, schema: str | None = No
     _examples(ctx, manifest.saved_queries)
     out.models, out.measures, out.metrics = list(ctx.models.values()), list(ctx.measures.values()), []
     out.metrics = list(ctx.metrics.values())
-    out.roles = [Role(id="exec", metrics="*", description="Imported from dbt: every metric. Review who may see what.")]
+    out.roles = [
+        Role(id="exec", metrics="*", description="Imported from dbt: every metric. Review who may see what.")
+    ]
     _summary_findings(ctx)
     return out
 
@@ -114,7 +115,9 @@ def _semantic_model(
     time_dims = {str(d.name): d for d in sm.dimensions if d.type.value == "time"}
     default = sm.defaults.agg_time_dimension if sm.defaults else None
     if default not in time_dims:
-        ctx.out.unmapped(element, f"no default agg_time_dimension that is one of its time dimensions ({default})")
+        ctx.out.unmapped(
+            element, f"no default agg_time_dimension that is one of its time dimensions ({default})"
+        )
         return
     taken: set[str] = set()
     alias = short_alias(str(sm.name), taken)
@@ -140,7 +143,9 @@ def _semantic_model(
     ]
     where = {str(sm.name): alias, **{h.target: h.alias for h in hops}}
     dimensions = {
-        dim_id: f"{where[sm_name]}.{by_id[dim_id].key}" for (sm_name, _), dim_id in dims.items() if sm_name in where
+        dim_id: f"{where[sm_name]}.{by_id[dim_id].key}"
+        for (sm_name, _), dim_id in dims.items()
+        if sm_name in where
     }
     pe = primary_entity(sm)
     model = SemanticModel(
@@ -155,7 +160,9 @@ def _semantic_model(
         primary_entity=pe if pe in entities else None,
         description=sm.description,
     )
-    joined = ", ".join(f"{h.target} as {h.alias} ({h.cardinality.value} on {h.entity})" for h in hops) or "none"
+    joined = (
+        ", ".join(f"{h.target} as {h.alias} ({h.cardinality.value} on {h.entity})" for h in hops) or "none"
+    )
     measures = []
     for m in sm.measures:
         try:
@@ -171,7 +178,9 @@ def _semantic_model(
         split = model.model_copy(update={"id": f"{model.id}_snapshots"})
         ctx.models[split.id] = split
         snapshots = [m.model_copy(update={"model": split.id}) for m in snapshots]
-        ctx.out.review(element, f"its snapshot measures are on a second model `{split.id}` over the same table")
+        ctx.out.review(
+            element, f"its snapshot measures are on a second model `{split.id}` over the same table"
+        )
     for measure in [*flows, *snapshots]:
         ctx.measures[measure.id] = measure
         ctx.out.mapped.append((f"measure `{measure.id}`", f"measure `{measure.id}` ({measure.agg.value})"))
@@ -190,7 +199,9 @@ def _measure(
     agg = AGGREGATIONS[agg_name]
     percentile = params.percentile if params is not None and agg is Aggregation.PERCENTILE else None
     if params is not None and params.use_approximate_percentile:
-        ctx.out.review(f"measure `{m.name}`", "dbt asks for an approximate percentile: metricqa computes it exactly")
+        ctx.out.review(
+            f"measure `{m.name}`", "dbt asks for an approximate percentile: metricqa computes it exactly"
+        )
     time_dim = m.agg_time_dimension or default
     if time_dim != default:
         if (sm.name, time_dim) not in times:
@@ -208,7 +219,7 @@ def _measure(
     )
 
 
-def _snapshot(m: Any, time_dim: str) -> str | None:
+def _snapshot(m: Any, time_dim: str) -> Literal["last", "first"] | None:
     """``non_additive_dimension`` over the measure's own date, max → last, min → first."""
     nad = m.non_additive_dimension
     if nad is None:
@@ -216,14 +227,15 @@ def _snapshot(m: Any, time_dim: str) -> str | None:
     if nad.window_groupings:
         raise Unmappable(f"non_additive_dimension with window_groupings {list(nad.window_groupings)}")
     if nad.name != time_dim:
-        raise Unmappable(f"non_additive_dimension `{nad.name}` is not the measure's time dimension `{time_dim}`")
-    return {"max": "last", "min": "first"}.get(nad.window_choice.value) or _raise(
-        f"non_additive_dimension window_choice `{nad.window_choice.value}` is neither max nor min"
-    )
-
-
-def _raise(reason: str) -> str:
-    raise Unmappable(reason)
+        raise Unmappable(
+            f"non_additive_dimension `{nad.name}` is not the measure's time dimension `{time_dim}`"
+        )
+    choice = nad.window_choice.value
+    if choice == "max":
+        return "last"
+    if choice == "min":
+        return "first"
+    raise Unmappable(f"non_additive_dimension window_choice `{choice}` is neither max nor min")
 
 
 def _measure_metrics(manifest: Any) -> list[Any]:
@@ -233,8 +245,13 @@ def _measure_metrics(manifest: Any) -> list[Any]:
     names = {m.name for m in manifest.metrics}
     return [
         PydanticMetric.parse_obj(
-            {"name": m.name, "label": m.label, "description": m.description, "type": "simple",
-             "type_params": {"measure": m.name}}
+            {
+                "name": m.name,
+                "label": m.label,
+                "description": m.description,
+                "type": "simple",
+                "type_params": {"measure": m.name},
+            }
         )
         for sm in manifest.semantic_models
         for m in sm.measures
@@ -257,15 +274,21 @@ def _metrics(ctx: _Context, metrics: list[Any]) -> None:
                 left.append(metric)
                 continue
             except (Unmappable, ValidationError) as exc:
-                ctx.out.unmapped(element, f"{exc} (written as a draft without a formula: asked about, it is refused)")
+                ctx.out.unmapped(
+                    element, f"{exc} (written as a draft without a formula: asked about, it is refused)"
+                )
                 ctx.metrics[str(metric.name)] = _placeholder(ctx, metric, str(exc))
                 continue
             for measure in ctx.new_measures:
                 ctx.measures[measure.id] = measure
                 filters = "; ".join(f"{f.dimension} {f.op} {f.values}" for f in measure.filters)
-                ctx.out.mapped.append((f"filter of {element}", f"measure `{measure.id}` (filters: {filters})"))
+                ctx.out.mapped.append(
+                    (f"filter of {element}", f"measure `{measure.id}` (filters: {filters})")
+                )
             ctx.metrics[mapped.id] = mapped
-            ctx.out.mapped.append((element, f"metric `{mapped.id}` ({mapped.type.value}, {mapped.status.value})"))
+            ctx.out.mapped.append(
+                (element, f"metric `{mapped.id}` ({mapped.type.value}, {mapped.status.value})")
+            )
         if len(left) == len(pending):
             for metric in left:
                 reason = "it reads a metric that was not mapped"
@@ -331,7 +354,9 @@ def _measure_ref(ctx: _Context, measure_id: str, templates: list[str], suffix: s
 def _metric_input(ctx: _Context, inp: Any, metric_filter: Any, suffix: str) -> str:
     """A ratio's or derived metric's input: the metric id, or a filtered measure for a filtered simple one."""
     if inp.offset_window is not None or inp.offset_to_grain:
-        raise Unmappable(f"input `{inp.name}` has an offset (offset_window/offset_to_grain): metricqa has none")
+        raise Unmappable(
+            f"input `{inp.name}` has an offset (offset_window/offset_to_grain): metricqa has none"
+        )
     names = {m.name for m in ctx.source.manifest.metrics} | set(ctx.metrics)
     if inp.name not in names:
         raise Unmappable(f"input metric `{inp.name}` does not exist")
@@ -342,13 +367,17 @@ def _metric_input(ctx: _Context, inp: Any, metric_filter: Any, suffix: str) -> s
     if not templates:
         return target.id
     if target.type is not MetricType.SIMPLE or target.measure is None:
-        raise Unmappable(f"a filter on input `{inp.name}`, a {target.type.value} metric: only simple ones map")
+        raise Unmappable(
+            f"a filter on input `{inp.name}`, a {target.type.value} metric: only simple ones map"
+        )
     return _measure_ref(ctx, target.measure, templates, suffix)
 
 
 def _derived_expr(ctx: _Context, m: Any) -> str:
-    refs = {str(inp.alias or inp.name): _metric_input(ctx, inp, m.filter, f"{m.name}_{inp.alias or inp.name}")
-            for inp in m.type_params.metrics or []}
+    refs = {
+        str(inp.alias or inp.name): _metric_input(ctx, inp, m.filter, f"{m.name}_{inp.alias or inp.name}")
+        for inp in m.type_params.metrics or []
+    }
     try:
         tree = sqlglot.parse_one(str(m.type_params.expr), dialect="duckdb")
     except sqlglot.ParseError as exc:
@@ -367,7 +396,9 @@ def _cumulative(ctx: _Context, m: Any) -> dict[str, Any]:
     grain = (params.grain_to_date if params else None) or tp.grain_to_date
     period_agg = params.period_agg.value if params else "first"
     if period_agg == "average":
-        raise Unmappable("period_agg `average` (the mean of each day's running total): metricqa reads one day")
+        raise Unmappable(
+            "period_agg `average` (the mean of each day's running total): metricqa reads one day"
+        )
     if period_agg == "first":
         ctx.out.review(
             f"metric `{m.name}` (cumulative)",
@@ -388,11 +419,15 @@ def _cumulative(ctx: _Context, m: Any) -> dict[str, Any]:
 def _conversion(ctx: _Context, m: Any) -> dict[str, Any]:
     params = m.type_params.conversion_type_params
     if params is None or params.base_measure is None or params.conversion_measure is None:
-        raise Unmappable("conversion without base_measure and conversion_measure (metric inputs are not read)")
+        raise Unmappable(
+            "conversion without base_measure and conversion_measure (metric inputs are not read)"
+        )
     if params.constant_properties:
         raise Unmappable("constant_properties (the same value on both events): metricqa has none")
     if m.filter is not None:
-        raise Unmappable("a metric-level filter on a conversion metric: put it on base_measure or conversion_measure")
+        raise Unmappable(
+            "a metric-level filter on a conversion metric: put it on base_measure or conversion_measure"
+        )
     base_in, conv_in = params.base_measure, params.conversion_measure
     base = _measure_ref(ctx, ctx.measure_id(base_in.name), where_templates(base_in.filter), f"{m.name}_base")
     conv = _measure_ref(
@@ -400,7 +435,10 @@ def _conversion(ctx: _Context, m: Any) -> dict[str, Any]:
     )
     out: dict[str, Any] = {
         "conversion": ConversionParams(
-            base_measure=base, conversion_measure=conv, entity=params.entity, calculation=params.calculation.value
+            base_measure=base,
+            conversion_measure=conv,
+            entity=params.entity,
+            calculation=params.calculation.value,
         )
     }
     if params.window is not None:
@@ -476,7 +514,7 @@ def _examples(ctx: _Context, saved_queries: list[Any]) -> None:
         ctx.metrics[first.id] = first.model_copy(
             update={"examples": Synonyms(en=[*first.examples.en, text], zh=list(first.examples.zh))}
         )
-        ctx.out.mapped.append((element, f"example question of `{first.id}`: \"{text}\""))
+        ctx.out.mapped.append((element, f'example question of `{first.id}`: "{text}"'))
 
 
 def _group_words(template: str, lookup: dict[tuple[str, str], str], names: dict[str, str]) -> str:
@@ -494,8 +532,10 @@ def _group_words(template: str, lookup: dict[tuple[str, str], str], names: dict[
 
 def _summary_findings(ctx: _Context) -> None:
     out = ctx.out
-    status = "approved (--approve): they answer at once" if ctx.approve else (
-        "draft: refused until a reviewer sets `status: approved` (or re-import with --approve)"
+    status = (
+        "approved (--approve): they answer at once"
+        if ctx.approve
+        else ("draft: refused until a reviewer sets `status: approved` (or re-import with --approve)")
     )
     for word, metrics in ctx.placeholders.items():
         out.review(
@@ -510,7 +550,12 @@ def _summary_findings(ctx: _Context) -> None:
             "base events that convert. The two differ when an entity has several base events.",
         )
     out.review("every metric", f"status {status}")
-    out.review("every metric", "definition (口径) is the dbt description: rewrite it as the rule a reader checks")
-    out.review("every metric", "unit is guessed (count for counts, ratio for a count over a count or a conversion rate, else number); currency unset")
+    out.review(
+        "every metric", "definition (口径) is the dbt description: rewrite it as the rule a reader checks"
+    )
+    out.review(
+        "every metric",
+        "unit is guessed (count for counts, ratio for a count over a count or a conversion rate, else number); currency unset",
+    )
     out.review("every metric and dimension", "no Chinese names (zh): answers fall back to the English ones")
     out.review("roles", "one role `exec` that sees every metric: add the roles and row filters you need")

@@ -25,26 +25,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlglot
-from pydantic import ValidationError
 from sqlglot import exp
 
 from metricqa.catalog.models import (
     Aggregation,
     Cardinality,
-    ConversionParams,
     Dimension,
-    Join,
     Measure,
     MemberFilter,
     Metric,
-    MetricType,
     Role,
     SemanticModel,
-    Status,
-    Synonyms,
     Text,
     TimeDimension,
-    Unit,
     Window,
 )
 
@@ -52,9 +45,7 @@ MAX_HOPS = 3  # MetricFlow joins dimensions up to this many entity hops away
 OWNER_PLACEHOLDER = "REVIEW: owner"
 DEPARTMENT_PLACEHOLDER = "REVIEW: department"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TEMPLATE = re.compile(
-    r"\{\{\s*(\w+)\(\s*['\"]([^'\"]+)['\"]([^)]*)\)\s*((?:\.\s*\w+\([^)]*\)\s*)*)\}\}"
-)
+_TEMPLATE = re.compile(r"\{\{\s*(\w+)\(\s*['\"]([^'\"]+)['\"]([^)]*)\)\s*((?:\.\s*\w+\([^)]*\)\s*)*)\}\}")
 _UNITS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 AGGREGATIONS = {
     "sum": Aggregation.SUM,
@@ -141,7 +132,9 @@ def window_of(window: Any) -> Window:
     """dsi's ``{count, granularity}`` → a metricqa window (``7 days``)."""
     unit = _UNITS.get(str(window.granularity).lower().removesuffix("s"))
     if unit is None:
-        raise Unmappable(f"window granularity `{window.granularity}` is not day, week, month, quarter or year")
+        raise Unmappable(
+            f"window granularity `{window.granularity}` is not day, week, month, quarter or year"
+        )
     return Window(count=window.count, unit=unit)  # type: ignore[arg-type]
 
 
@@ -208,7 +201,9 @@ def reach(graph: Graph, start: str, base_alias: str, taken: set[str], out: Impor
                     continue
                 seen.add(target)
                 card = Cardinality.MANY_TO_ONE if kind == "foreign" else Cardinality.ONE_TO_ONE
-                hop = Hop(target, short_alias(target, taken), alias, f"{alias}.{left}", right, card, entity.name)
+                hop = Hop(
+                    target, short_alias(target, taken), alias, f"{alias}.{left}", right, card, entity.name
+                )
                 hops.append(hop)
                 queue.append((target, hop.alias, depth + 1))
     return hops
@@ -305,21 +300,7 @@ def member_filters(templates: Iterable[str], lookup: dict[tuple[str, str], str])
     """dbt ``where`` templates → member filters (``{{ Dimension('order__channel') }} IN ('web')``)."""
     out: list[MemberFilter] = []
     for template in templates:
-        names: dict[str, str] = {}
-
-        def placeholder(found: re.Match[str]) -> str:
-            kind, name, rest, calls = found.groups()
-            if kind != "Dimension" or rest.strip() or calls.strip():
-                raise Unmappable(f"filter `{found.group(0)}`: only plain Dimension('entity__name') filters map")
-            parts = name.split("__")
-            dim_id = lookup.get((parts[-2], parts[-1])) if len(parts) >= 2 else None
-            if dim_id is None:
-                raise Unmappable(f"filter on `{name}`: no mapped dimension has that name")
-            key = f"__dim{len(names)}"
-            names[key] = dim_id
-            return key
-
-        sql = _TEMPLATE.sub(placeholder, template)
+        sql, names = _dimension_placeholders(template, lookup)
         try:
             tree = sqlglot.parse_one(sql, dialect="duckdb")
         except sqlglot.ParseError as exc:
@@ -327,6 +308,25 @@ def member_filters(templates: Iterable[str], lookup: dict[tuple[str, str], str])
         parts = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
         out += [_one_filter(part, names, template) for part in parts]
     return out
+
+
+def _dimension_placeholders(template: str, lookup: dict[tuple[str, str], str]) -> tuple[str, dict[str, str]]:
+    """The template as SQL, each ``{{ Dimension('entity__name') }}`` a placeholder column (→ dimension id)."""
+    names: dict[str, str] = {}
+
+    def placeholder(found: re.Match[str]) -> str:
+        kind, name, rest, calls = found.groups()
+        if kind != "Dimension" or rest.strip() or calls.strip():
+            raise Unmappable(f"filter `{found.group(0)}`: only plain Dimension('entity__name') filters map")
+        parts = name.split("__")
+        dim_id = lookup.get((parts[-2], parts[-1])) if len(parts) >= 2 else None
+        if dim_id is None:
+            raise Unmappable(f"filter on `{name}`: no mapped dimension has that name")
+        key = f"__dim{len(names)}"
+        names[key] = dim_id
+        return key
+
+    return _TEMPLATE.sub(placeholder, template), names
 
 
 def _literal(node: exp.Expr, template: str) -> str:

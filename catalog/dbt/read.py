@@ -125,7 +125,9 @@ def _read_project(project: Path, schema: str | None) -> DbtSource:
         if not isinstance(entry, dict):
             continue
         model = _with_meta({k: v for k, v in entry.items() if k != "model"})
-        model["node_relation"] = _table(entry.get("model"), schema, f"{path} semantic model {entry.get('name')}")
+        model["node_relation"] = _table(
+            entry.get("model"), schema, f"{path} semantic model {entry.get('name')}"
+        )
         models.append(model)
     metrics = [_metric_inputs(_with_meta(e)) for e, _ in sections["metrics"] if isinstance(e, dict)]
     raw_manifest = {
@@ -177,7 +179,9 @@ def _checked(model: Any, raw: Any, where: str) -> Any:
         return model.parse_obj(raw)
     except (ValueError, TypeError, ParsingException) as exc:
         errors = exc.errors() if hasattr(exc, "errors") else [{"loc": (), "msg": str(exc)}]
-        problems = "\n".join(f"{where}: {_place(raw, e.get('loc', ()))}: {e.get('msg')}" for e in errors)
+        problems = "\n".join(
+            f"{where}: {_place(raw, tuple(e.get('loc', ())))}: {e.get('msg')}" for e in errors
+        )
         raise DbtImportError(
             Message("error.dbt_invalid", {"count": len(errors), "problems": problems})
         ) from exc
