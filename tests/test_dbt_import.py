@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 from dbt_shop_fixture import PROJECT, QUESTIONS, build_shop
-from test_byow_doc import ask
+from test_byow_doc import ask, hand
 
 from metricqa.catalog.dbt.convert import convert
 from metricqa.catalog.dbt.mapping import Unmappable, member_filters
@@ -21,8 +22,9 @@ from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Cardinality, Catalog, MemberFilter, MetricType, Status, Window
 from metricqa.cli import main
 
-# measured on this catalog and warehouse (see the report of test_eval_scores_the_question_file)
-ACCURACY_FLOOR = 0.70
+# measured: 41 of 42 cases (97.6 %), 0 answered with wrong numbers; the one miss asks back ("top 2 stores":
+# no dimension is called store, so the planner offers the dimensions)
+ACCURACY_FLOOR = 0.97
 
 
 @pytest.fixture(scope="module")
@@ -402,3 +404,48 @@ def test_the_written_yaml_says_status_and_cardinality(shop: tuple[Path, Path]) -
     assert {j["cardinality"] for m in models for j in m.get("joins", [])} == {"many_to_one"}
     metrics = yaml.safe_load((shop[0] / "metrics.yaml").read_text(encoding="utf-8"))["metrics"]
     assert all("status" in m for m in metrics)
+
+
+def test_schema_prefixes_every_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--schema analytics`: the dbt models' tables live in a schema of their own (dbt's target schema)."""
+    warehouse = build_shop(tmp_path / "shop.duckdb")
+    con = duckdb.connect(str(warehouse))
+    tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    con.execute("CREATE SCHEMA analytics")
+    for table in tables:
+        con.execute(f"CREATE TABLE analytics.{table} AS SELECT * FROM main.{table}; DROP TABLE main.{table}")
+    con.close()
+    catalog = tmp_path / "catalog"
+    args = [
+        "catalog",
+        "import",
+        "dbt",
+        str(PROJECT),
+        "--out",
+        str(catalog),
+        "--approve",
+        "--schema",
+        "analytics",
+    ]
+    assert main(args) == 0
+    cat = load_catalog(catalog)
+    assert cat.models["orders"].table == "analytics.orders"
+    assert cat.dimensions["customer_type"].table == "analytics.customers"
+    assert (
+        main(
+            ["catalog", "validate", "--catalog", str(catalog), "--warehouse", str(warehouse), "--check-data"]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    answer = ask((catalog, warehouse), capsys, "orders by customer type in 2024")
+    got = {
+        r[answer["columns"].index("customer_type_id")]: r[answer["columns"].index("orders")]
+        for r in answer["rows"]
+    }
+    sql = (
+        "SELECT c.customer_type, count(*) FROM analytics.orders o JOIN analytics.customers c USING (customer_id) "
+        "WHERE year(o.ordered_at) = 2024 GROUP BY 1"
+    )
+    expected = dict(hand((catalog, warehouse), sql))
+    assert got == expected
