@@ -235,6 +235,8 @@ metrics:
   - {name: broken, type: nonsense, type_params: {measure: n}}
 """
 
+NO_PRIMARY = BAD_METRIC.replace("type: nonsense", "type: simple")
+
 
 @pytest.mark.parametrize(
     ("make", "expected"),
@@ -245,6 +247,7 @@ metrics:
         (lambda tmp: _project(tmp / "p", "semantic_models:\n  - {name: x, model: orders}\n"), "must be ref("),
         (lambda tmp: _project(tmp / "p", "semantic_models: [\n"), "Cannot read"),
         (lambda tmp: _project(tmp / "p", "metrics: []\n"), "no semantic models"),
+        (lambda tmp: _project(tmp / "p", NO_PRIMARY), "does not define a primary entity"),  # dbt's own check
     ],
 )
 def test_a_bad_source_is_one_clear_error(
@@ -379,13 +382,19 @@ def test_a_model_with_snapshots_and_flows_is_split(tmp_path: Path) -> None:
 semantic_models:
   - name: accounts
     model: ref('accounts')
-    defaults: {agg_time_dimension: day}
+    defaults: {agg_time_dimension: booked_on}
+    primary_entity: account_day
     entities: [{name: account, type: foreign, expr: account_id}]
-    dimensions: [{name: day, type: time, type_params: {time_granularity: day}}]
+    dimensions: [{name: booked_on, type: time, type_params: {time_granularity: day}}]
     measures:
       - {name: deposits, agg: sum, expr: deposit}
-      - {name: balance, agg: sum, non_additive_dimension: {name: day, window_choice: min}}
-      - {name: by_account, agg: sum, expr: balance, non_additive_dimension: {name: day, window_groupings: [account]}}
+      - {name: balance, agg: sum, non_additive_dimension: {name: booked_on, window_choice: min}}
+      - name: by_account
+        agg: sum
+        expr: balance
+        non_additive_dimension: {name: booked_on, window_groupings: [account]}
+metrics:
+  - {name: total_deposits, type: simple, type_params: {measure: deposits}}
 """,
     )
     imported = convert(read_dbt(project))

@@ -517,9 +517,9 @@ def _examples(ctx: _Context, saved_queries: list[Any]) -> None:
         ctx.out.mapped.append((element, f'example question of `{first.id}`: "{text}"'))
 
 
-def _group_words(template: str, lookup: dict[tuple[str, str], str], names: dict[str, str]) -> str:
-    """``{{ Dimension('customer__type') }}`` → its name; ``{{ TimeDimension('metric_time', 'month') }}`` → month."""
-    inner = template.strip().removeprefix("{{").removesuffix("}}").strip()
+def _group_words(item: str, lookup: dict[tuple[str, str], str], names: dict[str, str]) -> str:
+    """``Dimension('customer__type')`` → its name; ``TimeDimension('metric_time', 'month')`` → month."""
+    inner = item.strip().removeprefix("{{").removesuffix("}}").strip()
     head, _, rest = inner.partition("(")
     args = [a.strip().strip("'\"") for a in rest.rstrip(")").split(",")]
     if head == "TimeDimension":
@@ -527,7 +527,7 @@ def _group_words(template: str, lookup: dict[tuple[str, str], str], names: dict[
     parts = args[0].split("__")
     if head == "Dimension" and len(parts) >= 2 and (parts[-2], parts[-1]) in lookup:
         return names[lookup[(parts[-2], parts[-1])]].lower()
-    raise Unmappable(f"group_by `{template}` is no mapped dimension")
+    raise Unmappable(f"group_by `{item}` is no mapped dimension")
 
 
 def _summary_findings(ctx: _Context) -> None:
@@ -549,6 +549,8 @@ def _summary_findings(ctx: _Context) -> None:
             "metricqa counts converted entities (each once) over entities with a base event; MetricFlow counts "
             "base events that convert. The two differ when an entity has several base events.",
         )
+    for warning in ctx.source.warnings:
+        out.review("dbt's own checks", warning)
     out.review("every metric", f"status {status}")
     out.review(
         "every metric", "definition (口径) is the dbt description: rewrite it as the rule a reader checks"

@@ -36,6 +36,7 @@ class DbtSource:
     manifest: PydanticSemanticManifest
     origin: str  # "project YAML" or "semantic manifest"
     path: Path
+    warnings: tuple[str, ...] = ()  # dbt's own checks (dsi's validator) that warn
     group_owners: dict[str, str] = field(default_factory=dict)  # dbt group → its owner's name or email
     metric_groups: dict[str, str] = field(default_factory=dict)  # metric → its dbt group
 
@@ -70,7 +71,9 @@ def _read_manifest(path: Path) -> DbtSource:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DbtImportError(Message("error.dbt_unreadable", {"path": str(path), "error": str(exc)})) from exc
     manifest = _checked(module.PydanticSemanticManifest, raw, str(path))
-    return DbtSource(manifest=manifest, origin="semantic manifest", path=path)
+    return DbtSource(
+        manifest=manifest, origin="semantic manifest", path=path, warnings=_dbt_checks(manifest, str(path))
+    )
 
 
 def _yaml_files(project: Path) -> Iterator[Path]:
@@ -142,6 +145,7 @@ def _read_project(project: Path, schema: str | None) -> DbtSource:
         manifest=manifest,
         origin="project YAML",
         path=project,
+        warnings=_dbt_checks(manifest, str(project)),
         group_owners={g["name"]: _owner_name(g.get("owner")) for g in groups if _owner_name(g.get("owner"))},
         metric_groups={
             m["name"]: str(m.get("group") or (m.get("config") or {}).get("group"))
@@ -185,6 +189,23 @@ def _checked(model: Any, raw: Any, where: str) -> Any:
         raise DbtImportError(
             Message("error.dbt_invalid", {"count": len(errors), "problems": problems})
         ) from exc
+
+
+def _dbt_checks(manifest: PydanticSemanticManifest, where: str) -> tuple[str, ...]:
+    """dbt's own semantic checks (dsi's ``SemanticManifestValidator``, as ``dbt parse`` runs them): an error
+    stops the import, as it stops dbt; warnings go to the report."""
+    from dbt_semantic_interfaces.validations.semantic_manifest_validator import SemanticManifestValidator
+    from dbt_semantic_interfaces.validations.validator_helpers import ValidationIssueLevel
+
+    if not manifest.semantic_models:
+        raise DbtImportError(Message("error.dbt_nothing", {"path": where}))
+
+    issues = SemanticManifestValidator[Any]().validate_semantic_manifest(manifest)
+    errors = [i.as_readable_str() for i in issues.all_issues if i.level is ValidationIssueLevel.ERROR]
+    if errors:
+        problems = "\n".join(errors)
+        raise DbtImportError(Message("error.dbt_invalid", {"count": len(errors), "problems": problems}))
+    return tuple(i.as_readable_str() for i in issues.all_issues if i.level is not ValidationIssueLevel.ERROR)
 
 
 def _place(raw: Any, loc: tuple[Any, ...]) -> str:

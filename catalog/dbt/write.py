@@ -41,8 +41,6 @@ def import_dbt(
 ) -> ImportResult:
     """Read the dbt project or manifest at ``path``, write the catalog and report to ``out``, load it back."""
     source = read_dbt(path, schema)
-    if not source.manifest.semantic_models:
-        raise DbtImportError(Message("error.dbt_nothing", {"path": str(path)}))
     if out.is_dir() and catalog_files(out) and not force:
         raise DbtImportError(Message("error.dbt_out_not_empty", {"path": str(out)}))
     imported = convert(source, approve=approve, schema=schema)
