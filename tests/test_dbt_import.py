@@ -458,3 +458,14 @@ def test_schema_prefixes_every_table(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     expected = dict(hand((catalog, warehouse), sql))
     assert got == expected
+
+
+def test_saved_queries_become_eval_starter_cases(shop: tuple[Path, Path], tmp_path: Path) -> None:
+    starter = tmp_path / "starter.yaml"
+    assert main(["eval", "init", "--catalog", str(shop[0]), "--questions", str(starter)]) == 0
+    cases = yaml.safe_load(starter.read_text(encoding="utf-8"))["cases"]
+    assert [(c["question"], c["expected_metrics"]) for c in cases] == [
+        ("orders by channel", ["orders"]),
+        ("revenue by month by product type", ["revenue"]),
+        ("revenue and items sold for beverage", ["revenue"]),
+    ]
