@@ -158,7 +158,8 @@ def test_governance_fields(cat: Catalog) -> None:
 
 def test_the_report_says_what_is_not_mapped_and_what_to_review(shop: tuple[Path, Path], cat: Catalog) -> None:
     report = (shop[0] / "import-report.md").read_text(encoding="utf-8")
-    unmapped = report.split("## Not mapped (3)")[1].split("## To review")[0]
+    unmapped = report.split("## Not mapped (4)")[1].split("## To review")[0]
+    assert "`customer__first_ordered_at`" in unmapped  # a date of a table without measures
     assert "`order__order_size`" in unmapped and "is SQL, not a column" in unmapped
     assert "`order_total_growth`" in unmapped and "offset" in unmapped
     assert "`recent_orders`" in unmapped and "TimeDimension" in unmapped
@@ -469,3 +470,58 @@ def test_saved_queries_become_eval_starter_cases(shop: tuple[Path, Path], tmp_pa
         ("revenue by month by product type", ["revenue"]),
         ("revenue and items sold for beverage", ["revenue"]),
     ]
+
+
+DERIVED = """
+semantic_models:
+  - name: orders
+    model: ref('orders')
+    defaults: {agg_time_dimension: ordered_at}
+    entities:
+      - {name: order, type: primary, expr: order_id}
+      - {name: account, type: foreign, expr: account_id}
+    dimensions:
+      - {name: ordered_at, type: time, type_params: {time_granularity: day}}
+      - {name: channel, type: categorical}
+    measures:
+      - {name: amount, agg: sum}
+  - name: account_history
+    model: ref('account_history')
+    primary_entity: account_version
+    entities: [{name: account, type: natural, expr: account_id}]
+    dimensions:
+      - {name: valid_from, type: time, type_params: {time_granularity: day, validity_params: {is_start: true}}}
+      - {name: valid_to, type: time, type_params: {time_granularity: day, validity_params: {is_end: true}}}
+      - {name: tier, type: categorical}
+metrics:
+  - {name: sales, type: simple, type_params: {measure: amount}}
+  - name: web_minus_app
+    type: derived
+    type_params:
+      expr: web - app
+      metrics:
+        - {name: sales, alias: web, filter: "{{ Dimension('order__channel') }} = 'web'"}
+        - {name: sales, alias: app, filter: "{{ Dimension('order__channel') }} = 'app'"}
+  - {name: late_sales, type: simple, type_params: {measure: amount}, filter: "{{ Entity('order') }} > 5"}
+  - {name: late_share, type: ratio, type_params: {numerator: late_sales, denominator: sales}}
+"""
+
+
+def test_derived_inputs_with_filters_and_inputs_not_imported(tmp_path: Path) -> None:
+    imported = convert(read_dbt(_project(tmp_path / "p", DERIVED)))
+    metrics = {m.id: m for m in imported.metrics}
+    measures = {m.id: m for m in imported.measures}
+    assert metrics["web_minus_app"].expr == "amount__web_minus_app_web - amount__web_minus_app_app"
+    assert measures["amount__web_minus_app_web"].filters == [
+        MemberFilter(dimension="channel", values=["web"])
+    ]
+    # a metric over one that was not mapped is not mapped either: both stay drafts without a formula
+    assert {i: (metrics[i].status, metrics[i].numerator) for i in ("late_sales", "late_share")} == {
+        "late_sales": (Status.DRAFT, None),
+        "late_share": (Status.DRAFT, None),
+    }
+    unmapped = {f.element: f.reason for f in imported.findings if f.kind == "unmapped"}
+    assert "input metric `late_sales` was not mapped" in unmapped["metric `late_share` (ratio)"]
+    assert "SCD type 2" in unmapped["entity `account` (semantic model account_history, natural)"]
+    assert "reaches it" in unmapped["dimension `tier` (table account_history)"]
+    assert {d.id for d in imported.dimensions} == {"channel"}

@@ -25,6 +25,7 @@ from metricqa.catalog.dbt.mapping import (
     primary_entity,
     qualify,
     reach,
+    report_natural_entities,
     short_alias,
     table_of,
     time_dimension_ids,
@@ -68,6 +69,7 @@ class _Context:
     new_measures: list[Measure] = field(default_factory=list)  # filtered copies of the metric being mapped
     metric_names: set[str] = field(default_factory=set)  # every dbt metric's name
     placeholders: dict[str, list[str]] = field(default_factory=dict)  # owner/department → metrics without
+    not_imported: set[str] = field(default_factory=set)  # metrics written as drafts without a formula
 
     def measure_id(self, name: str) -> str:
         """A dbt measure's id here: its name, unless a metric has it (metricqa reads one id one way)."""
@@ -79,6 +81,7 @@ def convert(source: DbtSource, *, approve: bool = False, schema: str | None = No
     manifest = source.manifest
     out = Imported()
     graph = Graph.of(manifest.semantic_models)
+    report_natural_entities(graph, out)
     dims = map_dimensions(graph, schema, out)
     times = time_dimension_ids(graph, out)
     ctx = _Context(out, dimension_lookup(graph, dims), approve, source)
@@ -89,13 +92,26 @@ def convert(source: DbtSource, *, approve: bool = False, schema: str | None = No
         _semantic_model(ctx, graph, sm, dims, by_id, times, schema)
     _metrics(ctx, [*manifest.metrics, *extra_metrics])
     _examples(ctx, manifest.saved_queries)
-    out.models, out.measures, out.metrics = list(ctx.models.values()), list(ctx.measures.values()), []
+    out.models, out.measures = list(ctx.models.values()), list(ctx.measures.values())
     out.metrics = list(ctx.metrics.values())
+    _drop_unreached_dimensions(out)
     out.roles = [
         Role(id="exec", metrics="*", description="Imported from dbt: every metric. Review who may see what.")
     ]
     _summary_findings(ctx)
     return out
+
+
+def _drop_unreached_dimensions(out: Imported) -> None:
+    """A dimension no model reaches through its joins splits nothing: left out, and said so."""
+    used = {d for model in out.models for d in model.dimensions}
+    for dim in out.dimensions:
+        if dim.id not in used:
+            out.unmapped(
+                f"dimension `{dim.id}` (table {dim.table})", "no semantic model with measures reaches it"
+            )
+    out.dimensions = [d for d in out.dimensions if d.id in used]
+    out.mapped = [(a, b) for a, b in out.mapped if not b.startswith("dimension `") or b[11:-1] in used]
 
 
 # --- semantic models → models and measures ------------------------------------------------------
@@ -301,6 +317,7 @@ def _metrics(ctx: _Context, metrics: list[Any]) -> None:
 def _placeholder(ctx: _Context, m: Any, reason: str) -> Metric:
     """A metric that could not be mapped, kept by name as a draft with no formula: a question about it is
     refused as not approved (with its name and why), never answered by a near metric."""
+    ctx.not_imported.add(str(m.name))
     fields = _governance(ctx, m, _TYPES[m.type.value], {}) | {"status": Status.DRAFT}
     fields["definition"] = Text(en=f"Not imported from dbt: {reason}. {fields['definition'].en}")
     return Metric(id=str(m.name), type=_TYPES[m.type.value], **fields)
@@ -363,6 +380,8 @@ def _metric_input(ctx: _Context, inp: Any, metric_filter: Any, suffix: str) -> s
     target = ctx.metrics.get(str(inp.name))
     if target is None:
         raise _Pending(inp.name)
+    if target.id in ctx.not_imported:
+        raise Unmappable(f"input metric `{inp.name}` was not mapped")
     templates = where_templates(metric_filter, inp.filter)
     if not templates:
         return target.id

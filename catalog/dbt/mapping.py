@@ -209,6 +209,17 @@ def reach(graph: Graph, start: str, base_alias: str, taken: set[str], out: Impor
     return hops
 
 
+def report_natural_entities(graph: Graph, out: Imported) -> None:
+    """Natural entities (a key over validity dates: SCD type 2) join nothing here; say so."""
+    for sm in graph.models.values():
+        for entity in sm.entities:
+            if entity.type.value == "natural":
+                out.unmapped(
+                    f"entity `{entity.name}` (semantic model {sm.name}, natural)",
+                    "joins on a natural key over validity dates (SCD type 2) are not mapped",
+                )
+
+
 def kept_hops(graph: Graph, hops: list[Hop], dims: dict[tuple[str, str], str]) -> list[Hop]:
     """The hops that reach a semantic model with mapped dimensions, and those they hang from (in order)."""
     with_dims = {sm for sm, _ in dims}
@@ -278,6 +289,12 @@ def time_dimension_ids(graph: Graph, out: Imported) -> dict[tuple[str, str], str
     written: set[str] = set()
     for sm in graph.models.values():
         if not sm.measures:
+            for dim in sm.dimensions:
+                if dim.type.value == "time":
+                    out.unmapped(
+                        f"time dimension `{primary_entity(sm) or sm.name}__{dim.name}` (semantic model {sm.name})",
+                        "a date of a semantic model without measures: metricqa dates facts by their own columns",
+                    )
             continue
         for dim in sm.dimensions:
             if dim.type.value != "time":
