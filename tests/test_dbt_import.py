@@ -330,17 +330,21 @@ def _chain(n: int) -> DbtSource:
     """Semantic models m0 → m1 → … → m{n-1}, each with a foreign entity to the next and a dimension."""
     from dbt_semantic_interfaces.implementations.semantic_manifest import PydanticSemanticManifest
 
+    def entity(i: int, j: int) -> dict[str, str]:  # m{i}'s own key (j == i) or its key of m{j}
+        return {
+            "name": f"e{j}",
+            "type": "primary" if j == i else "foreign",
+            "expr": f"{'id' if j == i else 'to'}{j}",
+        }
+
     models = []
     for i in range(n):
-        entities = [{"name": f"e{i}", "type": "primary", "expr": f"id{i}"}]
-        if i + 1 < n:
-            entities.append({"name": f"e{i + 1}", "type": "foreign", "expr": f"to{i + 1}"})
         models.append(
             {
                 "name": f"m{i}",
                 "node_relation": {"alias": f"t{i}", "schema_name": "main"},
                 "defaults": {"agg_time_dimension": "day"} if i == 0 else None,
-                "entities": entities,
+                "entities": [entity(i, j) for j in (i, i + 1) if j < n],
                 "dimensions": [
                     {"name": f"d{i}", "type": "categorical"},
                     *(
