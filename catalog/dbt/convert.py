@@ -71,6 +71,11 @@ class _Context:
     placeholders: dict[str, list[str]] = field(default_factory=dict)  # owner/department → metrics without
     not_imported: set[str] = field(default_factory=set)  # metrics written as drafts without a formula
 
+    def measure(self, measure_id: str | None) -> Measure | None:
+        """A measure mapped so far, or a filtered copy made for the metric being mapped."""
+        found = self.measures.get(measure_id or "")
+        return found or next((m for m in self.new_measures if m.id == measure_id), None)
+
     def measure_id(self, name: str) -> str:
         """A dbt measure's id here: its name, unless a metric has it (metricqa reads one id one way)."""
         return f"{name}__measure" if name in self.metric_names else name
@@ -105,13 +110,11 @@ def convert(source: DbtSource, *, approve: bool = False, schema: str | None = No
 def _drop_unreached_dimensions(out: Imported) -> None:
     """A dimension no model reaches through its joins splits nothing: left out, and said so."""
     used = {d for model in out.models for d in model.dimensions}
-    for dim in out.dimensions:
-        if dim.id not in used:
-            out.unmapped(
-                f"dimension `{dim.id}` (table {dim.table})", "no semantic model with measures reaches it"
-            )
+    dropped = {f"dimension `{d.id}`": d for d in out.dimensions if d.id not in used}
+    for entry, dim in dropped.items():
+        out.unmapped(f"{entry} (table {dim.table})", "no semantic model with measures reaches it")
     out.dimensions = [d for d in out.dimensions if d.id in used]
-    out.mapped = [(a, b) for a, b in out.mapped if not b.startswith("dimension `") or b[11:-1] in used]
+    out.mapped = [(element, entry) for element, entry in out.mapped if entry not in dropped]
 
 
 # --- semantic models → models and measures ------------------------------------------------------
@@ -364,7 +367,6 @@ def _measure_ref(ctx: _Context, measure_id: str, templates: list[str], suffix: s
     if measure_id in ctx.measure_times:
         ctx.measure_times[copy.id] = ctx.measure_times[measure_id]
     ctx.new_measures.append(copy)
-    ctx.measures.setdefault(copy.id, copy)
     return copy.id
 
 
@@ -493,7 +495,7 @@ def _unit(ctx: _Context, kind: MetricType, fields: dict[str, Any]) -> Unit:
         return Unit.RATIO if sides == (Unit.COUNT, Unit.COUNT) else Unit.NUMBER
     if kind is MetricType.CONVERSION and "conversion" in fields:
         return Unit.RATIO if fields["conversion"].calculation == "conversion_rate" else Unit.COUNT
-    measure = ctx.measures.get(fields.get("measure") or "")
+    measure = ctx.measure(fields.get("measure"))
     if measure is not None and measure.agg in (Aggregation.COUNT, Aggregation.COUNT_DISTINCT):
         return Unit.COUNT
     return Unit.NUMBER
@@ -505,7 +507,7 @@ def _ref_unit(ctx: _Context, ref: str | None) -> Unit:
         return Unit.NUMBER
     if ref in ctx.metrics:
         return ctx.metrics[ref].unit
-    measure = ctx.measures.get(ref)
+    measure = ctx.measure(ref)
     counts = measure is not None and measure.agg in (Aggregation.COUNT, Aggregation.COUNT_DISTINCT)
     return Unit.COUNT if counts else Unit.NUMBER
 
