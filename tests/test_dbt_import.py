@@ -489,6 +489,7 @@ semantic_models:
       - {name: channel, type: categorical}
     measures:
       - {name: amount, agg: sum}
+      - {name: order_rows, agg: count, expr: order_id}
   - name: account_history
     model: ref('account_history')
     primary_entity: account_version
@@ -529,3 +530,38 @@ def test_derived_inputs_with_filters_and_inputs_not_imported(tmp_path: Path) -> 
     assert "SCD type 2" in unmapped["entity `account` (semantic model account_history, natural)"]
     assert "reaches it" in unmapped["dimension `tier` (table account_history)"]
     assert {d.id for d in imported.dimensions} == {"channel"}
+
+
+@pytest.mark.parametrize(
+    ("metric", "reason"),
+    [
+        (
+            "{name: avg_running, type: cumulative, type_params: {measure: amount, "
+            "cumulative_type_params: {period_agg: average}}}",
+            "period_agg `average`",
+        ),
+        (
+            "{name: hourly, type: cumulative, type_params: {measure: amount, "
+            "cumulative_type_params: {window: 2 hours, period_agg: last}}}",
+            "window granularity `hours`",
+        ),
+        (
+            "{name: same_channel, type: conversion, type_params: {conversion_type_params: {base_measure: order_rows, "
+            "conversion_measure: order_rows, entity: order, constant_properties: "
+            "[{base_property: channel, conversion_property: channel}]}}}",
+            "constant_properties",
+        ),
+        (
+            "{name: web_share, type: ratio, type_params: {numerator: sales, denominator: web_minus_app}, "
+            "filter: \"{{ Dimension('order__channel') }} = 'web'\"}",
+            "only simple ones map",
+        ),
+    ],
+)
+def test_what_metricqa_cannot_express_is_reported(tmp_path: Path, metric: str, reason: str) -> None:
+    project = _project(tmp_path / "p", DERIVED + f"  - {metric}\n")
+    imported = convert(read_dbt(project))
+    name = metric.split(",")[0].removeprefix("{name: ")
+    (finding,) = [f for f in imported.findings if f.kind == "unmapped" and f"`{name}`" in f.element]
+    assert reason in finding.reason
+    assert {m.id: m.status for m in imported.metrics}[name] is Status.DRAFT
