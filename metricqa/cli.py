@@ -259,6 +259,18 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    """``catalog import dbt PATH --out DIR``: write a catalog from a dbt semantic layer, print the report."""
+    from metricqa.catalog.dbt.write import import_dbt
+
+    result = import_dbt(
+        Path(args.path), Path(args.out), approve=args.approve, schema=args.schema, force=args.force
+    )
+    print(result.report)
+    print(render("cli.imported", args.language, out=str(result.out), metrics=len(result.catalog.metrics)))
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from metricqa.assistant.audit import AuditLog
 
@@ -406,6 +418,25 @@ def build_parser() -> argparse.ArgumentParser:
             )
         add_common(p, asker=False)
         p.set_defaults(func=cmd_catalog)
+    imports = cat.add_parser("import", help="write a catalog from another semantic layer").add_subparsers(
+        dest="import_from", required=True
+    )
+    p = imports.add_parser("dbt", help="a dbt project's semantic models, metrics and saved queries")
+    p.add_argument(
+        "path", help="a dbt project directory (dbt_project.yml) or its target/semantic_manifest.json"
+    )
+    p.add_argument(
+        "--out", required=True, help="the catalog directory to write (YAML files + import-report.md)"
+    )
+    p.add_argument(
+        "--approve",
+        action="store_true",
+        help="write the metrics approved (they answer at once); default draft: refused until reviewed",
+    )
+    p.add_argument("--schema", help="warehouse schema of the dbt models' tables (tables become SCHEMA.table)")
+    p.add_argument("--force", action="store_true", help="overwrite catalog files already in --out")
+    p.add_argument("--language", choices=["en", "zh"], default="en")
+    p.set_defaults(func=cmd_catalog_import)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd", required=True)
     p = audit.add_parser("tail")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from metricqa.assistant.semantic.warehouse import open_warehouse
 from metricqa.cli import main
@@ -125,3 +127,43 @@ def test_eval_init_and_run(desk: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = ["eval", "--questions", str(questions), "--catalog", str(catalog), "--warehouse", str(warehouse)]
     assert main([*args, "--out", str(out), "--floor", "1.0"]) == 0
+
+
+def test_the_dbt_import_steps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The doc's dbt block on the dbt shop project: import (drafts), approve after review, validate, ask."""
+    from dbt_shop_fixture import PROJECT, build_shop
+
+    lines = [line for line in block("bash", 4).splitlines() if line.startswith("metricqa ")]
+    warehouse = build_shop(tmp_path / "shop.duckdb")
+    catalog = tmp_path / "shop_catalog"
+    paths = {"jaffle_shop": str(PROJECT), "shop_catalog": str(catalog), "shop.duckdb": str(warehouse)}
+    commands = [[paths.get(w, w) for w in shlex.split(line.split("  #")[0])][1:] for line in lines]
+    assert [c[:2] for c in commands] == [
+        ["catalog", "import"],
+        ["catalog", "validate"],
+        ["ask", "orders by channel in 2024"],
+    ]
+    assert main(commands[0]) == 0
+    metrics = catalog / "metrics.yaml"
+    assert "status: approved" not in metrics.read_text(encoding="utf-8")  # drafts until reviewed
+    reviewed = yaml.safe_load(metrics.read_text(encoding="utf-8"))
+    for metric in reviewed["metrics"]:  # the reviewer approves what was imported; a metric not imported stays
+        if not metric["definition"]["en"].startswith("Not imported"):
+            metric["status"] = "approved"
+    metrics.write_text(yaml.safe_dump(reviewed, allow_unicode=True), encoding="utf-8")
+    assert main(commands[1]) == 0
+    broken = metrics.read_text(encoding="utf-8").replace("status: draft", "status: approved")
+    metrics.write_text(broken, encoding="utf-8")  # approving one that has no formula is a catalog error
+    assert main(commands[1]) == 1
+    metrics.write_text(yaml.safe_dump(reviewed, allow_unicode=True), encoding="utf-8")
+    capsys.readouterr()
+    assert main([*commands[2], "--format", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    expected = dict(
+        hand(
+            (catalog, warehouse),
+            "SELECT channel, count(*) FROM orders WHERE year(ordered_at) = 2024 GROUP BY 1",
+        )
+    )
+    key, value = answer["columns"].index("channel_id"), answer["columns"].index("orders")
+    assert {r[key]: r[value] for r in answer["rows"]} == expected

@@ -276,3 +276,11 @@ class CatalogError(UserFacingError):
             kind="catalog_invalid",
             reason=RefusalReason.CATALOG_INVALID,
         )
+
+
+class DbtImportError(UserFacingError):
+    """`metricqa catalog import dbt`: the dbt project or manifest cannot be read, fails dbt's own checks, or the
+    importer is not installed (the ``metricqa[dbt]`` extra)."""
+
+    kind = "dbt_import"
+    reason = RefusalReason.INVALID_ARGUMENT
