@@ -66,6 +66,8 @@ class Tag(StrEnum):
     BAD_BREAKDOWN = "bad_breakdown"
     SCOPE_HONESTY = "scope_honesty"
     SHORTHAND = "shorthand"
+    # lists and lookups of issue 15 (evals/data/questions_lists.yaml)
+    LIST = "list"
 
 
 class _Strict(BaseModel):
