@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Frozen(BaseModel):
@@ -273,6 +273,33 @@ class Metric(Frozen):
     source: SourceLocation | None = None
 
 
+class AttributeKind(StrEnum):
+    """How an attribute's values read: words, a date, a plain number or an amount of money."""
+
+    TEXT = "text"
+    DATE = "date"
+    NUMBER = "number"
+    CURRENCY = "currency"
+
+
+class Attribute(Frozen):
+    """Another column of a dimension's member table, shown beside a member in a list ("a product's
+    line", "a rep's hire date"): ``column`` per language (``zh`` falls back to ``en``), never grouped by."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Text
+    synonyms: Synonyms = Field(default_factory=Synonyms)
+    column: Text
+    kind: AttributeKind = AttributeKind.TEXT
+    description: Text | None = None
+
+    @field_validator("column", mode="before")
+    @classmethod
+    def _one_column(cls, value: object) -> object:
+        """``column: team`` is the same column in both languages."""
+        return {"en": value} if isinstance(value, str) else value
+
+
 class Dimension(Frozen):
     """Something to group or filter by.
 
@@ -290,7 +317,11 @@ class Dimension(Frozen):
     label: Text  # column names: en label column, zh label column
     join_key: str | None = None
     description: Text | None = None
+    attributes: list[Attribute] = Field(default_factory=list)  # columns shown beside a member in a list
     source: SourceLocation | None = None
+
+    def attribute(self, attribute_id: str) -> Attribute | None:
+        return next((a for a in self.attributes if a.id == attribute_id), None)
 
 
 class TimeDimension(Frozen):

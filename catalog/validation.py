@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import sqlglot
 
-from metricqa.catalog.models import Aggregation, Catalog, Metric, MetricType, SemanticModel, Status
+from metricqa.catalog.models import Aggregation, Catalog, Dimension, Metric, MetricType, SemanticModel, Status
 from metricqa.catalog.refs import base_measures, expr_names, metric_inputs, qualified_columns
 from metricqa.core.errors import CatalogIssue
 
@@ -280,9 +280,30 @@ def check_schema(cat: Catalog, schema: Schema) -> Iterator[CatalogIssue]:
         cols = [("key", d.key), ("label.en", d.label.en), ("label.zh", d.label.zh or d.label.en)]
         if d.join_key:
             cols.append(("join_key", d.join_key))
+        cols += attribute_columns(d)
         for field, col in cols:
             if col not in schema[d.table]:
                 yield _issue(d, f"column `{col}` does not exist in table `{d.table}`", field)
+
+
+def attribute_columns(dim: Dimension) -> list[tuple[str, str]]:
+    """(field, column) of every attribute column of ``dim``, both languages."""
+    out = []
+    for a in dim.attributes:
+        out.append((f"attributes.{a.id}.column.en", a.column.en))
+        if a.column.zh and a.column.zh != a.column.en:
+            out.append((f"attributes.{a.id}.column.zh", a.column.zh))
+    return out
+
+
+def check_attributes(cat: Catalog) -> Iterator[CatalogIssue]:
+    """An attribute id is unique within its dimension (it names the result column ``<dim>__<id>``)."""
+    for dim in cat.dimensions.values():
+        seen: set[str] = set()
+        for a in dim.attributes:
+            if a.id in seen:
+                yield _issue(dim, f"dimension `{dim.id}` declares attribute `{a.id}` twice", "attributes")
+            seen.add(a.id)
 
 
 def check_derived_names(cat: Catalog) -> Iterator[CatalogIssue]:
@@ -335,6 +356,7 @@ CHECKS: tuple[Callable[[Catalog], Iterator[CatalogIssue]], ...] = (
     check_derived_names,
     check_measures,
     check_models,
+    check_attributes,
 )
 
 

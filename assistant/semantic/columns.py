@@ -12,6 +12,7 @@ role            name                          holds
 period          ``period``                    the first day of a series' bucket (ISO date)
 dimension       ``<dim>_id``                  a dimension's member key
 label           ``<dim>``                     the member's name in the asker's language
+attribute       ``<dim>__<attribute>``        another column of the member (a list: "with their line")
 value           ``<metric>``                  the metric's value (named by the metric id itself)
 baseline        ``<metric>__baseline``        the metric over the comparison period
 target          ``<metric>__baseline``        the metric's target (comparison=target)
@@ -45,6 +46,7 @@ class ColumnRole(StrEnum):
     PERIOD = "period"
     DIMENSION = "dimension"
     LABEL = "label"
+    ATTRIBUTE = "attribute"
     VALUE = "value"
     BASELINE = "baseline"
     TARGET = "target"
@@ -110,6 +112,11 @@ class ResultColumn(BaseModel):
         exclude_if=lambda v: not v,  # in the JSON only when set: only a scoped asker's total has it
         description="dimensions a role's row filters restrict this total to (the asker's scope's total)",
     )
+    attribute: str | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,  # in the JSON only for an attribute column
+        description="for an attribute column: the attribute id of its dimension (catalog `attributes`)",
+    )
 
     @property
     def kind(self) -> ValueKind | None:
@@ -140,6 +147,11 @@ def key_name(dimension: str) -> str:
     return f"{dimension}{KEY_SUFFIX}"
 
 
+def attribute_name(dimension: str, attribute: str) -> str:
+    """An attribute column's name: ``<dimension>__<attribute>`` (``product__line``)."""
+    return f"{dimension}{DUNDER}{attribute}"
+
+
 # --- descriptors -------------------------------------------------------------------------------
 
 
@@ -153,6 +165,15 @@ def key_column(dimension: str) -> ResultColumn:
 
 def label_column(dimension: str) -> ResultColumn:
     return ResultColumn(name=dimension, role=ColumnRole.LABEL, dimension=dimension)
+
+
+def attribute_column(dimension: str, attribute: str) -> ResultColumn:
+    return ResultColumn(
+        name=attribute_name(dimension, attribute),
+        role=ColumnRole.ATTRIBUTE,
+        dimension=dimension,
+        attribute=attribute,
+    )
 
 
 def metric_column(metric: str, role: ColumnRole = ColumnRole.VALUE) -> ResultColumn:
@@ -170,15 +191,18 @@ def result_columns(
     compared: ColumnRole | None,
     shared: bool = False,
     scoped_by: Iterable[str] = (),
+    attributes: Iterable[tuple[str, str]] = (),
 ) -> tuple[ResultColumn, ...]:
-    """The compiler's output columns, in order: ``period`` for a series, each dimension's key and label,
-    then each metric's value and, when compared (``compared``: baseline or target), that base, delta, ratio;
+    """The compiler's output columns, in order: ``period`` for a series, each dimension's key and label
+    (and the ``attributes`` asked of it: (dimension, attribute) pairs), then each metric's value and, when compared (``compared``: baseline or target), that base, delta, ratio;
     for a share (``shared``), its total (restricted by the row filters on ``scoped_by``) and share."""
     if compared is not None and compared not in COMPARED_ROLES:
         raise ValueError(f"a metric is compared with a baseline or a target, not a {compared.value}")
     out = [period_column()] if series else []
+    asked = tuple(attributes)
     for dim in dimensions:
         out += [key_column(dim), label_column(dim)]
+        out += [attribute_column(dim, a) for d, a in dict.fromkeys(asked) if d == dim]
     for metric in metrics:
         out.append(metric_column(metric))
         if compared is not None:

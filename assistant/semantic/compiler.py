@@ -118,6 +118,8 @@ class CompiledQuery:
     columns: tuple[ResultColumn, ...]  # in output order
     sources: tuple[str, ...]  # "table.column" read
     metrics: tuple[str, ...]  # metric ids computed (the plan's, plus targets under comparison=target)
+    # a capped list: how many rows it has without its LIMIT (same parameters), run when the cap is hit
+    count_sql: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -804,21 +806,37 @@ def metric_sql(ctx: Context, metric: Metric, ctes: dict[Group, str], td: str | N
     return catalog_sql(metric.expr or "").transform(inline, copy=False)
 
 
+def dimension_attributes(ctx: Context, dim_id: str) -> list[ResultColumn]:
+    """The attribute columns the plan shows beside ``dim_id``'s members, in output order."""
+    return [c for c in ctx.columns if c.role is ColumnRole.ATTRIBUTE and c.dimension == dim_id]
+
+
+def attribute_expr(ctx: Context, dim: Dimension, column: ResultColumn) -> exp.Expr:
+    """An attribute's column (in the asker's language) of the member row, one value per member key."""
+    attribute = dim.attribute(column.attribute or "")
+    assert attribute is not None, column  # governance.check_attributes admitted it
+    return alias(exp.Min(this=col(attribute.column.get(ctx.language))), column.name)
+
+
 def labels_cte(ctx: Context, dim_id: str) -> exp.Select:
+    """Each member key's label and the attributes the plan shows, from the dimension's table."""
     dim = ctx.catalog.dimensions[dim_id]
     key = col(dim.key)
+    attributes = [attribute_expr(ctx, dim, c) for c in dimension_attributes(ctx, dim_id)]
     select = (
         exp.Select(
             expressions=[
                 alias(key, "member_key"),
                 alias(exp.Min(this=col(dim.label.get(ctx.language))), "label"),
+                *attributes,
             ]
         )
         .from_(table(dim.table), copy=False)
         .where(exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null())), copy=False)
         .group_by(key.copy(), copy=False)
     )
-    return comment(select, f"dimension {dim_id}: member labels ({ctx.language}) from {dim.table}")
+    shown = "labels and attributes" if attributes else "labels"
+    return comment(select, f"dimension {dim_id}: member {shown} ({ctx.language}) from {dim.table}")
 
 
 def timespine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Select:
@@ -931,6 +949,8 @@ def values_cte(
             exp.Join(this=table(labels), on=eq(col("member_key", labels), key), side="LEFT"), copy=False
         )
         select.select(alias(col("label", labels), ctx.column(ColumnRole.LABEL, dimension=dim_id)), copy=False)
+        for column in dimension_attributes(ctx, dim_id):
+            select.select(alias(col(column.name, labels), column.name), copy=False)
     select.select(*metric_value_columns(ctx, branch_ctes), copy=False)
     return comment(select, f"metrics {', '.join(ctx.metrics)}")
 
@@ -950,6 +970,7 @@ def plan_columns(plan: QueryPlan, scoped_by: Iterable[str] = ()) -> tuple[Result
         compared=compared,
         shared=plan.intent is Intent.SHARE,
         scoped_by=scoped_by,
+        attributes=[(a.dimension, a.attribute) for a in plan.attributes],
     )
 
 
@@ -1072,6 +1093,11 @@ def sources(ctx: Context) -> tuple[str, ...]:
         dim = ctx.catalog.dimensions[dim_id]
         cols = [dim.key, *([dim.label.get(ctx.language)] if dim_id in ctx.dimensions else [])]
         cols += [dim.join_key] if dim.join_key and needs_join(dim) else []
+        cols += [
+            a.column.get(ctx.language)
+            for a in dim.attributes
+            if any(r.dimension == dim_id and r.attribute == a.id for r in ctx.plan.attributes)
+        ]
         out |= {f"{dim.table}.{c}" for c in cols}
     return tuple(sorted(out))
 
@@ -1098,6 +1124,15 @@ def make_context(plan: QueryPlan, catalog: Catalog, asker: Asker, language: str)
     )
 
 
+def count_query(query: exp.Select) -> exp.Select:
+    """``SELECT COUNT(*) FROM (<query> without ORDER BY and LIMIT)``: the rows a capped list has in all."""
+    inner = query.copy()
+    inner.set("order", None)
+    inner.set("limit", None)
+    count = exp.Select(expressions=[alias(exp.Count(this=exp.Star()), "row_count")])
+    return count.from_(inner.subquery("listed"), copy=False)
+
+
 def compile_plan(
     plan: QueryPlan, catalog: Catalog, asker: Asker, language: str = "en", dialect: str = "duckdb"
 ) -> CompiledQuery:
@@ -1108,7 +1143,10 @@ def compile_plan(
     values_name = names.take("metric_values")
     query, params = build_query(ctx, values_name, names)
     metrics = [r for r in plan_refs(plan, catalog) if r in catalog.metrics]
+    listed = plan.intent is Intent.LIST and plan.limit is not None
+    count_sql = count_query(query).sql(dialect=dialect, pretty=True) if listed else None
     return CompiledQuery(
+        count_sql=count_sql,
         sql=query.sql(dialect=dialect, pretty=True, copy=False),
         params=tuple(params),
         columns=ctx.columns,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlglot import exp
 
-from metricqa.assistant.semantic.columns import PERIOD, ValueKind, derived_name, key_name
+from metricqa.assistant.semantic.columns import PERIOD, ValueKind, attribute_name, derived_name, key_name
 from metricqa.assistant.semantic.plan import Comparison, Intent, OrderBy, QueryPlan
 from metricqa.catalog.models import Aggregation, Catalog, Metric, MetricType, Role, Status
 from metricqa.catalog.refs import base_measures, metric_inputs, parse_expr
@@ -307,6 +307,7 @@ def check_row_filters(plan: QueryPlan, catalog: Catalog, role: Role, asker: Aske
 def order_keys(plan: QueryPlan) -> set[str]:
     """Key columns a plan may be ordered by (value kind ``value``): ``period`` and the dimensions."""
     keys = set(plan.dimensions) | {key_name(d) for d in plan.dimensions}
+    keys |= {attribute_name(a.dimension, a.attribute) for a in plan.attributes}
     return keys | ({PERIOD} if plan.grain.value != "none" else set())
 
 
@@ -504,6 +505,38 @@ def check_having(plan: QueryPlan) -> None:
             )
 
 
+def check_attributes(plan: QueryPlan, catalog: Catalog) -> None:
+    """Each attribute shown is one its dimension declares, of a dimension the plan lists; a list is of
+    at least one dimension's members."""
+    if plan.intent is Intent.LIST and not plan.dimensions:
+        raise InvalidPlanError(
+            Message("lists.error.list_needs_dimension", {"known": [d.name for d in catalog.dimensions.values()]}),
+            suggestions=list(catalog.dimensions),
+        )
+    for ref in plan.attributes:
+        check_dimension_known(catalog, ref.dimension)
+        dim = catalog.dimensions[ref.dimension]
+        known = [a.id for a in dim.attributes]
+        if ref.attribute not in known:
+            names = {n: a.id for a in dim.attributes for n in (a.id, a.name.en, a.name.zh or "")}
+            near = close_matches(ref.attribute, names) or known
+            raise InvalidPlanError(
+                Message(
+                    "lists.error.unknown_attribute",
+                    {"dimension": dim.name, "attribute": ref.attribute, "known": near or NONE},
+                ),
+                reason=RefusalReason.UNKNOWN_DIMENSION,
+                suggestions=near,
+                details={"dimension": ref.dimension, "attribute": ref.attribute},
+            )
+        if ref.dimension not in plan.dimensions:
+            raise InvalidPlanError(
+                Message("lists.error.attribute_not_listed", {"dimension": dim.name, "attribute": ref.attribute}),
+                suggestions=[ref.dimension],
+                details={"dimension": ref.dimension, "attribute": ref.attribute},
+            )
+
+
 def check_plan(
     plan: QueryPlan, catalog: Catalog, asker: Asker, members: dict[str, set[str]] | None = None
 ) -> None:
@@ -516,6 +549,7 @@ def check_plan(
         check_members(plan, catalog, members)
     check_row_filters(plan, catalog, role, asker)
     check_split(plan, catalog)
+    check_attributes(plan, catalog)
     check_time_dimension(plan, catalog)
     check_share(plan, catalog, role)
     check_ranking_scope(plan, catalog, role)

@@ -45,6 +45,7 @@ class Intent(StrEnum):
     RANK = "rank"
     LAGGED = "lagged"
     SHARE = "share"  # each member's part of the total (``QueryPlan.share_dimensions``)
+    LIST = "list"  # rows of a dimension's members with their attributes: a table, capped (list_row_limit)
 
 
 class FilterOp(StrEnum):
@@ -142,6 +143,13 @@ class Threshold(_Frozen):
         return derived_name(self.metric, self.value)
 
 
+class AttributeRef(_Frozen):
+    """An attribute of a plan dimension shown beside each member ("products with their line")."""
+
+    dimension: str
+    attribute: str
+
+
 class Evidence(_Frozen):
     """Which words of the question matched which catalog entry."""
 
@@ -168,6 +176,7 @@ class QueryPlan(_Frozen):
     evidence: tuple[Evidence, ...] = ()
 
     having: tuple[Threshold, ...] = ()  # keep only the rows meeting every threshold
+    attributes: tuple[AttributeRef, ...] = ()  # member columns shown beside each member (a list)
 
     @model_validator(mode="after")
     def _baseline_time_with_other_period(self) -> QueryPlan:

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         default=None, description="Override the warehouse's as-of date (YYYY-MM-DD) for relative time."
     )
     row_cap: int = Field(default=10000, description="Most rows a query may return before it is refused.")
+    list_row_limit: int = Field(
+        default=100,
+        ge=1,
+        le=10000,
+        description="Most rows a list answer shows: a list asked without a number, or with a larger one, is"
+        " cut to this many rows and the answer says so (first 100 of N).",
+    )
     statement_timeout_s: float = Field(
         default=10.0, description="Seconds a query may run before it is interrupted."
     )
