@@ -31,12 +31,14 @@ from metricqa.assistant.presentation.narrative import (
     narrate_clarify,
     narrate_refusal,
 )
+from metricqa.assistant.presentation.narrative_lists import narrate_list
 from metricqa.assistant.presentation.qualifiers import exclusion_phrase, metric_notes, scope_phrase
 from metricqa.assistant.semantic.compiler import CompiledQuery, as_of_models, compile_plan, latest_date_sql
 from metricqa.assistant.semantic.datachecks import check_data
 from metricqa.assistant.semantic.executor import ResultSet, execute
 from metricqa.assistant.semantic.governance import check_plan
-from metricqa.assistant.semantic.plan import QueryPlan
+from metricqa.assistant.semantic.lists import cap_list, capped, count_rows
+from metricqa.assistant.semantic.plan import Intent, QueryPlan
 from metricqa.assistant.semantic.warehouse import (
     latest_data_date,
     open_warehouse,
@@ -89,6 +91,7 @@ class Turn:
     compiled: CompiledQuery | None = None
     result: ResultSet | None = None
     chart: Chart | None = None
+    total_rows: int | None = None  # a capped list: its rows without the cap
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -113,6 +116,7 @@ def plan_stage(assistant: Assistant, turn: Turn) -> None:
 
 def validate_stage(assistant: Assistant, turn: Turn) -> None:
     assert turn.plan is not None
+    turn.plan = cap_list(turn.plan, assistant.settings.list_row_limit)
     check_plan(turn.plan, assistant.catalog, turn.asker, assistant.member_keys())
 
 
@@ -128,6 +132,8 @@ def execute_stage(assistant: Assistant, turn: Turn) -> None:
         turn.result = execute(
             turn.compiled, con, row_cap=settings.row_cap, timeout_s=settings.statement_timeout_s
         )
+        if turn.plan is not None and capped(turn.plan, len(turn.result.rows)):
+            turn.total_rows = count_rows(turn.compiled, con, timeout_s=settings.statement_timeout_s)
 
 
 def chart_stage(assistant: Assistant, turn: Turn) -> None:
@@ -154,6 +160,10 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
     columns, rows = list(turn.result.columns), [list(r) for r in turn.result.rows]
     fields = list(turn.result.fields)
     lang, members = turn.language, assistant.members()
+    if turn.plan.intent is Intent.LIST:
+        body = narrate_list(turn.plan, tuple(fields), len(rows), assistant.catalog, lang, turn.total_rows)
+    else:
+        body = narrate(turn.plan, fields, rows, assistant.catalog, lang)
     return Answer(
         question=turn.question,
         language=lang,  # type: ignore[arg-type]
@@ -161,13 +171,14 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
         answer=scope_phrase(assistant.catalog, turn.asker, members, lang)
         + exclusion_phrase(turn.plan, members, lang)
         + filter_phrase(turn.plan, members, lang)
-        + narrate(turn.plan, fields, rows, assistant.catalog, lang),
+        + body,
         plan=turn.plan,
         sql=turn.compiled.sql,
         params=[str(p) if isinstance(p, date) else p for p in turn.compiled.params],
         columns=columns,
         fields=fields,
         rows=rows,
+        total_rows=turn.total_rows,
         chart=turn.chart,
         citations=cite(turn.plan, assistant.catalog, lang, list(turn.compiled.sources)),
         assumptions=plan_assumptions(turn.plan, lang)

@@ -93,7 +93,9 @@ def choose_chart(
     catalog: Catalog | None = None,
     language: str = "en",
 ) -> ChartSpec | None:
-    """The chart that fits this result, or None (no rows, nothing numeric)."""
+    """The chart that fits this result, or None (no rows, nothing numeric; a list is a table, not a chart)."""
+    if plan.intent is Intent.LIST:
+        return None
     if catalog is None:
         catalog = Catalog(root="", models={}, measures={}, metrics={}, dimensions={}, roles={})
     view = make_view(plan, columns, [list(r) for r in rows], catalog, language)

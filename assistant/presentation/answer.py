@@ -51,6 +51,9 @@ class Answer(BaseModel):
         default_factory=list, description="one descriptor per column, in order: name, role, metric, dimension"
     )
     rows: list[list[Any]] = Field(default_factory=list)
+    total_rows: int | None = Field(
+        default=None, description="a list cut to its row cap: how many rows it has in all (else None)"
+    )
     chart: Chart | None = None
     citations: list[Citation] = Field(default_factory=list)
     options: list[str] = Field(default_factory=list)

@@ -65,6 +65,9 @@ class Reading:
     metric_named: bool = False  # a metric was named in the question (not guessed from examples/retrieval)
     guess_support: float = 0.0  # for a guessed metric: the example overlap or retrieval similarity
     described: bool = False  # the metric was read from its description, not its name (paraphrase.py)
+    # lists (lists.py): "list the products with their line"
+    listing: bool = False
+    attributes: list[tuple[str, str]] = field(default_factory=list)  # (dimension, attribute) asked
 
     def changes_something(self) -> bool:
         return bool(

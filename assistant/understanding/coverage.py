@@ -20,6 +20,8 @@ from metricqa.assistant.understanding.choices import (
     unsupported,
 )
 from metricqa.assistant.understanding.context import PlanningContext, Reading
+from metricqa.assistant.understanding.lists import check_list_words
+from metricqa.assistant.understanding.vocabulary import load_lexicon
 from metricqa.assistant.understanding.grammar import (
     Shape,
     Word,
@@ -126,6 +128,7 @@ def check_words(
     words are named in the assumptions."""
     if not reading.unaccounted:
         return
+    check_list_words(reading, matches, text, ctx)
     metric_matches = [m for m in matches if m.of("metric")]
     for word in list(reading.unaccounted):
         if reading.metric_named and after_group_word(text, word, matches):
@@ -408,11 +411,21 @@ def dimension_by_prefix(word: str, catalog: Catalog) -> Dimension | None:
             d.id: d
             for d in catalog.dimensions.values()
             for name in names(d)
-            if name and fold(name) != word and _shares_start(word, fold(name))
+            if name
+            and fold(name) != word
+            and _shares_start(word, fold(name))
+            and not classifies(word, fold(name))
         }
         if found:
             return next(iter(found.values())) if len(found) == 1 else None
     return None
+
+
+def classifies(word: str, name: str) -> bool:
+    """ "客户类型" after "每个客户": the name is a classification of the word (its type, segment,
+    category: ``classifier`` in lexicon.yaml), not the word itself, so the word does not read as it."""
+    rest = name[len(word) :].strip() if name.startswith(word) else ""
+    return rest in load_lexicon().classifiers
 
 
 def phrase_from(first: Word, words: list[Word], text: str) -> str:

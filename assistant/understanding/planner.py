@@ -50,6 +50,7 @@ from metricqa.assistant.understanding.grammar import (
     unaccounted,
 )
 from metricqa.assistant.understanding.paraphrase import base, same_stem
+from metricqa.assistant.understanding.lists import read_attributes, read_listing
 from metricqa.assistant.understanding.shapes import build_plan
 from metricqa.assistant.understanding.timeparse import (
     EN_NUMBERS,
@@ -363,9 +364,11 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     reading = Reading(language=language, question=question)
     folded = fold(question)
     masked, matches = _read_time(question, folded, reading, ctx, vocab)
+    matches = read_attributes(reading, matches, masked, vocab)
     matches = [_member_or_grain(reading, m, matches, clean(masked)) for m in matches]
     matches = [_target_period(reading, m, matches, clean(masked), ctx) for m in matches]
     matches = [m for m in matches if m.kinds != {"target_noun"}]  # said only to place a grain word
+    read_listing(reading, matches)
     for m in matches:
         ids = _metric_ids(m)
         if len(ids) == 1:

@@ -23,6 +23,7 @@ from metricqa.assistant.semantic.plan import (
 )
 from metricqa.assistant.understanding.choices import metric_option
 from metricqa.assistant.understanding.context import PlanningContext, Reading, note_fields
+from metricqa.assistant.understanding.lists import list_intent, plan_attributes
 from metricqa.assistant.understanding.timeparse import (
     default_range,
     span_label,
@@ -249,6 +250,7 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     slots = Slots(comparison=comparison, dims=list(reading.dimensions), having=having)
     if not any(shape(reading, metric, ctx, slots) for shape in SHAPES):
         _listing(reading, metric, ctx, time, slots)
+    slots.intent = list_intent(reading, slots.intent, slots.dims)
     return QueryPlan(
         metrics=tuple(reading.metrics),
         dimensions=tuple(slots.dims),
@@ -261,6 +263,7 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
         intent=slots.intent,
         baseline_time=baseline_time,
         having=slots.having,
+        attributes=plan_attributes(reading, slots.dims),
         **note_fields(reading.notes),
         confidence=round(reading.confidence, 2),
         evidence=tuple(reading.evidence),

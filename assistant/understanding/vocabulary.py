@@ -74,13 +74,14 @@ class Lexicon:
     stopwords: frozenset[str]
     filler_zh: tuple[str, ...] = ()
     shorthand: Mapping[str, str] = field(default_factory=dict)  # English word → the word it stands for
+    classifiers: frozenset[str] = frozenset()  # "type", "类型": a name ending so classifies, is not, its head
 
 
 # token kinds whose phrases are one list (the kind is the value), and kinds with values (kind → value → list)
 FLAT_KINDS = (
     "lagged", "trend", "group", "vague", "followup", "injection", "off_topic", "negation", "negation_close",
     "share", "change_up", "change_down", "change", "target_missed", "target_met", "plural_which",
-    "access_claim", "target_noun",
+    "access_claim", "target_noun", "list", "attribute_cue",
 )  # fmt: skip
 VALUED_KINDS = ("comparison", "rank", "grain", "threshold")
 
@@ -115,7 +116,8 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     compiled = {k: [re.compile(p) for p in v] for k, v in patterns.items()}
     filler = tuple(sorted(raw.get("filler_zh", []), key=len, reverse=True))
     shorthand = {str(k): str(v) for k, v in (raw.get("shorthand") or {}).items()}
-    return Lexicon(phrases, compiled, frozenset(raw["stopwords"]), filler, shorthand)
+    classifiers = frozenset(str(w) for w in raw.get("classifier", []))
+    return Lexicon(phrases, compiled, frozenset(raw["stopwords"]), filler, shorthand, classifiers)
 
 
 def osa_distance(a: str, b: str, cap: int = 2) -> int:
@@ -174,7 +176,7 @@ class Vocabulary:
             self.max_words = max(self.max_words, len(words))
             (
                 self.catalog_words
-                if kind in ("metric", "dimension", "member", "time_dimension")
+                if kind in ("metric", "dimension", "member", "time_dimension", "attribute")
                 else self.known_words
             ).update(words)
         if term not in bucket:
@@ -193,10 +195,13 @@ class Vocabulary:
         near = [w for w in near if w.rstrip("s") != word.rstrip("s") or w == word] or near
         return near[0] if len(near) == 1 else None
 
-    def match(self, text: str, kinds: set[str] | None = None) -> list[Match]:
-        """Every term found in ``text`` (spans index ``text``), longest first, without overlaps."""
+    def match(self, text: str, kinds: set[str] | None = None, drop: frozenset[str] = frozenset()) -> list[Match]:
+        """Every term found in ``text`` (spans index ``text``), longest first, without overlaps; terms of
+        the kinds in ``drop`` are left out before overlaps are resolved (as if not in the vocabulary)."""
         cleaned = clean(text)
         found = self._english(cleaned) + self._chinese(cleaned)
+        if drop:
+            found = [without(m, drop) for m in found if m.kinds - drop]
         if kinds is not None:
             found = [m for m in found if m.kinds & kinds]
         return resolve_overlaps(found)
@@ -249,6 +254,11 @@ class Vocabulary:
         return found
 
 
+def without(match: Match, kinds: frozenset[str]) -> Match:
+    """``match`` without its terms of ``kinds``."""
+    return Match(match.start, match.end, match.text, tuple(t for t in match.terms if t.kind not in kinds), match.fuzzy)
+
+
 def resolve_overlaps(found: Sequence[Match]) -> list[Match]:
     """Longest match first (exact before fuzzy); overlapping shorter matches are dropped."""
     chosen: list[Match] = []
@@ -290,6 +300,15 @@ def _member_terms(vocab: Vocabulary, members: Mapping[str, Iterable[MemberLike]]
                 vocab.add(key.replace("_", " "), "member", entry, "key")
 
 
+def _attribute_terms(vocab: Vocabulary, catalog: Catalog) -> None:
+    """A dimension's attributes ("line", "产品线"), as ``dim:attribute`` terms."""
+    for dim in catalog.dimensions.values():
+        for a in dim.attributes:
+            entry = f"{dim.id}:{a.id}"
+            for text in filter(None, (a.id.replace("_", " "), a.name.en, a.name.zh, *a.synonyms.all())):
+                vocab.add(text, "attribute", entry, "name")
+
+
 def _lexicon_terms(vocab: Vocabulary, lexicon: Lexicon) -> None:
     for kind, values in lexicon.phrases.items():
         for value, phrases in values.items():
@@ -307,6 +326,7 @@ def build_vocabulary(
     _entry_terms(vocab, catalog.time_dimensions.values(), "time_dimension")
     _stem_terms(vocab, catalog)
     _member_terms(vocab, members)
+    _attribute_terms(vocab, catalog)
     _lexicon_terms(vocab, vocab.lexicon)
     vocab.known_words.update(vocab.lexicon.stopwords)
     vocab.descriptions = {t.metric: t for t in metric_texts(catalog, vocab.related)}
