@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,22 @@ def format_table(
     columns: list[str], rows: list[list[Any]], limit: int = 20, language: str = DEFAULT_LANGUAGE
 ) -> str:
     shown = [[_cell(v) for v in row] for row in rows[:limit]]
-    widths = [max([len(c), *(len(r[i]) for r in shown)]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    widths = [max([_width(c), *(_width(r[i]) for r in shown)]) for i, c in enumerate(columns)]
+    lines = ["  ".join(_pad(c, w) for c, w in zip(columns, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in shown]
+    lines += ["  ".join(_pad(v, w) for v, w in zip(r, widths, strict=True)) for r in shown]
     if len(rows) > limit:
         lines.append(render("cli.more_rows", language, n=len(rows) - limit))
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a wide (CJK) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _cell(value: Any) -> str:
@@ -91,7 +101,9 @@ def print_answer(result: Answer, fmt: str) -> None:
         print(render("cli.assumptions", lang, assumptions="; ".join(result.assumptions)))
     if result.rows:
         print()
-        print(format_table(result.columns, result.rows, language=lang))
+        listed = result.plan is not None and result.plan.intent.value == "list"  # a list is its table
+        limit = len(result.rows) if listed else 20
+        print(format_table(result.columns, result.rows, limit=limit, language=lang))
     if result.chart:
         print("\n" + render("cli.chart", lang, type=result.chart.type, path=result.chart.path))
     for c in result.citations:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from metricqa.assistant.presentation.formatting import join_words, period_label
 from metricqa.assistant.semantic.columns import ColumnRole, ResultColumn, column_for
+from metricqa.assistant.semantic.lists import capped
 from metricqa.assistant.semantic.plan import OrderBy, QueryPlan
 from metricqa.catalog.models import Catalog
 from metricqa.core.messages import Message, render
@@ -36,12 +37,14 @@ def sort_name(column: ResultColumn | None, catalog: Catalog, language: str) -> s
 
 
 def cap_clause(plan: QueryPlan, shown: int, total: int | None) -> Message | None:
-    """ "(first 100 of 2,345)" when the list was cut; "(first 100)" when it may have been, uncounted."""
-    if plan.limit is None or shown < plan.limit:
+    """ "(first 100 of 2,345)" when the row cap cut the list; "(first 100)" when it may have, uncounted."""
+    if not capped(plan, shown):
         return None
     if total is None:
         return Message("lists.narrative.cap", {"shown": shown})
-    return Message("lists.narrative.cap_of", {"shown": shown, "total": f"{total:,}"}) if total > shown else None
+    return (
+        Message("lists.narrative.cap_of", {"shown": shown, "total": f"{total:,}"}) if total > shown else None
+    )
 
 
 def narrate_list(
@@ -53,11 +56,15 @@ def narrate_list(
     total: int | None = None,
 ) -> str:
     """ "Products for 2026 so far, by revenue highest first: 40 rows." / "2026年产品列表,按销售额从高到低:共 40 行。" """
-    names = [catalog.dimensions[d].name.get(language) if d in catalog.dimensions else d for d in plan.dimensions]
+    names = [
+        catalog.dimensions[d].name.get(language) if d in catalog.dimensions else d for d in plan.dimensions
+    ]
     dimensions = join_words(names, language)
     period = period_label(plan.time, language)
     if rows == 0:
-        return render(Message("lists.narrative.empty", {"dimensions": dimensions, "period": period}), language)
+        return render(
+            Message("lists.narrative.empty", {"dimensions": dimensions, "period": period}), language
+        )
     order = list_order(plan)
     by = None
     if order is not None:
@@ -65,4 +72,6 @@ def narrate_list(
         direction = Message(f"lists.narrative.{order.direction}")
         by = Message("lists.narrative.by", {"name": name, "direction": direction})
     heading = {"dimensions": dimensions, "period": period, "by": by, "count": rows}
-    return render(Message("lists.narrative.heading", {**heading, "cap": cap_clause(plan, rows, total)}), language)
+    return render(
+        Message("lists.narrative.heading", {**heading, "cap": cap_clause(plan, rows, total)}), language
+    )

@@ -510,7 +510,9 @@ def check_attributes(plan: QueryPlan, catalog: Catalog) -> None:
     at least one dimension's members."""
     if plan.intent is Intent.LIST and not plan.dimensions:
         raise InvalidPlanError(
-            Message("lists.error.list_needs_dimension", {"known": [d.name for d in catalog.dimensions.values()]}),
+            Message(
+                "lists.error.list_needs_dimension", {"known": [d.name for d in catalog.dimensions.values()]}
+            ),
             suggestions=list(catalog.dimensions),
         )
     for ref in plan.attributes:
@@ -531,7 +533,9 @@ def check_attributes(plan: QueryPlan, catalog: Catalog) -> None:
             )
         if ref.dimension not in plan.dimensions:
             raise InvalidPlanError(
-                Message("lists.error.attribute_not_listed", {"dimension": dim.name, "attribute": ref.attribute}),
+                Message(
+                    "lists.error.attribute_not_listed", {"dimension": dim.name, "attribute": ref.attribute}
+                ),
                 suggestions=[ref.dimension],
                 details={"dimension": ref.dimension, "attribute": ref.attribute},
             )

@@ -23,7 +23,7 @@ def cap_list(plan: QueryPlan, row_limit: int) -> QueryPlan:
     """``plan`` with its limit at most ``row_limit`` when it is a list (a note says the list was cut)."""
     if plan.intent is not Intent.LIST or (plan.limit is not None and plan.limit <= row_limit):
         return plan
-    note = Message("lists.note.capped", {"limit": row_limit})
+    note = Message(CAPPED, {"limit": row_limit})
     return plan.model_copy(
         update={
             "limit": row_limit,
@@ -34,9 +34,13 @@ def cap_list(plan: QueryPlan, row_limit: int) -> QueryPlan:
     )
 
 
+CAPPED = "lists.note.capped"
+
+
 def capped(plan: QueryPlan, rows: int) -> bool:
-    """Whether a list's result may have been cut by its limit (it came back exactly at the limit)."""
-    return plan.intent is Intent.LIST and plan.limit is not None and rows >= plan.limit
+    """Whether a list was cut by the row cap (not by a number asked: "top 20"): it came back at the cap."""
+    cut = any(note.id == CAPPED for note in plan.notes)
+    return plan.intent is Intent.LIST and cut and plan.limit is not None and rows >= plan.limit
 
 
 def count_rows(compiled: CompiledQuery, con: duckdb.DuckDBPyConnection, *, timeout_s: float) -> int | None:

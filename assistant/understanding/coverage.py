@@ -20,8 +20,6 @@ from metricqa.assistant.understanding.choices import (
     unsupported,
 )
 from metricqa.assistant.understanding.context import PlanningContext, Reading
-from metricqa.assistant.understanding.lists import check_list_words
-from metricqa.assistant.understanding.vocabulary import load_lexicon
 from metricqa.assistant.understanding.grammar import (
     Shape,
     Word,
@@ -30,9 +28,10 @@ from metricqa.assistant.understanding.grammar import (
     covers,
     explains,
 )
+from metricqa.assistant.understanding.lists import check_list_words
 from metricqa.assistant.understanding.paraphrase import Related, cue_units, describe, word_explained
 from metricqa.assistant.understanding.ratios import RatioPhrase, ratio_metrics, ratio_phrases
-from metricqa.assistant.understanding.vocabulary import Match, Term, Vocabulary, sound
+from metricqa.assistant.understanding.vocabulary import Match, Term, Vocabulary, load_lexicon, sound
 from metricqa.catalog.models import Catalog, Dimension, Metric, Unit
 from metricqa.core.errors import AmbiguousQuestionError, RefusalReason
 from metricqa.core.language import fold, has_cjk

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from metricqa.assistant.semantic.plan import AttributeRef, Intent
-from metricqa.assistant.understanding.choices import metric_option
+from metricqa.assistant.understanding.choices import metric_option, unsupported
 from metricqa.assistant.understanding.context import PlanningContext, Reading
 from metricqa.assistant.understanding.grammar import Word
 from metricqa.assistant.understanding.vocabulary import Match, Vocabulary
@@ -86,17 +86,17 @@ def check_list_words(reading: Reading, matches: Sequence[Match], text: str, ctx:
             dim = ctx.catalog.dimensions[reading.dimensions[0]]
             known = [a.name for a in dim.attributes] or [Message("word.none")]
             raise AmbiguousQuestionError(
-                Message("lists.error.no_such_attribute", {"dimension": dim.name, "words": word.text, "known": known}),
+                Message(
+                    "lists.error.no_such_attribute",
+                    {"dimension": dim.name, "words": word.text, "known": known},
+                ),
                 options=[a.name.get(reading.language) for a in dim.attributes],
                 reason=RefusalReason.UNKNOWN_WORDS,
             )
-        if follows(text, word, matches, "list"):
-            options = listable(ctx.catalog)
-            raise AmbiguousQuestionError(
-                Message("lists.error.no_such_entity", {"words": word.text, "known": options}),
-                options=options,
-                reason=RefusalReason.UNSUPPORTED_BREAKDOWN,
-            )
+        if follows(text, word, matches, "list"):  # refused: nothing in the catalog lists these
+            known = listable(ctx.catalog)
+            message = Message("lists.error.no_such_entity", {"words": word.text, "known": known})
+            raise unsupported(ctx.catalog, RefusalReason.UNSUPPORTED_BREAKDOWN, message)
 
 
 def list_intent(reading: Reading, intent: Intent, dimensions: Sequence[str]) -> Intent:

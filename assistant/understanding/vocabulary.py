@@ -195,7 +195,9 @@ class Vocabulary:
         near = [w for w in near if w.rstrip("s") != word.rstrip("s") or w == word] or near
         return near[0] if len(near) == 1 else None
 
-    def match(self, text: str, kinds: set[str] | None = None, drop: frozenset[str] = frozenset()) -> list[Match]:
+    def match(
+        self, text: str, kinds: set[str] | None = None, drop: frozenset[str] = frozenset()
+    ) -> list[Match]:
         """Every term found in ``text`` (spans index ``text``), longest first, without overlaps; terms of
         the kinds in ``drop`` are left out before overlaps are resolved (as if not in the vocabulary)."""
         cleaned = clean(text)
@@ -256,7 +258,9 @@ class Vocabulary:
 
 def without(match: Match, kinds: frozenset[str]) -> Match:
     """``match`` without its terms of ``kinds``."""
-    return Match(match.start, match.end, match.text, tuple(t for t in match.terms if t.kind not in kinds), match.fuzzy)
+    return Match(
+        match.start, match.end, match.text, tuple(t for t in match.terms if t.kind not in kinds), match.fuzzy
+    )
 
 
 def resolve_overlaps(found: Sequence[Match]) -> list[Match]:

@@ -29,7 +29,7 @@ from metricqa.integrations.api.chart_links import ChartSigner
 from metricqa.integrations.api.errors import install_error_handlers
 from metricqa.integrations.api.middleware import BodyLimitMiddleware, body_limit
 from metricqa.integrations.api.request_audit import RequestAuditMiddleware
-from metricqa.integrations.api.routers import ask, charts, health, metrics
+from metricqa.integrations.api.routers import ask, charts, health, metrics, tables
 from metricqa.integrations.api.routers.health import demo_mode_warning
 from metricqa.integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
 
@@ -58,7 +58,7 @@ def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore |
     app.state.settings = settings
     app.state.key_store = store
     app.state.chart_signer = ChartSigner.from_settings(settings)
-    for router in (ask.router, metrics.router, charts.router, health.router):
+    for router in (ask.router, metrics.router, charts.router, health.router, tables.router):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit(settings.max_question_chars))

@@ -30,7 +30,7 @@
       send: "Ask", close: "Close", reset: "New conversation", thinking: "Thinking…", you: "You",
       chartAlt: "Chart for: ", sources: "Sources", lineage: "Lineage", owner: "Owner", definition: "Definition",
       formula: "Formula", version: "v", asOf: "Data as of ", assumptions: "Assumed: ", pick: "Did you mean:",
-      tryThese: "Try:", moreRows: " more rows not shown", network: "Cannot reach the assistant: ", sql: "SQL",
+      tryThese: "Try:", moreRows: " more rows not shown", csv: "Download CSV", network: "Cannot reach the assistant: ", sql: "SQL",
       chartFailed: "The chart could not be loaded.", welcome: "Ask a question about a metric, in English or Chinese."
     },
     zh: {
@@ -38,7 +38,7 @@
       send: "提问", close: "关闭", reset: "新对话", thinking: "思考中…", you: "我",
       chartAlt: "图表:", sources: "数据来源", lineage: "血缘", owner: "负责人", definition: "口径",
       formula: "公式", version: "版本 ", asOf: "数据截至 ", assumptions: "假设:", pick: "您是指:",
-      tryThese: "可以试试:", moreRows: " 行未显示", network: "无法连接助手:", sql: "SQL",
+      tryThese: "可以试试:", moreRows: " 行未显示", csv: "下载 CSV", network: "无法连接助手:", sql: "SQL",
       chartFailed: "图表加载失败。", welcome: "用中文或英文提问任何指标问题。"
     }
   };
@@ -205,6 +205,25 @@
     return figure;
   }
 
+  // a list answer is a table: its rows as CSV, run again by the server for this caller (POST /api/answer.csv)
+  function renderCsvButton(plan, language) {
+    var button = el("button", { className: "mqa-csv", type: "button" }, [T.csv]);
+    button.addEventListener("click", function () {
+      var headers = authHeaders();
+      headers["Content-Type"] = "application/json";
+      fetch(cfg.api + "/api/answer.csv", { method: "POST", headers: headers, body: JSON.stringify({ plan: plan, language: language }) })
+        .then(function (r) { return r.ok ? r.blob() : Promise.reject(r.status); })
+        .then(function (blob) {
+          var link = el("a", { href: URL.createObjectURL(blob), download: "answer.csv" }, []);
+          document.body.appendChild(link);
+          link.click();
+          link.remove();
+        })
+        .catch(function () { button.disabled = true; });
+    });
+    return button;
+  }
+
   function renderAnswer(node, data) {
     var parts = [el("p", { className: "mqa-text" }, [data.answer || data.reason || ""])];
     if (data.status === "refused" && data.reason && data.reason !== data.answer) {
@@ -218,6 +237,9 @@
     parts.push(renderChart(data.chart, data.question || ""));
     if (data.columns && data.columns.length && data.rows && data.rows.length) {
       parts.push(renderTable(data.columns, data.rows));
+      if (data.plan && data.plan.intent === "list") {
+        parts.push(renderCsvButton(data.plan, data.language || cfg.lang));
+      }
     }
     (data.citations || []).forEach(function (c) { parts.push(renderCitation(c)); });
     if (data.sql) {

@@ -1,0 +1,250 @@
+"""Lists and lookups (issue 15) on a bookshop warehouse unlike the demo (tests/lists_fixture.py):
+catalog attributes, the list plan and its governance, the compiled SQL (exact) and its rows, the rule
+planner's reading in both languages, the row cap ("first 3 of 5"), and the governed CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from lists_fixture import CATALOG, build_bookshop
+
+from metricqa.assistant.pipeline import Assistant
+from metricqa.assistant.semantic.compiler import compile_plan
+from metricqa.assistant.semantic.governance import check_plan
+from metricqa.assistant.semantic.lists import cap_list
+from metricqa.assistant.semantic.plan import AttributeRef, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.catalog.loader import load_catalog
+from metricqa.core.asker import Asker
+from metricqa.core.errors import AccessDeniedError, CatalogError, InvalidPlanError
+from metricqa.core.settings import Settings
+from metricqa.integrations.api.app import create_app
+
+EXEC = Asker(role="exec")
+NORTH = Asker(role="shop_manager", scope={"shop": "N"})
+ALL_TIME = TimeRange(start=date(2021, 1, 1), end=date(2021, 12, 31))
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Assistant, Path]]:
+    root = tmp_path_factory.mktemp("bookshop")
+    catalog, warehouse = build_bookshop(root)
+    (root / "keys.yaml").write_text(
+        "keys:\n  - {key: north-key-000000001, user: nora, role: shop_manager, scope: {shop: N}}\n"
+        "  - {key: clerk-key-000000002, user: carl, role: clerk}\n",
+        encoding="utf-8",
+    )
+    settings = Settings(
+        home=root / "home", warehouse=warehouse, catalog=catalog, list_row_limit=3,
+        api_keys_file=root / "keys.yaml", demo_mode=False,
+    )  # fmt: skip
+    assistant = Assistant.from_settings(settings)
+    yield assistant, warehouse
+    assistant.close()
+
+
+def invoice_plan(**update: Any) -> QueryPlan:
+    plan = QueryPlan(
+        metrics=("amount_billed",),
+        dimensions=("invoice",),
+        time=ALL_TIME,
+        intent=Intent.LIST,
+        limit=10,
+        attributes=(
+            AttributeRef(dimension="invoice", attribute="issued"),
+            AttributeRef(dimension="invoice", attribute="customer"),
+        ),
+    )
+    return plan.model_copy(update=update)
+
+
+GOLDEN = """\
+WITH invoice_lines AS (
+  /* model invoice_lines (table invoice_line): measures billed */
+  SELECT
+    il.invoice_no AS invoice_id,
+    SUM(il.copies * il.price) AS billed
+  FROM invoice_line AS il
+  JOIN invoice AS i
+    ON il.invoice_no = i.invoice_no
+  WHERE
+    i.issued_on >= ? AND i.issued_on < ?
+  GROUP BY
+    il.invoice_no
+), invoice__labels AS (
+  /* dimension invoice: member labels and attributes (en) from invoice */
+  SELECT
+    invoice_no AS member_key,
+    MIN(invoice_no) AS label,
+    MIN(issued_on) AS invoice__issued,
+    MIN(buyer) AS invoice__customer
+  FROM invoice
+  WHERE
+    NOT invoice_no IS NULL
+  GROUP BY
+    invoice_no
+), metric_values AS (
+  /* metrics amount_billed */
+  SELECT
+    invoice_lines.invoice_id AS invoice_id,
+    invoice__labels.label AS invoice,
+    invoice__labels.invoice__issued AS invoice__issued,
+    invoice__labels.invoice__customer AS invoice__customer,
+    COALESCE(invoice_lines.billed, 0) AS amount_billed
+  FROM invoice_lines
+  LEFT JOIN invoice__labels
+    ON invoice__labels.member_key = invoice_lines.invoice_id
+)
+SELECT
+  invoice_id,
+  invoice,
+  invoice__issued,
+  invoice__customer,
+  amount_billed
+FROM metric_values
+ORDER BY
+  invoice__issued ASC,
+  invoice_id ASC
+LIMIT 10"""
+
+
+def test_attributes_compile_beside_the_label_exactly(shop: Any) -> None:
+    assistant, _ = shop
+    plan = invoice_plan(order=(OrderBy(metric="invoice__issued", direction="asc"),))
+    compiled = compile_plan(plan, assistant.catalog, EXEC)
+    assert compiled.sql == GOLDEN
+    assert [c.role.value for c in compiled.columns] == [
+        "dimension",
+        "label",
+        "attribute",
+        "attribute",
+        "value",
+    ]
+    assert "invoice.buyer" in compiled.sources and "invoice.issued_on" in compiled.sources
+    assert compiled.count_sql is not None and compiled.count_sql.count("?") == compiled.sql.count("?")
+
+
+def test_list_rows_run_on_the_warehouse(shop: Any) -> None:
+    assistant, warehouse = shop
+    plan = invoice_plan(order=(OrderBy(metric="invoice__issued", direction="asc"),))
+    compiled = compile_plan(plan, assistant.catalog, EXEC)
+    with assistant.cursor() as con:  # the assistant's own read-only connection
+        rows = con.execute(compiled.sql, list(compiled.params)).fetchall()
+        total = con.execute(compiled.count_sql or "", list(compiled.params)).fetchall()
+    assert [(r[0], r[2].isoformat(), r[3], float(r[4])) for r in rows] == [
+        ("INV-1", "2021-03-01", "Ada", 33.0),
+        ("INV-2", "2021-03-02", "Bo", 60.0),
+        ("INV-3", "2021-03-05", "Cy", 24.0),
+        ("INV-4", "2021-04-01", "Ada", 42.5),
+        ("INV-5", "2021-04-09", "Di", 75.0),
+    ]
+    assert total == [(5,)]
+
+
+def test_a_scoped_list_keeps_the_row_filter(shop: Any) -> None:
+    assistant, _ = shop
+    answer = assistant.run_plan(invoice_plan(), NORTH)
+    assert answer.status == "answered", answer.answer
+    assert sorted(r[0] for r in answer.rows) == ["INV-1", "INV-3", "INV-5"]
+
+
+def test_governance_checks_attributes(shop: Any) -> None:
+    catalog = shop[0].catalog
+    colour = invoice_plan(attributes=(AttributeRef(dimension="invoice", attribute="colour"),))
+    with pytest.raises(InvalidPlanError, match="no attribute 'colour'"):
+        check_plan(colour, catalog, EXEC)
+    elsewhere = invoice_plan(attributes=(AttributeRef(dimension="book", attribute="author"),))
+    with pytest.raises(InvalidPlanError, match="does not list"):
+        check_plan(elsewhere, catalog, EXEC)
+    with pytest.raises(InvalidPlanError):
+        check_plan(invoice_plan(dimensions=(), attributes=()), catalog, EXEC)
+    with pytest.raises(AccessDeniedError):
+        check_plan(invoice_plan(), catalog, Asker(role="clerk"))
+
+
+def test_cap_list_sets_the_limit_and_says_so() -> None:
+    plan = invoice_plan(limit=None)
+    capped = cap_list(plan, 3)
+    assert capped.limit == 3 and capped.notes[-1].id == "lists.note.capped"
+    assert cap_list(invoice_plan(limit=2), 3).limit == 2
+    assert cap_list(invoice_plan(limit=None, intent=Intent.BREAKDOWN), 3).limit is None
+
+
+@pytest.mark.parametrize(
+    ("question", "attributes", "rows"),
+    [
+        ("list the invoices with their date and customer and amount", ["issued", "customer"], 3),
+        ("top 2 books by copies with their author", ["author"], 2),
+        ("列出图书及其作者和售出册数", ["author"], 3),
+        ("列出发票及其客户和金额", ["customer"], 3),
+    ],
+)
+def test_list_questions_are_read_as_lists(shop: Any, question: str, attributes: list[str], rows: int) -> None:
+    answer = shop[0].ask(question, EXEC)
+    assert answer.status == "answered", answer.answer
+    assert answer.plan is not None and answer.plan.intent is Intent.LIST
+    assert [a.attribute for a in answer.plan.attributes] == attributes
+    assert len(answer.rows) == rows and answer.chart is None
+
+
+def test_a_capped_list_says_first_n_of_all(shop: Any) -> None:
+    answer = shop[0].ask("list the invoices with their date and amount", EXEC)
+    assert answer.total_rows == 5 and len(answer.rows) == 3
+    assert "first 3 of 5" in answer.answer
+    zh = shop[0].ask("列出发票及其开票日期和金额", EXEC)
+    assert "显示前 3 行,共 5 行" in zh.answer and "发票" in zh.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "status", "named"),
+    [
+        ("list the suppliers with their amount", "refused", "suppliers"),
+        ("list the books with their colour and copies", "clarify", "colour"),
+        ("列出图书及其颜色和册数", "clarify", "颜色"),
+    ],
+)
+def test_a_list_of_what_the_catalog_lacks_is_asked_back(
+    shop: Any, question: str, status: str, named: str
+) -> None:
+    answer = shop[0].ask(question, EXEC)
+    assert answer.status == status and not answer.rows
+    assert named in (answer.reason or answer.answer)
+
+
+def test_attribute_validation_names_the_file_and_column(tmp_path: Path) -> None:
+    (tmp_path / "catalog.yaml").write_text(CATALOG.replace("column: buyer", "column: buyer_name"), "utf-8")
+    catalog = load_catalog(tmp_path)
+    from metricqa.catalog.validation import validate_catalog
+
+    schema = {"invoice": {"invoice_no": "VARCHAR", "issued_on": "DATE", "buyer": "VARCHAR"}}
+    issues = [i for i in validate_catalog(catalog, schema) if "buyer_name" in i.message]
+    assert (
+        issues
+        and issues[0].field == "attributes.customer.column.en"
+        and issues[0].file.endswith("catalog.yaml")
+    )
+    (tmp_path / "catalog.yaml").write_text(CATALOG.replace("kind: date}", "kind: weekday}"), "utf-8")
+    with pytest.raises(CatalogError, match="kind"):
+        load_catalog(tmp_path)
+
+
+def test_csv_of_a_list_is_run_for_the_caller(shop: Any) -> None:
+    assistant, _ = shop
+    app = create_app(assistant, assistant.settings)
+    plan = invoice_plan().model_dump(mode="json")
+    with TestClient(app) as client:
+        resp = client.post(
+            "/api/answer.csv", json={"plan": plan}, headers={"X-API-Key": "north-key-000000001"}
+        )
+        assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+        lines = resp.text.strip().splitlines()
+        assert lines[0] == "invoice_id,invoice,invoice__issued,invoice__customer,amount_billed"
+        assert sorted(line.split(",")[0] for line in lines[1:]) == ["INV-1", "INV-3", "INV-5"]
+        denied = client.post(
+            "/api/answer.csv", json={"plan": plan}, headers={"X-API-Key": "clerk-key-000000002"}
+        )
+        assert denied.status_code == 400 and denied.json()["ok"] is False
