@@ -84,18 +84,19 @@ def check_list_words(reading: Reading, matches: Sequence[Match], text: str, ctx:
     for word in reading.unaccounted:
         if follows(text, word, matches, "attribute_cue") and reading.dimensions:
             dim = ctx.catalog.dimensions[reading.dimensions[0]]
-            known = [a.name for a in dim.attributes] or [Message("word.none")]
+            shown: list[object] = [a.name for a in dim.attributes] or [Message("word.none")]
             raise AmbiguousQuestionError(
                 Message(
                     "lists.error.no_such_attribute",
-                    {"dimension": dim.name, "words": word.text, "known": known},
+                    {"dimension": dim.name, "words": word.text, "known": shown},
                 ),
                 options=[a.name.get(reading.language) for a in dim.attributes],
                 reason=RefusalReason.UNKNOWN_WORDS,
             )
         if follows(text, word, matches, "list"):  # refused: nothing in the catalog lists these
-            known = listable(ctx.catalog)
-            message = Message("lists.error.no_such_entity", {"words": word.text, "known": known})
+            message = Message(
+                "lists.error.no_such_entity", {"words": word.text, "known": listable(ctx.catalog)}
+            )
             raise unsupported(ctx.catalog, RefusalReason.UNSUPPORTED_BREAKDOWN, message)
 
 
