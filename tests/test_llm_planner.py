@@ -292,3 +292,21 @@ def test_schema_offers_the_catalogs_time_dimensions() -> None:
     assert plain.model_validate({"metrics": ["revenue"]}).time_dimension is None  # type: ignore[attr-defined]
     with pytest.raises(ValueError):
         plain.model_validate({"metrics": ["revenue"], "time_dimension": "closed"})
+
+
+def test_a_list_plan_carries_the_attributes_asked(fake: FakeOpenAI, ctx: PlanningContext) -> None:
+    llm = make_llm(fake)
+    lister = {**GOOD, "dimensions": ["product"], "filters": [], "comparison": "none", "intent": "list"}
+    fake.enqueue_tool_call({**lister, "attributes": ["product:line"]})
+    plan = llm.plan("list the products with their line and revenue last month", ctx)
+    assert plan.intent is Intent.LIST and [(a.dimension, a.attribute) for a in plan.attributes] == [
+        ("product", "line")
+    ]
+    offered = fake.requests[0]["tools"][0]["function"]["parameters"]
+    assert "product:line" in str(offered) and "rep:hire_date" in str(offered)
+    # an attribute of a dimension the plan does not list is sent back once with the problem
+    fake.enqueue_tool_call({**lister, "dimensions": ["region"], "attributes": ["product:line"]})
+    fake.enqueue_tool_call({**lister, "attributes": ["product:line"]})
+    plan = llm.plan("list the products with their line", ctx)
+    assert "attribute `product:line`" in fake.requests[-1]["messages"][-1]["content"]
+    assert plan.dimensions == ("product",)

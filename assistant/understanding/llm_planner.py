@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from metricqa.assistant.semantic.columns import ValueKind, derived_name, parse_name
 from metricqa.assistant.semantic.plan import (
+    AttributeRef,
     Comparison,
     Direction,
     Evidence,
@@ -38,6 +39,7 @@ from metricqa.assistant.understanding.context import Planner, PlanningContext, n
 from metricqa.assistant.understanding.planner import RulePlanner
 from metricqa.assistant.understanding.shapes import period_defaulted
 from metricqa.assistant.understanding.timeparse import default_range, parse_time, span_label
+from metricqa.catalog.models import Catalog
 from metricqa.core.errors import AmbiguousQuestionError, LLMError, RefusalReason, UnsupportedQuestionError
 from metricqa.core.language import detect_language
 from metricqa.core.messages import Message
@@ -101,12 +103,21 @@ def order_names(metric_ids: Iterable[str]) -> list[str]:
     return [derived_name(m, kind) for m in metric_ids for kind in ValueKind]
 
 
+def attribute_ids(catalog: Catalog) -> list[str]:
+    """Every ``<dimension>:<attribute>`` a list may show (catalog ``attributes``)."""
+    return [f"{d.id}:{a.id}" for d in catalog.dimensions.values() for a in d.attributes]
+
+
 def plan_schema(
-    metric_ids: list[str], dimension_ids: list[str], time_dimension_ids: Sequence[str] = ()
+    metric_ids: list[str],
+    dimension_ids: list[str],
+    time_dimension_ids: Sequence[str] = (),
+    attributes: Sequence[str] = (),
 ) -> type[BaseModel]:
     """A pydantic model mirroring ``QueryPlan`` with ids restricted to ``metric_ids`` / ``dimension_ids``
-    (and the catalog's ``time_dimension_ids``, when it has any)."""
+    (and the catalog's ``time_dimension_ids`` and ``attributes`` (``dim:attribute``), when it has any)."""
     metric_t: Any = Literal[tuple(metric_ids)]
+    attribute_t: Any = Literal[tuple(attributes)] if attributes else None
     time_dim_t: Any = Literal[tuple(time_dimension_ids)] | None if time_dimension_ids else None
     dim_t: Any = Literal[tuple(dimension_ids)] if dimension_ids else str
     filt = create_model("DraftFilter", __base__=DraftFilter, dimension=(dim_t, ...))
@@ -155,6 +166,14 @@ def plan_schema(
         ),
         limit=(int | None, None),
         intent=(INTENT_T, "value"),
+        attributes=(
+            list[attribute_t] if attributes else list[None],
+            Field(
+                [],
+                description='intent "list" only: "<dimension>:<attribute>" shown beside each member of a '
+                'listed dimension ("products with their line" → "product:line")',
+            ),
+        ),
         assumptions=(list[str], []),
         assumptions_zh=(list[str], []),
     )
@@ -186,6 +205,8 @@ def describe_dimensions(ctx: PlanningContext, max_members: int = 30) -> str:
     for dim in ctx.catalog.dimensions.values():
         members = ctx.members.get(dim.id, [])[:max_members]
         shown = ", ".join(f"{m.key}={m.label_en}/{m.label_zh}" for m in members) or "(members not listed)"
+        attributes = "; ".join(f"{dim.id}:{a.id} = {a.name.en}/{a.name.get('zh')}" for a in dim.attributes)
+        shown += f" — attributes: {attributes}" if attributes else ""
         lines.append(f"- {dim.id} — {dim.name.en} / {dim.name.get('zh')} — {shown}")
     return "\n".join(lines)
 
@@ -213,6 +234,9 @@ def check_draft(draft: BaseModel, ctx: PlanningContext) -> list[str]:
             problems.append(
                 f"threshold on `{t.by}`: must be one of the plan's metrics, optionally with a suffix"
             )
+    for ref in getattr(d, "attributes", []) or []:
+        if ref and ref.split(":", 1)[0] not in d.dimensions:
+            problems.append(f"attribute `{ref}`: its dimension must be one of the plan's `dimensions`")
     problems += baseline_problems(d, ctx)
     if (d.start is None) != (d.end is None) or (d.start and d.end and d.start > d.end):
         problems.append("`start` and `end` must both be set (start <= end) or both be empty")
@@ -272,6 +296,12 @@ def draft_order(by: str, direction: Direction) -> OrderBy:
     return OrderBy(metric=metric, value=value, direction=direction)
 
 
+def draft_attributes(d: Any) -> tuple[AttributeRef, ...]:
+    """ "product:line" → AttributeRef(product, line)."""
+    refs = [r.split(":", 1) for r in getattr(d, "attributes", []) or [] if r and ":" in r]
+    return tuple(AttributeRef(dimension=dim, attribute=attr) for dim, attr in dict.fromkeys(map(tuple, refs)))
+
+
 def draft_to_plan(draft: BaseModel, question: str, ctx: PlanningContext) -> QueryPlan:
     d: Any = draft
     if d.status == "refuse":
@@ -301,6 +331,7 @@ def draft_to_plan(draft: BaseModel, question: str, ctx: PlanningContext) -> Quer
         having=tuple(draft_threshold(t.by, t.op, t.number) for t in d.having),
         limit=d.limit if d.limit and d.limit > 0 else None,
         intent=Intent(d.intent),
+        attributes=draft_attributes(d),
         **note_fields(draft_notes(d) + notes),
         confidence=0.8,
         evidence=tuple(Evidence(text=question, entry=m, kind="metric") for m in d.metrics),
@@ -368,7 +399,9 @@ class LLMPlanner:
             raise LLMError("no LLM endpoint configured (llm_base_url)", n_attempts=0, last_completion=None)
         metric_ids, dim_ids = allowed_ids(ctx)
         runnable = self.chat().with_structured_output(
-            plan_schema(metric_ids, dim_ids, list(ctx.catalog.time_dimensions)),
+            plan_schema(
+                metric_ids, dim_ids, list(ctx.catalog.time_dimensions), attribute_ids(ctx.catalog)
+            ),
             method="function_calling",
             include_raw=True,
         )
