@@ -42,7 +42,7 @@ metrics:
 dimensions:
   - id: invoice
     name: {en: Invoice, zh: 发票}
-    synonyms: {en: [invoices], zh: [张发票]}
+    synonyms: {en: [invoices]}
     table: invoice
     key: invoice_no
     join_key: invoice_no

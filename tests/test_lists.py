@@ -12,15 +12,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from lists_fixture import CATALOG, build_bookshop
+from planner_table import demo_members
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.semantic.compiler import compile_plan
 from metricqa.assistant.semantic.governance import check_plan
 from metricqa.assistant.semantic.lists import cap_list
 from metricqa.assistant.semantic.plan import AttributeRef, Intent, OrderBy, QueryPlan, TimeRange
+from metricqa.assistant.understanding.context import PlanningContext
+from metricqa.assistant.understanding.planner import RulePlanner
 from metricqa.catalog.loader import load_catalog
 from metricqa.core.asker import Asker
-from metricqa.core.errors import AccessDeniedError, CatalogError, InvalidPlanError
+from metricqa.core.errors import AccessDeniedError, AmbiguousQuestionError, CatalogError, InvalidPlanError
 from metricqa.core.settings import Settings
 from metricqa.integrations.api.app import create_app
 
@@ -248,3 +251,56 @@ def test_csv_of_a_list_is_run_for_the_caller(shop: Any) -> None:
             "/api/answer.csv", json={"plan": plan}, headers={"X-API-Key": "clerk-key-000000002"}
         )
         assert denied.status_code == 400 and denied.json()["ok"] is False
+
+
+@pytest.mark.parametrize(
+    ("question", "dimension", "intent"),
+    [
+        ("the amount of each invoice", "invoice", Intent.LIST),
+        ("每张发票的金额", "invoice", Intent.LIST),
+        ("each book's copies", "book", Intent.LIST),
+        ("每本书的册数", "book", Intent.LIST),
+        ("copies by book", "book", Intent.BREAKDOWN),  # a breakdown stays a breakdown (a chart)
+    ],
+)
+def test_each_x_is_a_list_of_x_never_a_total(
+    shop: Any, question: str, dimension: str, intent: Intent
+) -> None:
+    answer = shop[0].ask(question, EXEC)
+    assert answer.status == "answered" and answer.plan is not None
+    assert answer.plan.dimensions == (dimension,) and answer.plan.intent is intent
+    assert len(answer.rows) > 1
+
+
+# ---- the demo catalog's attributes, read by the rule planner (plans only) ----------------------------
+
+DEMO = Path(__file__).resolve().parent.parent / "catalog" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_ctx() -> PlanningContext:
+    return PlanningContext(catalog=load_catalog(DEMO), members=demo_members(), as_of=date(2026, 11, 20))
+
+
+@pytest.mark.parametrize(
+    ("question", "attributes", "limit"),
+    [
+        ("top 20 products by revenue with their line", [("product", "line")], 20),
+        ("前20个产品的销售额及其产品线", [("product", "line")], 20),
+        ("list the reps with their hire date and win rate this year", [("rep", "hire_date")], None),
+        ("列出所有销售代表的团队和上月销售额", [("rep", "team")], None),
+        ("bottom 5 products by revenue this year with their list price", [("product", "list_price")], 5),
+    ],
+)
+def test_demo_list_questions_plan_their_attributes(
+    demo_ctx: PlanningContext, question: str, attributes: list[tuple[str, str]], limit: int | None
+) -> None:
+    plan = RulePlanner().plan(question, demo_ctx)
+    assert plan.intent is Intent.LIST and plan.limit == limit
+    assert [(a.dimension, a.attribute) for a in plan.attributes] == attributes
+
+
+def test_an_attribute_word_without_its_dimension_is_not_a_breakdown(demo_ctx: PlanningContext) -> None:
+    """ "按销售团队": team is a rep's attribute, not a dimension; asked back as before, never grouped by."""
+    with pytest.raises(AmbiguousQuestionError):
+        RulePlanner().plan("按销售团队看今年的销售额", demo_ctx)

@@ -62,9 +62,25 @@ def read_attributes(reading: Reading, matches: list[Match], text: str, vocab: Vo
     return out
 
 
-def read_listing(reading: Reading, matches: Sequence[Match]) -> None:
-    """A list word, or an attribute asked for, makes the question a list."""
-    reading.listing = reading.listing or bool(reading.attributes) or any(m.of("list") for m in matches)
+POSSESSIVE_RE = re.compile(r"\s*(?:s\b|的)")
+OF_RE = re.compile(r"\bof\s*$")
+
+
+def each_possessive(matches: Sequence[Match], text: str) -> bool:
+    """ "each product's revenue", "每个产品的销售额", "the amount of each invoice": an each-word and a
+    dimension right after it, followed by 's / 的 or preceded by "of"."""
+    ordered = sorted(matches, key=lambda m: m.start)
+    for m, nxt in zip(ordered, ordered[1:], strict=False):
+        if m.of("list_each") and nxt.of("dimension") and not text[m.end : nxt.start].strip():
+            if POSSESSIVE_RE.match(text, nxt.end) or OF_RE.search(text, 0, m.start):
+                return True
+    return False
+
+
+def read_listing(reading: Reading, matches: Sequence[Match], text: str) -> None:
+    """A list word, an attribute asked for, or "each X's" / "每个X的" makes the question a list."""
+    listed = any(m.of("list") for m in matches) or each_possessive(matches, text)
+    reading.listing = reading.listing or bool(reading.attributes) or listed
 
 
 def follows(text: str, word: Word, matches: Sequence[Match], kind: str) -> bool:

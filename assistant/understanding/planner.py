@@ -368,7 +368,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     matches = [_member_or_grain(reading, m, matches, clean(masked)) for m in matches]
     matches = [_target_period(reading, m, matches, clean(masked), ctx) for m in matches]
     matches = [m for m in matches if m.kinds != {"target_noun"}]  # said only to place a grain word
-    read_listing(reading, matches)
+    read_listing(reading, matches, clean(masked))
     for m in matches:
         ids = _metric_ids(m)
         if len(ids) == 1:
