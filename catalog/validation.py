@@ -6,7 +6,16 @@ from collections.abc import Callable, Iterator
 
 import sqlglot
 
-from metricqa.catalog.models import Aggregation, Catalog, Dimension, Metric, MetricType, SemanticModel, Status
+from metricqa.catalog.models import (
+    Aggregation,
+    AttributeKind,
+    Catalog,
+    Dimension,
+    Metric,
+    MetricType,
+    SemanticModel,
+    Status,
+)
 from metricqa.catalog.refs import base_measures, expr_names, metric_inputs, qualified_columns
 from metricqa.core.errors import CatalogIssue
 
@@ -284,6 +293,28 @@ def check_schema(cat: Catalog, schema: Schema) -> Iterator[CatalogIssue]:
         for field, col in cols:
             if col not in schema[d.table]:
                 yield _issue(d, f"column `{col}` does not exist in table `{d.table}`", field)
+        yield from _check_attribute_types(d, schema[d.table])
+
+
+# the warehouse types an attribute of each kind may have (a text attribute may be any type)
+KIND_TYPES = {
+    AttributeKind.DATE: ("DATE", "TIMESTAMP"),
+    AttributeKind.NUMBER: ("INT", "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL", "HUGEINT", "BIGINT"),
+}
+KIND_TYPES[AttributeKind.CURRENCY] = KIND_TYPES[AttributeKind.NUMBER]
+
+
+def _check_attribute_types(dim: Dimension, columns: dict[str, str]) -> Iterator[CatalogIssue]:
+    """A date attribute is a DATE/TIMESTAMP column, a number or currency one a numeric column."""
+    for a in dim.attributes:
+        wanted = KIND_TYPES.get(a.kind)
+        column_type = columns.get(a.column.en, "")
+        if wanted and column_type and not any(w in column_type.upper() for w in wanted):
+            yield _issue(
+                dim,
+                f"attribute `{a.id}` is a {a.kind.value}, but column `{a.column.en}` is {column_type}",
+                f"attributes.{a.id}.kind",
+            )
 
 
 def attribute_columns(dim: Dimension) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from fixture_files import write_fixture
 
 CATALOG = """
 defaults: {period: all_time}
@@ -92,11 +92,4 @@ INSERT INTO invoice_line VALUES ('INV-1', 1, 'B1', 2, 12.50), ('INV-1', 2, 'B2',
 
 def build_bookshop(root: Path) -> tuple[Path, Path]:
     """Write the catalog and build the warehouse under ``root``; returns (catalog dir, warehouse file)."""
-    catalog = root / "catalog"
-    catalog.mkdir()
-    (catalog / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
-    warehouse = root / "bookshop.duckdb"
-    con = duckdb.connect(str(warehouse))
-    con.execute(WAREHOUSE)
-    con.close()
-    return catalog, warehouse
+    return write_fixture(root, CATALOG, WAREHOUSE, "bookshop")

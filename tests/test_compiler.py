@@ -18,6 +18,7 @@ from metricqa.assistant.semantic.columns import ColumnRole, ValueKind
 from metricqa.assistant.semantic.compiler import CompiledQuery, compile_plan, other_shift, plan_columns
 from metricqa.assistant.semantic.periods import Shift
 from metricqa.assistant.semantic.plan import (
+    AttributeRef,
     Comparison,
     Filter,
     FilterOp,
@@ -130,6 +131,22 @@ SNAPSHOT_CASES: dict[str, tuple[str, QueryPlan, Asker, str]] = {
         ),
         EXEC,
         "en",
+    ),
+    "list_attributes": (
+        "A list of products with their line and list price (zh columns), capped, under a rep's row filter.",
+        QueryPlan(
+            metrics=("revenue",),
+            dimensions=("product",),
+            time=OCT,
+            intent=Intent.LIST,
+            limit=100,
+            attributes=(
+                AttributeRef(dimension="product", attribute="line"),
+                AttributeRef(dimension="product", attribute="list_price"),
+            ),
+        ),
+        REP,
+        "zh",
     ),
     "regional_manager": (
         "A regional manager's row filter on every model CTE.",
@@ -426,6 +443,13 @@ DESCRIPTORS: dict[str, list[tuple[str, ColumnRole, str | None, str | None]]] = {
         ("revenue__baseline", T, "revenue", None),
         ("revenue__delta", D, "revenue", None),
         ("revenue__ratio", RA, "revenue", None),
+    ],
+    "list_attributes": [
+        ("product_id", ColumnRole.DIMENSION, None, "product"),
+        ("product", ColumnRole.LABEL, None, "product"),
+        ("product__line", ColumnRole.ATTRIBUTE, None, "product"),
+        ("product__list_price", ColumnRole.ATTRIBUTE, None, "product"),
+        ("revenue", V, "revenue", None),
     ],
     "top_n": [
         ("product_id", ColumnRole.DIMENSION, None, "product"),

@@ -230,6 +230,11 @@ def test_attribute_validation_names_the_file_and_column(tmp_path: Path) -> None:
         and issues[0].field == "attributes.customer.column.en"
         and issues[0].file.endswith("catalog.yaml")
     )
+    wrong = {"invoice": {**schema["invoice"], "issued_on": "VARCHAR"}}
+    kinds = [
+        i for i in validate_catalog(load_catalog(tmp_path), wrong) if i.field == "attributes.issued.kind"
+    ]
+    assert kinds and "is a date" in kinds[0].message
     (tmp_path / "catalog.yaml").write_text(CATALOG.replace("kind: date}", "kind: weekday}"), "utf-8")
     with pytest.raises(CatalogError, match="kind"):
         load_catalog(tmp_path)

@@ -399,9 +399,7 @@ class LLMPlanner:
             raise LLMError("no LLM endpoint configured (llm_base_url)", n_attempts=0, last_completion=None)
         metric_ids, dim_ids = allowed_ids(ctx)
         runnable = self.chat().with_structured_output(
-            plan_schema(
-                metric_ids, dim_ids, list(ctx.catalog.time_dimensions), attribute_ids(ctx.catalog)
-            ),
+            plan_schema(metric_ids, dim_ids, list(ctx.catalog.time_dimensions), attribute_ids(ctx.catalog)),
             method="function_calling",
             include_raw=True,
         )
