@@ -9,12 +9,12 @@ button text ≤ 75 chars, button value ≤ 2000 chars, ≤ 10 table rows.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer, Citation
+from metricqa.assistant.presentation.formatting import display_width
 from metricqa.assistant.semantic.columns import ColumnRole, Columns, ResultColumn, described, find
 from metricqa.catalog.models import Catalog
 from metricqa.core.errors import UserFacingError
@@ -92,12 +92,8 @@ def display_columns(columns: Columns) -> list[int]:
     ]
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * (width - _width(text))
+    gap = " " * (width - display_width(text))
     return gap + text if right else text + gap
 
 
@@ -118,7 +114,7 @@ def table_text(
     numeric = [
         all(isinstance(r[i], int | float) or r[i] is None for r in rows[:MAX_TABLE_ROWS]) for i in keep
     ]
-    widths = [max(_width(x) for x in col) for col in zip(header, *body, strict=True)]
+    widths = [max(display_width(x) for x in col) for col in zip(header, *body, strict=True)]
     lines = [
         "  ".join(_pad(c, w, n) for c, w, n in zip(line, widths, numeric, strict=True))
         for line in [header, *body]

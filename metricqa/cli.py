@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from metricqa.assistant.presentation.answer import Answer
+from metricqa.assistant.presentation.formatting import display_width
 from metricqa.core.asker import Asker
 from metricqa.core.errors import CatalogError, RefusalReason, UnknownMetricError, UserFacingError
 from metricqa.core.language import detect_language
@@ -64,7 +64,7 @@ def format_table(
     columns: list[str], rows: list[list[Any]], limit: int = 20, language: str = DEFAULT_LANGUAGE
 ) -> str:
     shown = [[_cell(v) for v in row] for row in rows[:limit]]
-    widths = [max([_width(c), *(_width(r[i]) for r in shown)]) for i, c in enumerate(columns)]
+    widths = [max([display_width(c), *(display_width(r[i]) for r in shown)]) for i, c in enumerate(columns)]
     lines = ["  ".join(_pad(c, w) for c, w in zip(columns, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(_pad(v, w) for v, w in zip(r, widths, strict=True)) for r in shown]
@@ -73,13 +73,8 @@ def format_table(
     return "\n".join(lines)
 
 
-def _width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: a wide (CJK) character takes two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return text + " " * (width - display_width(text))
 
 
 def _cell(value: Any) -> str:

@@ -17,6 +17,7 @@ decimal point are Python's (``1,234.5``) in every language.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -217,6 +218,11 @@ def point_label(iso: str, grain: Grain | str, language: str, messages: MessageCa
 
 def _month_end(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospace table: a wide (CJK) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def join_words(items: list[str], language: str, messages: MessageCatalog = PACKAGED) -> str:
