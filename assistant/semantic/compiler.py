@@ -30,7 +30,7 @@ NULL)``: a row with no member is not the excluded member. Row filters are always
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlglot import exp
@@ -118,13 +118,22 @@ class CompiledQuery:
     columns: tuple[ResultColumn, ...]  # in output order
     sources: tuple[str, ...]  # "table.column" read
     metrics: tuple[str, ...]  # metric ids computed (the plan's, plus targets under comparison=target)
-    # a capped list: how many rows it has without its LIMIT (same parameters), run when the cap is hit
-    count_sql: str | None = None
+    # a list with a limit: the query counting its rows without ORDER BY / LIMIT (same parameters), printed
+    # only when asked (``count_sql``): most lists never hit their cap
+    count_query: exp.Select | None = field(default=None, compare=False, repr=False)
+    dialect: str = "duckdb"
 
     @property
     def names(self) -> tuple[str, ...]:
         """The result column names (the SQL aliases), in order."""
         return names_of(self.columns)
+
+    @property
+    def count_sql(self) -> str | None:
+        """``SELECT COUNT(*) FROM (<the list without ORDER BY and LIMIT>)``, for a list with a limit."""
+        if self.count_query is None:
+            return None
+        return self.count_query.sql(dialect=self.dialect, pretty=True)
 
 
 @dataclass(frozen=True)
@@ -1125,12 +1134,12 @@ def make_context(plan: QueryPlan, catalog: Catalog, asker: Asker, language: str)
 
 
 def count_query(query: exp.Select) -> exp.Select:
-    """``SELECT COUNT(*) FROM (<query> without ORDER BY and LIMIT)``: the rows a capped list has in all."""
-    inner = query.copy()
-    inner.set("order", None)
-    inner.set("limit", None)
+    """``SELECT COUNT(*) FROM (<query> without ORDER BY and LIMIT)``: the rows a capped list has in all.
+    Takes ``query`` (printed already; nothing else reads it) apart rather than copying it."""
+    query.set("order", None)
+    query.set("limit", None)
     count = exp.Select(expressions=[alias(exp.Count(this=exp.Star()), "row_count")])
-    return count.from_(inner.subquery("listed"), copy=False)
+    return count.from_(query.subquery("listed", copy=False), copy=False)
 
 
 def compile_plan(
@@ -1143,11 +1152,12 @@ def compile_plan(
     values_name = names.take("metric_values")
     query, params = build_query(ctx, values_name, names)
     metrics = [r for r in plan_refs(plan, catalog) if r in catalog.metrics]
+    sql = query.sql(dialect=dialect, pretty=True, copy=False)
     listed = plan.intent is Intent.LIST and plan.limit is not None
-    count_sql = count_query(query).sql(dialect=dialect, pretty=True) if listed else None
     return CompiledQuery(
-        count_sql=count_sql,
-        sql=query.sql(dialect=dialect, pretty=True, copy=False),
+        count_query=count_query(query) if listed else None,
+        dialect=dialect,
+        sql=sql,
         params=tuple(params),
         columns=ctx.columns,
         sources=sources(ctx),

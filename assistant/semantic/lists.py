@@ -45,8 +45,9 @@ def capped(plan: QueryPlan, rows: int) -> bool:
 
 def count_rows(compiled: CompiledQuery, con: duckdb.DuckDBPyConnection, *, timeout_s: float) -> int | None:
     """How many rows the capped list has without its limit (None when the plan is no capped list)."""
-    if compiled.count_sql is None:
+    count_sql = compiled.count_sql
+    if count_sql is None:
         return None
-    counting = replace(compiled, sql=compiled.count_sql, columns=(), count_sql=None)
+    counting = replace(compiled, sql=count_sql, columns=(), count_query=None)
     result = execute(counting, con, row_cap=1, timeout_s=timeout_s)
     return int(result.rows[0][0])
