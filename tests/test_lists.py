@@ -309,3 +309,19 @@ def test_an_attribute_word_without_its_dimension_is_not_a_breakdown(demo_ctx: Pl
     """ "按销售团队": team is a rep's attribute, not a dimension; asked back as before, never grouped by."""
     with pytest.raises(AmbiguousQuestionError):
         RulePlanner().plan("按销售团队看今年的销售额", demo_ctx)
+
+
+@pytest.mark.parametrize(
+    ("question", "by", "first", "said"),
+    [
+        ("list the invoices with their customer and amount sorted by issue date", "invoice__issued", "INV-1",
+         "by date, earliest first"),
+        ("list the books by author with their copies", "book__author", "B2", "by author, A to Z"),
+        ("按作者列出图书的册数", "book__author", "B2", "按作者升序"),
+    ],
+)  # fmt: skip
+def test_a_list_sorted_by_an_attribute(shop: Any, question: str, by: str, first: str, said: str) -> None:
+    answer = shop[0].ask(question, EXEC)
+    assert answer.status == "answered" and answer.plan is not None
+    assert [o.by for o in answer.plan.order] == [by] and answer.rows[0][0] == first
+    assert said in answer.answer

@@ -692,7 +692,9 @@ def test_table_widths_and_formats() -> None:
     lines = table.strip("`\n").splitlines()
     assert lines[1].startswith("华东 ") and "42.1%" in lines[1] and "12,345" in lines[1]
     assert "–" in lines[2]
-    assert len({slack_blocks.display_width(line) for line in lines}) == 1  # columns line up, CJK counted double
+    assert (
+        len({slack_blocks.display_width(line) for line in lines}) == 1
+    )  # columns line up, CJK counted double
     assert slack_blocks.table_text([], [], {}) is None
 
 

@@ -36,6 +36,15 @@ def sort_name(column: ResultColumn | None, catalog: Catalog, language: str) -> s
     return dim.name.get(language) if dim is not None else column.name
 
 
+def direction_word(column: ResultColumn | None, direction: str, catalog: Catalog) -> Message:
+    """ "highest first" for figures; "earliest first" for a date attribute, "A to Z" for a text one."""
+    dim = catalog.dimensions.get(column.dimension or "") if column is not None else None
+    attribute = dim.attribute(column.attribute or "") if dim is not None and column is not None else None
+    kind = attribute.kind.value if attribute is not None else ""
+    suffix = f"_{kind}" if kind in ("date", "text") else ""
+    return Message(f"lists.narrative.{direction}{suffix}")
+
+
 def cap_clause(plan: QueryPlan, shown: int, total: int | None) -> Message | None:
     """ "(first 100 of 2,345)" when the row cap cut the list; "(first 100)" when it may have, uncounted."""
     if not capped(plan, shown):
@@ -68,9 +77,11 @@ def narrate_list(
     order = list_order(plan)
     by = None
     if order is not None:
-        name = sort_name(column_for(columns, order.metric, order.value), catalog, language)
-        direction = Message(f"lists.narrative.{order.direction}")
-        by = Message("lists.narrative.by", {"name": name, "direction": direction})
+        column = column_for(columns, order.metric, order.value)
+        direction = direction_word(column, order.direction, catalog)
+        by = Message(
+            "lists.narrative.by", {"name": sort_name(column, catalog, language), "direction": direction}
+        )
     heading = {"dimensions": dimensions, "period": period, "by": by, "count": rows}
     return render(
         Message("lists.narrative.heading", {**heading, "cap": cap_clause(plan, rows, total)}), language

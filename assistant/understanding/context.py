@@ -68,6 +68,7 @@ class Reading:
     # lists (lists.py): "list the products with their line"
     listing: bool = False
     attributes: list[tuple[str, str]] = field(default_factory=list)  # (dimension, attribute) asked
+    sort: tuple[str, str] | None = None  # "by date": the (dimension, attribute) the list is sorted by
 
     def changes_something(self) -> bool:
         return bool(

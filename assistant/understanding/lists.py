@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from metricqa.assistant.semantic.plan import AttributeRef, Intent
+from metricqa.assistant.semantic.columns import attribute_name
+from metricqa.assistant.semantic.plan import AttributeRef, Intent, OrderBy
 from metricqa.assistant.understanding.choices import metric_option, unsupported
 from metricqa.assistant.understanding.context import PlanningContext, Reading
 from metricqa.assistant.understanding.grammar import Word
@@ -58,8 +59,24 @@ def read_attributes(reading: Reading, matches: list[Match], text: str, vocab: Vo
         dim, attribute = entry.split(":", 1)
         if (dim, attribute) not in reading.attributes:
             reading.attributes.append((dim, attribute))
+        if sorted_by(m, matches, text) and reading.sort is None:
+            reading.sort = (dim, attribute)
         out[out.index(m)] = Match(m.start, m.end, m.text, tuple(m.of("attribute")), m.fuzzy)
     return out
+
+
+SORT_GAP_RE = re.compile(r"(?:\s|\b(?:the|their|its)\b)*")
+
+
+def sorted_by(match: Match, matches: Sequence[Match], text: str) -> bool:
+    """ "list the invoices by date", "sorted by hire date", "按入职日期": a sort or grouping word right before
+    an attribute sorts the list by it (an attribute is never grouped by)."""
+    return any(
+        (m.of("sort") or m.of("group"))
+        and m.end <= match.start
+        and SORT_GAP_RE.fullmatch(text[m.end : match.start])
+        for m in matches
+    )
 
 
 POSSESSIVE_RE = re.compile(r"\s*(?:s\b|的)")
@@ -121,6 +138,13 @@ def list_intent(reading: Reading, intent: Intent, dimensions: Sequence[str]) -> 
     if reading.listing and dimensions and intent in LISTED_INTENTS:
         return Intent.LIST
     return intent
+
+
+def attribute_order(reading: Reading, dimensions: Sequence[str]) -> tuple[OrderBy, ...]:
+    """The list sorted by the attribute the question sorts by (earliest / lowest / A first)."""
+    if reading.sort is None or reading.sort[0] not in dimensions:
+        return ()
+    return (OrderBy(metric=attribute_name(*reading.sort), direction="asc"),)
 
 
 def plan_attributes(reading: Reading, dimensions: Sequence[str]) -> tuple[AttributeRef, ...]:
