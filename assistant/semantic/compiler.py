@@ -949,7 +949,8 @@ def values_cte(
     for dim_id in ctx.dimensions:
         key = col(ctx.column(ColumnRole.DIMENSION, dimension=dim_id), base)
         dim = ctx.catalog.dimensions[dim_id]
-        if dim.label.get(ctx.language) == dim.key:  # the key is its own label: no lookup scan
+        # the key is its own label and no attribute is shown: no lookup scan
+        if dim.label.get(ctx.language) == dim.key and not dimension_attributes(ctx, dim_id):
             select.select(alias(key, ctx.column(ColumnRole.LABEL, dimension=dim_id)), copy=False)
             continue
         labels = names.take(f"{dim_id}__labels")
