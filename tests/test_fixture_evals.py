@@ -1,7 +1,7 @@
 """`metricqa eval` scores the question files of the outside fixtures (tests/fixtures/*/questions.yaml,
 gold SQL written by hand) on their warehouses: the issue's target is ≥ 90 % right and no answer with a
 wrong number. Each fixture is a warehouse + catalog unlike the demo (tests/desk_fixture.py,
-tests/subs_fixture.py)."""
+tests/subs_fixture.py, tests/lists_fixture.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from desk_fixture import build_desk
+from lists_fixture import build_bookshop
 from subs_fixture import build_subs
 
 from metricqa.cli import main
@@ -18,7 +19,11 @@ from metricqa.cli import main
 FIXTURES = Path(__file__).parent / "fixtures"
 FLOOR = 0.9
 
-BUILDERS: dict[str, Callable[[Path], tuple[Path, Path]]] = {"desk": build_desk, "subs": build_subs}
+BUILDERS: dict[str, Callable[[Path], tuple[Path, Path]]] = {
+    "desk": build_desk,
+    "subs": build_subs,
+    "bookshop": build_bookshop,
+}
 
 
 @pytest.mark.parametrize("fixture", sorted(BUILDERS))
