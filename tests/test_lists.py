@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlglot
 from fastapi.testclient import TestClient
 from lists_fixture import CATALOG, build_bookshop
 from planner_table import demo_members
+from sqlglot import exp
+from test_compiler import SNAPSHOTS, snapshot_text
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.semantic.compiler import compile_plan
@@ -65,61 +68,21 @@ def invoice_plan(**update: Any) -> QueryPlan:
     return plan.model_copy(update=update)
 
 
-GOLDEN = """\
-WITH invoice_lines AS (
-  /* model invoice_lines (table invoice_line): measures billed */
-  SELECT
-    il.invoice_no AS invoice_id,
-    SUM(il.copies * il.price) AS billed
-  FROM invoice_line AS il
-  JOIN invoice AS i
-    ON il.invoice_no = i.invoice_no
-  WHERE
-    i.issued_on >= ? AND i.issued_on < ?
-  GROUP BY
-    il.invoice_no
-), invoice__labels AS (
-  /* dimension invoice: member labels and attributes (en) from invoice */
-  SELECT
-    invoice_no AS member_key,
-    MIN(invoice_no) AS label,
-    MIN(issued_on) AS invoice__issued,
-    MIN(buyer) AS invoice__customer
-  FROM invoice
-  WHERE
-    NOT invoice_no IS NULL
-  GROUP BY
-    invoice_no
-), metric_values AS (
-  /* metrics amount_billed */
-  SELECT
-    invoice_lines.invoice_id AS invoice_id,
-    invoice__labels.label AS invoice,
-    invoice__labels.invoice__issued AS invoice__issued,
-    invoice__labels.invoice__customer AS invoice__customer,
-    COALESCE(invoice_lines.billed, 0) AS amount_billed
-  FROM invoice_lines
-  LEFT JOIN invoice__labels
-    ON invoice__labels.member_key = invoice_lines.invoice_id
-)
-SELECT
-  invoice_id,
-  invoice,
-  invoice__issued,
-  invoice__customer,
-  amount_billed
-FROM metric_values
-ORDER BY
-  invoice__issued ASC,
-  invoice_id ASC
-LIMIT 10"""
-
-
-def test_attributes_compile_beside_the_label_exactly(shop: Any) -> None:
+def test_attributes_compile_beside_the_label_exactly(shop: Any, overwrite_snapshots: bool) -> None:
+    """Golden SQL: tests/snapshots/compiler/bookshop_invoice_list.sql (``--overwrite-snapshots`` rewrites it)."""
     assistant, _ = shop
     plan = invoice_plan(order=(OrderBy(metric="invoice__issued", direction="asc"),))
     compiled = compile_plan(plan, assistant.catalog, EXEC)
-    assert compiled.sql == GOLDEN
+    doc = "Invoices with their issue date and customer (attributes of a key-labelled dimension), by date."
+    text = snapshot_text("test_attributes_compile_beside_the_label_exactly", doc, compiled)
+    path = SNAPSHOTS / "bookshop_invoice_list.sql"
+    if overwrite_snapshots:
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+    postgres = compile_plan(plan, assistant.catalog, EXEC, dialect="postgres")
+    assert postgres.count_sql is not None
+    tree = sqlglot.parse_one(postgres.count_sql, dialect="postgres")
+    assert len(list(tree.find_all(exp.Placeholder))) == len(postgres.params)
     assert [c.role.value for c in compiled.columns] == [
         "dimension",
         "label",
