@@ -288,3 +288,18 @@ def test_a_list_sorted_by_an_attribute(shop: Any, question: str, by: str, first:
     assert answer.status == "answered" and answer.plan is not None
     assert [o.by for o in answer.plan.order] == [by] and answer.rows[0][0] == first
     assert said in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["which customers ordered more than ¥1M this year", "which suppliers billed more than 40"]
+)
+def test_which_x_with_no_dimension_x_is_asked_back_never_one_number(shop: Any, question: str) -> None:
+    """ "which customers …" with no customer dimension: not a metric's single value read from the words."""
+    answer = shop[0].ask(question, EXEC)
+    assert answer.status in ("clarify", "refused") and not answer.rows
+    assert question.split()[1] in (answer.reason or answer.answer)
+
+
+def test_which_customers_in_the_demo_is_not_new_customers(demo_ctx: PlanningContext) -> None:
+    with pytest.raises(AmbiguousQuestionError, match="customers"):
+        RulePlanner().plan("which customers ordered more than ¥1M this year", demo_ctx)

@@ -69,6 +69,7 @@ class Reading:
     listing: bool = False
     attributes: list[tuple[str, str]] = field(default_factory=list)  # (dimension, attribute) asked
     sort: tuple[str, str] | None = None  # "by date": the (dimension, attribute) the list is sorted by
+    which: str | None = None  # "which customers …": the word whose members are asked for
 
     def changes_something(self) -> bool:
         return bool(

@@ -19,7 +19,7 @@ from metricqa.assistant.semantic.columns import attribute_name
 from metricqa.assistant.semantic.plan import AttributeRef, Intent, OrderBy
 from metricqa.assistant.understanding.choices import metric_option, unsupported
 from metricqa.assistant.understanding.context import PlanningContext, Reading
-from metricqa.assistant.understanding.grammar import Word
+from metricqa.assistant.understanding.grammar import WORD_OR_RUN, Word
 from metricqa.assistant.understanding.vocabulary import Match, Vocabulary
 from metricqa.catalog.models import Catalog
 from metricqa.core.errors import AmbiguousQuestionError, RefusalReason
@@ -95,9 +95,27 @@ def each_possessive(matches: Sequence[Match], text: str) -> bool:
 
 
 def read_listing(reading: Reading, matches: Sequence[Match], text: str) -> None:
-    """A list word, an attribute asked for, or "each X's" / "每个X的" makes the question a list."""
+    """A list word, an attribute asked for, or "each X's" / "每个X的" makes the question a list; the word
+    after "which" / "哪些" is kept (``reading.which``): it names what the members are of."""
     listed = any(m.of("list") for m in matches) or each_possessive(matches, text)
     reading.listing = reading.listing or bool(reading.attributes) or listed
+    which = next((m for m in matches if m.of("which_entity")), None)
+    if which is not None:
+        after = WORD_OR_RUN.search(text, which.end)
+        reading.which = after.group() if after else None
+
+
+def check_which(reading: Reading, ctx: PlanningContext, intent: Intent, dimensions: Sequence[str]) -> None:
+    """ "which customers ordered more than ¥1M": members asked for, but no dimension names them and the
+    plan would be one number (a metric read from the words instead): asked back naming the word."""
+    if reading.which is None or dimensions or intent is not Intent.VALUE:
+        return
+    options = listable(ctx.catalog)
+    raise AmbiguousQuestionError(
+        Message("lists.error.which_what", {"words": reading.which, "known": options}),
+        options=options,
+        reason=RefusalReason.UNSUPPORTED_BREAKDOWN,
+    )
 
 
 def follows(text: str, word: Word, matches: Sequence[Match], kind: str) -> bool:

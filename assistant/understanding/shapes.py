@@ -23,7 +23,7 @@ from metricqa.assistant.semantic.plan import (
 )
 from metricqa.assistant.understanding.choices import metric_option
 from metricqa.assistant.understanding.context import PlanningContext, Reading, note_fields
-from metricqa.assistant.understanding.lists import attribute_order, list_intent, plan_attributes
+from metricqa.assistant.understanding.lists import attribute_order, check_which, list_intent, plan_attributes
 from metricqa.assistant.understanding.timeparse import (
     default_range,
     span_label,
@@ -251,6 +251,7 @@ def build_plan(reading: Reading, ctx: PlanningContext) -> QueryPlan:
     if not any(shape(reading, metric, ctx, slots) for shape in SHAPES):
         _listing(reading, metric, ctx, time, slots)
     slots.intent = list_intent(reading, slots.intent, slots.dims)
+    check_which(reading, ctx, slots.intent, slots.dims)
     if slots.intent is Intent.LIST and not slots.order:
         slots.order = attribute_order(reading, slots.dims)
     return QueryPlan(

@@ -81,7 +81,7 @@ class Lexicon:
 FLAT_KINDS = (
     "lagged", "trend", "group", "vague", "followup", "injection", "off_topic", "negation", "negation_close",
     "share", "change_up", "change_down", "change", "target_missed", "target_met", "plural_which",
-    "access_claim", "target_noun", "list", "attribute_cue", "list_each", "sort",
+    "access_claim", "target_noun", "list", "attribute_cue", "list_each", "sort", "which_entity",
 )  # fmt: skip
 VALUED_KINDS = ("comparison", "rank", "grain", "threshold")
 
