@@ -322,3 +322,27 @@ def test_demo_page_with_the_real_assistant(real_api: ApiServer, driver: Any) -> 
     follow = type_question(driver, "那华北呢?")
     assert follow["status"] == "answered" and "华北" in follow["el"].text
     _screenshot(driver, first["el"])
+
+
+def test_a_list_answer_is_a_table_with_a_csv_download(real_api: ApiServer, driver: Any) -> None:
+    """A list (issue 15) shows its table and no chart; its CSV button fetches the rows again from the API."""
+    driver.get(real_api.url + "/")
+    shadow(driver)
+    listed = type_question(driver, "top 5 products by revenue this year with their line")
+    assert listed["status"] == "answered", listed["text"]
+    assert listed["text"].endswith("highest first: 5 rows.")  # asked for 5: no cap clause
+    assert not listed["el"].find_elements(By.CSS_SELECTOR, "img.mqa-chart")
+    heads = [th.text for th in listed["el"].find_elements(By.CSS_SELECTOR, ".mqa-table th")]
+    assert "product__line" in heads
+    button = listed["el"].find_element(By.CSS_SELECTOR, "button.mqa-csv")
+    csv_text = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const origFetch = window.fetch;"
+        "window.fetch = (url, opts) => origFetch(url, opts).then(r => {"
+        "  if (String(url).endsWith('/api/answer.csv')) { r.clone().text().then(done); } return r; });"
+        "arguments[0].click();",
+        button,
+    )
+    lines = csv_text.strip().splitlines()
+    assert lines[0].split(",")[:3] == ["product_id", "product", "product__line"] and len(lines) == 6
+    assert button.is_enabled()
