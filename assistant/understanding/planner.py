@@ -49,8 +49,8 @@ from metricqa.assistant.understanding.grammar import (
     read_shape,
     unaccounted,
 )
-from metricqa.assistant.understanding.paraphrase import base, same_stem
 from metricqa.assistant.understanding.lists import read_attributes, read_listing
+from metricqa.assistant.understanding.paraphrase import base, same_stem
 from metricqa.assistant.understanding.shapes import build_plan
 from metricqa.assistant.understanding.timeparse import (
     EN_NUMBERS,
