@@ -51,6 +51,7 @@ class ServerProcess:
             "METRICQA_WAREHOUSE": str(warehouse),
             "METRICQA_CATALOG": str(catalog),
             "METRICQA_API_KEYS_FILE": str(keys_file),
+            "METRICQA_EMBEDDER": "hash",  # instant to build: these tests are about serving, not retrieval
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
