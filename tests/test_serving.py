@@ -205,7 +205,7 @@ def test_slack_answers_from_the_reloaded_users_file() -> None:
     service = FakeAskService()
     nobody = parse_slack_users({"users": {}})
     live = LiveState(ServingState(service=service, slack_users=nobody))  # type: ignore[arg-type]
-    responder = SlackResponder(service, Settings(), nobody, live)  # type: ignore[arg-type]
+    responder = SlackResponder(service, Settings(), nobody, live=live)  # type: ignore[arg-type]
     with pytest.raises(SlackAccessError):
         responder.ask("revenue by region", "U42", "slack:C1:1")
     mapped = parse_slack_users({"users": {"U42": {"role": "exec"}}})
