@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install demo test lint typecheck layers fix snap eval bench serve system-deps
+.PHONY: install demo test lint typecheck layers fix snap eval bench bench-load serve system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench: install
 	$(PY) benchmarks/bench_compile.py --scale 10
 	$(PY) benchmarks/bench_retrieval.py
 	$(PY) benchmarks/bench_ask.py
+
+## 1, 16, 64 and 200 concurrent clients against baseline, default and 2-worker servers (about 6 minutes).
+bench-load: install
+	$(PY) benchmarks/bench_load.py --seconds 8 --rounds 2
 
 serve: install
 	$(BIN)/metricqa serve --demo

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,6 +35,7 @@ from metricqa.assistant.presentation.narrative import (
 from metricqa.assistant.presentation.narrative_lists import narrate_list
 from metricqa.assistant.presentation.qualifiers import exclusion_phrase, metric_notes, scope_phrase
 from metricqa.assistant.semantic.compiler import CompiledQuery, as_of_models, compile_plan, latest_date_sql
+from metricqa.assistant.semantic.cursors import CursorPool
 from metricqa.assistant.semantic.datachecks import check_data
 from metricqa.assistant.semantic.executor import ResultSet, execute
 from metricqa.assistant.semantic.governance import check_plan
@@ -286,6 +288,7 @@ class Assistant:
         ):  # a fan-out would give wrong numbers: refuse to start
             self._con.close()
             raise CatalogError(data_issues)
+        self._cursors = CursorPool(self._con, settings.warehouse_cursors, warehouse)
         self.audit = AuditLog(settings.resolved_audit_log(), max_bytes=settings.audit_max_bytes)
         self.sessions = SessionStore(settings.home / "sessions", ttl_s=settings.session_ttl_hours * 3600)
         self.sessions.prune()
@@ -316,8 +319,9 @@ class Assistant:
             self._index = None
             self._planners = {}
 
-    def cursor(self) -> _Cursor:
-        return _Cursor(self._con, self._con_lock)
+    def cursor(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A cursor of the pool (``warehouse_cursors`` of them) for one query."""
+        return self._cursors.borrow()
 
     def readiness(self) -> list[str]:
         """Why the service cannot answer now (empty: ready): the warehouse file is gone, or a one-row
@@ -358,7 +362,8 @@ class Assistant:
         with self._lazy_lock:
             if self._index is None:
                 index = open_index(
-                    self.settings.index_dir() / index_key(self), make_embedder(self.settings.embedder)
+                    self.settings.index_dir() / index_key(self),
+                    make_embedder(self.settings.embedder, threads=self.settings.embedder_blas_threads),
                 )
                 index.build(self.catalog, members)
                 self._index = index
@@ -471,21 +476,8 @@ class Assistant:
         )
 
     def close(self) -> None:
+        self._cursors.close()
         self._con.close()
-
-
-class _Cursor:
-    """Serialise use of the one read-only connection (DuckDB connections are not thread-safe)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, lock: threading.Lock) -> None:
-        self._con, self._lock = con, lock
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self._lock.acquire()
-        return self._con
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
 
 
 def plan_summary(plan: QueryPlan) -> str:

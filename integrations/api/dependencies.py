@@ -1,12 +1,16 @@
 """What route handlers get injected: settings, the service, the asker, a checked ask request.
 
-``create_app`` puts the service, settings and key store on ``app.state``; these functions read
-them, so tests can swap any of them with ``app.dependency_overrides`` (FastAPI docs_src/settings/app02).
+They are ``async def``: each does a few dictionary reads, and a sync dependency would cost a hop to the
+thread pool and back (waiting for the GIL each way under load). ``create_app`` puts the settings and the live serving state (service + key store, swapped by a reload)
+on ``app.state``; a request leases the state once (``get_state``) and both the service and the keys
+come from that one lease. Tests can swap any of them with ``app.dependency_overrides``
+(FastAPI docs_src/settings/app02).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
@@ -19,23 +23,33 @@ from metricqa.core.settings import Settings
 from metricqa.integrations.api.errors import ApiError
 from metricqa.integrations.api.schemas import AskRequest
 from metricqa.integrations.auth import ApiKeyStore
+from metricqa.integrations.serving import LiveState, ServingState
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_service(request: Request) -> AskService:
-    service: AskService = request.app.state.service
-    return service
+async def get_live(request: Request) -> LiveState:
+    live: LiveState = request.app.state.live
+    return live
 
 
-def get_key_store(request: Request) -> ApiKeyStore:
-    store: ApiKeyStore = request.app.state.key_store
-    return store
+async def get_state(live: Annotated[LiveState, Depends(get_live)]) -> AsyncIterator[ServingState]:
+    """The serving state this request runs on, taken once; a reload meanwhile does not change it."""
+    with live.lease() as state:
+        yield state
+
+
+async def get_service(state: Annotated[ServingState, Depends(get_state)]) -> AskService:
+    return state.service
+
+
+async def get_key_store(state: Annotated[ServingState, Depends(get_state)]) -> ApiKeyStore:
+    return state.keys
 
 
 def presented_key(x_api_key: str | None, authorization: str | None) -> str | None:
@@ -49,7 +63,7 @@ def presented_key(x_api_key: str | None, authorization: str | None) -> str | Non
     return None
 
 
-def get_asker(
+async def get_asker(
     settings: Annotated[Settings, Depends(get_settings)],
     store: Annotated[ApiKeyStore, Depends(get_key_store)],
     x_api_key: Annotated[str | None, Header(description="API key (or send `Authorization: Bearer`).")] = None,
@@ -77,7 +91,7 @@ def get_asker(
     return asker
 
 
-def checked_ask(
+async def checked_ask(
     body: AskRequest, request: Request, settings: Annotated[Settings, Depends(get_settings)]
 ) -> AskRequest:
     """The ask body, its question no longer than ``max_question_chars``; records the message language."""
@@ -93,7 +107,7 @@ def checked_ask(
     return body
 
 
-def get_language(
+async def get_language(
     request: Request,
     language: Annotated[
         Literal["en", "zh"] | None, Query(description="en or zh; default: Accept-Language.")

