@@ -33,6 +33,8 @@ from metricqa.assistant.presentation.narrative import (
     narrate_refusal,
 )
 from metricqa.assistant.presentation.narrative_lists import narrate_list
+from metricqa.assistant.presentation.narrative_pace import pace_rule
+from metricqa.assistant.presentation.progress import pace_rows, partial_periods
 from metricqa.assistant.presentation.qualifiers import exclusion_phrase, metric_notes, scope_phrase
 from metricqa.assistant.semantic.compiler import CompiledQuery, as_of_models, compile_plan, latest_date_sql
 from metricqa.assistant.semantic.cursors import CursorPool
@@ -184,7 +186,10 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
         chart=turn.chart,
         citations=cite(turn.plan, assistant.catalog, lang, list(turn.compiled.sources)),
         assumptions=plan_assumptions(turn.plan, lang)
-        + [render(note, lang) for note in metric_notes(turn.plan, assistant.catalog)],
+        + [render(note, lang) for note in metric_notes(turn.plan, assistant.catalog)]
+        + pace_rule(turn.plan, assistant.catalog, lang),
+        partial_periods=partial_periods(turn.plan, fields, rows, assistant.catalog),
+        pace=pace_rows(turn.plan, fields, rows, assistant.catalog),
         data_as_of=turn.as_of.isoformat(),
         session_id=turn.session_id,
         role=turn.asker.role,

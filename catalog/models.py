@@ -224,9 +224,12 @@ class LineageStep(Frozen):
 
 
 class TargetBinding(Frozen):
-    """A metric that has a target: the metric id (or measure id) holding the target value."""
+    """A metric that has a target: the metric id (or measure id) holding the target value, and the
+    calendar period one target value is set for (``per``): over a period in progress such a target is
+    judged on pace (presentation/pace.py)."""
 
     metric: str
+    per: TimeUnit | None = None
 
 
 class Metric(Frozen):

@@ -36,6 +36,35 @@ class Chart(BaseModel):
     path: str
 
 
+class PartialPeriod(BaseModel):
+    """A period in progress in the result: the whole range (``period`` null) or one series point."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: str | None = Field(description="the series point (ISO date of its bucket); null: the whole range")
+    start: str
+    through: str = Field(description="the last day with data (the as-of date)")
+    end: str = Field(description="the period's last day")
+    elapsed_days: int
+    total_days: int
+    elapsed_share: float
+    rows: list[int] = Field(description="indexes of the result rows that are for this period")
+
+
+class PaceRow(BaseModel):
+    """One row's attainment against a per-period target, judged on pace (presentation/pace.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    row: int
+    metric: str
+    member: str
+    attainment: float
+    elapsed_share: float
+    pace: float = Field(description="attainment ÷ elapsed_share")
+    status: Literal["on_track", "behind"]
+
+
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,6 +94,12 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     session_id: str | None = None
     role: str | None = None
+    partial_periods: list[PartialPeriod] = Field(
+        default_factory=list, description="periods in progress (to the as-of date) and the rows they hold"
+    )
+    pace: list[PaceRow] = Field(
+        default_factory=list, description="attainment judged on pace when a per-period target is in progress"
+    )
 
     @model_validator(mode="after")
     def _describe_columns(self) -> Answer:

@@ -40,6 +40,14 @@ from metricqa.assistant.presentation.narrative_shapes import (
     shape_of,
     versus_clause,
 )
+from metricqa.assistant.presentation.narrative_pace import (
+    all_on_track,
+    last_full_words,
+    partial_point_words,
+    standing,
+    target_words,
+)
+from metricqa.assistant.presentation.pace import bucket_progress
 from metricqa.assistant.presentation.qualifiers import member_label
 from metricqa.assistant.semantic.columns import (
     COMPARED_ROLES,
@@ -252,6 +260,9 @@ def change_clause(view: View, metric_id: str, rec: Row, label: str | None = None
     if comp is Comparison.TARGET:
         if base is None or ratio is None:
             return say(lang, "target_missing")
+        on_pace = target_words(view, metric_id, rec)
+        if on_pace is not None:
+            return on_pace
         return say(lang, "target", percent=format_percent(ratio), target=view.fmt(metric_id, base))
     label = label or baseline_label(view.plan, lang)
     which = "last_year" if comp is Comparison.SAME_PERIOD_LAST_YEAR else "previous"
@@ -353,10 +364,12 @@ def narrate_ranking(view: View) -> str:
     first, lang = records[0], view.language
     text = view.fmt(m, view.value(first, m)) + change_clause(view, m, first)
     if view.plan.intent is Intent.LAGGED:
-        head = say(
+        head = all_on_track(view, m, first, text) or say(
             lang, "lagged", member=view.member(first), period=view.period, name=view.name(m), value=text
         )
-        return head + (best_sentence(view, m, records[-1]) if len(records) > 1 else "")
+        return head + (best_sentence(view, m, records[-1]) if len(records) > 1 else "") + standing(
+            view, m, records
+        )
     key, desc = order_key(view.plan, view.fields, view.catalog)
     if len(records) == 1 or view.plan.limit == 1:
         text += others_clause(view, first, m)  # several metrics: the member's other numbers
@@ -417,6 +430,8 @@ def narrate_breakdown(view: View) -> str:
                 bottom_value=view.fmt(m, view.value(bottom, m)) + change_clause(view, m, bottom),
             )
         )
+    if view.metrics:
+        sentences[-1] += standing(view, view.metrics[0], view.records)
     return sentences_of(lang, sentences)
 
 
@@ -435,10 +450,15 @@ def narrate_trend(view: View) -> str:
         points.sort(key=lambda p: str(p[0]))
         if not points:
             continue
-        (p0, v0), (p1, v1) = points[0], points[-1]
-        peak = max(points, key=lambda p: p[1] or 0.0)
+        partial = partial_point_words(view, m, points[-1][0], points[-1][1]) if len(points) > 2 else ""
+        whole = points[:-1] if partial else points  # the headline compares whole periods only
+        (p0, v0), (p1, v1) = whole[0], whole[-1]
+        peak = max(whole, key=lambda p: p[1] or 0.0)
         l0, l1, lp = (point_label(p, view.plan.grain, lang) for p in (p0, p1, peak[0]))
-        l1 += say(lang, "so_far") if view.plan.time.partial else ""
+        if partial:
+            l1 += last_full_words(view)
+        elif view.plan.time.partial:
+            l1 += say(lang, "so_far")
         peak_txt = None if peak[0] == p1 else word("trend_peak", value=view.fmt(m, peak[1]), period=lp)
         sentences.append(
             say(
@@ -453,7 +473,12 @@ def narrate_trend(view: View) -> str:
                 peak=peak_txt,
             )
         )
+        if partial:
+            sentences.append(partial)
     last = max(view.records, key=lambda r: str(view.bucket(r)))
+    complete = [r for r in view.records if bucket_progress(view.plan.time, view.bucket(r)) is None]
+    if complete and len(complete) < len(view.records):  # the change of the last whole point
+        last = max(complete, key=lambda r: str(view.bucket(r)))
     tail = change_clause(view, view.metrics[0], last, series_baseline_label(view, str(view.bucket(last))))
     if tail and sentences:
         lbl = point_label(view.bucket(last), view.plan.grain, lang)
