@@ -1,5 +1,8 @@
 """Draw a ChartSpec to a PNG with matplotlib (Agg, no pyplot, no global rcParams changes).
 
+No text asks for a bold weight: the CJK font that ships (charts/fonts.py) has only its regular face,
+and asking for bold makes matplotlib print a findfont warning; emphasis is size and colour.
+
 800×450 px at dpi 100: a title, the period as subtitle, units on the value axis (¥ / % / count),
 tidy tick labels (¥1.2M / ¥120万 / 42%). The file name is a hash of what is drawn, so the same
 answer reuses the same file.
@@ -24,7 +27,7 @@ from metricqa.catalog.models import Unit
 from metricqa.charts.fonts import font_rc
 from metricqa.charts.rules import ChartSpec, Series
 
-RENDER_VERSION = "3"
+RENDER_VERSION = "4"
 SIZE_IN = (8.0, 4.5)
 DPI = 100
 BLUE, GREY, RED, GREEN, ORANGE, INK = "#4C78A8", "#BAB0AC", "#E45756", "#54A24B", "#F58518", "#333333"
@@ -54,7 +57,7 @@ def render_chart(spec: ChartSpec, out_dir: Path, title: str, language: str) -> C
 def draw(spec: ChartSpec, title: str, language: str) -> Figure:
     """The Figure for a spec (call inside ``rc_context(font_rc())`` so CJK text has a font)."""
     fig = Figure(figsize=SIZE_IN, dpi=DPI)
-    fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=13, fontweight="bold", color=INK)
+    fig.suptitle(title, x=0.02, y=0.97, ha="left", fontsize=14, color=INK)
     subtitle = " · ".join(t for t in (spec.subtitle, *(() if spec.type == "kpi" else spec.notes)) if t)
     if subtitle:
         fig.text(0.02, 0.885, subtitle, ha="left", fontsize=9, color="#666666")
@@ -108,18 +111,11 @@ def draw_line(fig: Figure, spec: ChartSpec, language: str) -> None:
     x = list(range(len(spec.categories)))
     for i, s in enumerate(spec.series):
         target = right if (s.axis == 1 and right is not None) else ax
-        pts = [(xi, v) for xi, v in zip(x, s.values, strict=False) if v is not None]
         color = GREY if s.dashed else PALETTE[i % len(PALETTE)]
-        target.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            linestyle="--" if s.dashed else "-",
-            marker="o" if len(x) <= 24 else None,
-            markersize=3.5,
-            linewidth=1.8,
-            color=color,
-            label=s.name,
-        )
+        _plot_series(target, spec, s, color, len(x) <= 24)
+    _from_zero(ax, [s for s in spec.series if s.axis == 0])
+    if right is not None:
+        _from_zero(right, [s for s in spec.series if s.axis == 1])
     _value_axis(ax, spec.series[0], language)
     if right is not None:
         _value_axis(right, next(s for s in spec.series if s.axis == 1), language)
@@ -132,6 +128,32 @@ def draw_line(fig: Figure, spec: ChartSpec, language: str) -> None:
             extra = right.get_legend_handles_labels()
             handles = (handles[0] + extra[0], handles[1] + extra[1])
         ax.legend(*handles, fontsize=8, frameon=False, loc="best")
+
+
+def _plot_series(ax: Axes, spec: ChartSpec, s: Series, color: str, markers: bool) -> None:
+    """One line; a last point in progress is hollow, reached by a dotted segment and labelled."""
+    pts = [(xi, v) for xi, v in enumerate(s.values) if v is not None]
+    partial = spec.partial_last and bool(pts) and pts[-1][0] == len(spec.categories) - 1
+    whole = pts[:-1] if partial else pts
+    style = {"markersize": 3.5, "linewidth": 1.8, "color": color, "marker": "o" if markers else None}
+    ax.plot([p[0] for p in whole], [p[1] for p in whole], linestyle="--" if s.dashed else "-",
+            label=s.name, **style)  # fmt: skip
+    if not partial:
+        return
+    tail = pts[-2:]
+    ax.plot([p[0] for p in tail], [p[1] for p in tail], linestyle=":", **{**style, "marker": None})
+    ax.plot([pts[-1][0]], [pts[-1][1]], marker="o", markersize=6, markerfacecolor="white",
+            markeredgecolor=color, markeredgewidth=1.6, linestyle="none")  # fmt: skip
+    if not s.dashed:
+        ax.annotate(spec.partial_note, (pts[-1][0], pts[-1][1]), textcoords="offset points", xytext=(0, 8),
+                    ha="center", fontsize=8, color="#555555")  # fmt: skip
+
+
+def _from_zero(ax: Axes, series: list[Series]) -> None:
+    """A value axis of figures that are never negative starts at zero."""
+    values = [v for s in series for v in s.values if v is not None]
+    if values and min(values) >= 0:
+        ax.set_ylim(bottom=0, top=max(values) * 1.1 or 1.0)
 
 
 def _bar_colors(spec: ChartSpec) -> list[str]:
@@ -185,6 +207,12 @@ def _target_markers(ax: Axes, spec: ChartSpec, pos: list[int]) -> None:
         ax.scatter(ts, xs, marker="|", s=500, linewidths=2.5, color=INK, zorder=3, label=spec.target_label)
     else:
         ax.scatter(xs, ts, marker="_", s=700, linewidths=2.5, color=INK, zorder=3, label=spec.target_label)
+    paced = [(p, t) for p, t in zip(pos, spec.paced_targets, strict=False) if t is not None]
+    if paced:
+        px, pt = [p[0] for p in paced], [p[1] for p in paced]
+        xy = (pt, px) if spec.horizontal else (px, pt)
+        ax.scatter(*xy, marker="|" if spec.horizontal else "_", s=500, linewidths=2.0, color=ORANGE,
+                   zorder=3, label=spec.paced_label)  # fmt: skip
     ax.legend(fontsize=8, frameon=False, loc="best")
 
 
@@ -220,7 +248,6 @@ def _mark_tick(ax: Axes, spec: ChartSpec) -> None:
     ticks = ax.get_yticklabels() if spec.horizontal else ax.get_xticklabels()
     if spec.highlight < len(ticks):
         ticks[spec.highlight].set_color(RED if spec.highlight_kind == "worst" else GREEN)
-        ticks[spec.highlight].set_fontweight("bold")
 
 
 def draw_twin(fig: Figure, spec: ChartSpec, language: str) -> None:
@@ -261,7 +288,7 @@ def draw_funnel(fig: Figure, spec: ChartSpec, language: str) -> None:
         text = f"{name}  {_label(s, v, language)}"
         if i and values[i - 1]:
             text += f"  ({v / values[i - 1] * 100:.1f}%)"
-        ax.text(top / 2, i, text, ha="center", va="center", fontsize=10, color=INK, fontweight="bold")
+        ax.text(top / 2, i, text, ha="center", va="center", fontsize=10, color=INK)
     ax.invert_yaxis()
     ax.axis("off")
 
@@ -272,7 +299,7 @@ def draw_kpi(fig: Figure, spec: ChartSpec, language: str) -> None:
         x = (i + 0.5) / k
         fig.text(x, 0.66, name, ha="center", fontsize=12, color="#666666")
         fig.text(x, 0.45, _label(s, s.values[0], language) or "—", ha="center", fontsize=30 if k < 3 else 22,
-                 fontweight="bold", color=INK)  # fmt: skip
+                 color=INK)  # fmt: skip
         note = spec.notes[i] if i < len(spec.notes) else ""
         if note:
             fig.text(x, 0.3, note, ha="center", fontsize=9 if k < 3 else 8, color="#555555", wrap=True)

@@ -8,6 +8,8 @@
 - two metrics by a dimension → grouped bars (same unit) or bars + points on twin axes;
 - three or more counts asked together as one value → funnel;
 - a single number (or a few) → a KPI card;
+- a period in progress: a series' last point is marked (hollow, dashed last segment, "to Nov 20"); bars
+  of a period in progress say how far it is, and target bars also mark the target to date (the pace);
 - a share (intent share) → sorted bars of the shares (a KPI card of the share for one member);
 - a threshold (``having``) → the breakdown's bars, the threshold named in the subtitle;
 - two periods (comparison other_period) → as previous_period, the baseline named by its period.
@@ -31,7 +33,10 @@ from metricqa.assistant.presentation.narrative import (
 from metricqa.assistant.presentation.narrative import (
     say as narrative_say,
 )
+from metricqa.assistant.presentation.narrative_pace import progress_words, through_label
+from metricqa.assistant.presentation.narrative_pace import say as pace_say
 from metricqa.assistant.presentation.narrative_shapes import compared_period, say, threshold_note
+from metricqa.assistant.presentation.pace import bucket_progress, range_progress, target_progress
 from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, Columns
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Unit
@@ -68,6 +73,10 @@ class ChartSpec:
     targets: tuple[float | None, ...] = ()  # a target marker per category
     target_label: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)  # KPI comparison lines, truncation notes
+    partial_last: bool = False  # the last category is a period in progress (hollow point, dashed segment)
+    partial_note: str = ""  # how far it is: "to Nov 20"
+    paced_targets: tuple[float | None, ...] = ()  # each target × the elapsed share (the pace to date)
+    paced_label: str = ""
 
     @property
     def expected_bars(self) -> int:
@@ -193,7 +202,7 @@ def line_chart(view: View) -> ChartSpec:
         if view.plan.comparison is not Comparison.NONE and base is not None:
             role = "target" if view.column(first, ColumnRole.TARGET) else "baseline"
             series.append(series_for(view, first, _column(view, base, periods, index), role=role))
-    return ChartSpec("line", labels, tuple(series), subtitle=view.period)
+    return mark_partial(view, ChartSpec("line", labels, tuple(series), subtitle=view.period), periods[-1])
 
 
 def _column(view: View, column: str, periods: list[str], index: dict[str, int]) -> list[float | None]:
@@ -202,6 +211,36 @@ def _column(view: View, column: str, periods: list[str], index: dict[str, int]) 
         if view.bucket(r) is not None:
             values[index[str(view.bucket(r))]] = as_number(r.get(column))
     return values
+
+
+# ---- periods in progress --------------------------------------------------------------------
+
+
+def mark_partial(view: View, spec: ChartSpec, last_period: str) -> ChartSpec:
+    """A series whose last point is a period in progress: that point marked, "to Nov 20" beside it."""
+    progress = bucket_progress(view.plan.time, last_period)
+    if progress is None:
+        return spec
+    note = pace_say(view.language, "chart_to", through=through_label(progress, view.language))
+    return replace(spec, partial_last=True, partial_note=note)
+
+
+def in_progress(view: View, spec: ChartSpec) -> ChartSpec:
+    """Bars of a period in progress say how far it is in the subtitle ("20 of 30 days, to Nov 20")."""
+    progress = range_progress(view.plan.time)
+    if progress is None:
+        return spec
+    return replace(spec, notes=(*spec.notes, progress_words(progress, view.language)))
+
+
+def paced(view: View, metric_id: str, spec: ChartSpec) -> ChartSpec:
+    """Target bars of a period in progress also mark the target to date (target × elapsed share)."""
+    progress = target_progress(view.plan, view.catalog, metric_id)
+    if progress is None or not spec.targets:
+        return spec
+    to_date = tuple(None if t is None else t * progress.share for t in spec.targets)
+    label = pace_say(view.language, "chart_pace", through=through_label(progress, view.language))
+    return replace(spec, paced_targets=to_date, paced_label=label)
 
 
 # ---- bars ------------------------------------------------------------------------------------
@@ -228,7 +267,7 @@ def bar_chart(view: View) -> ChartSpec:
             series_for(view, m, [view.get(r, m, *COMPARED_ROLES) for r in records], role="baseline")
         )
         kind_of_chart = "grouped_bar"
-    return ChartSpec(
+    spec = ChartSpec(
         kind_of_chart,
         labels,
         tuple(series),
@@ -240,6 +279,7 @@ def bar_chart(view: View) -> ChartSpec:
         target_label=baseline_name(view) if targets else "",
         notes=notes,
     )
+    return paced(view, m, in_progress(view, spec))
 
 
 def _highlight(view: View, shown: list[dict[str, Any]]) -> tuple[int | None, str | None]:

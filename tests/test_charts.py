@@ -104,7 +104,9 @@ def test_lagged_highlights_the_worst_and_marks_targets(catalog: Catalog) -> None
     fig = drawn(spec)
     colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in fig.axes[0].patches]
     assert colours.count(RED.lower()) == 1 and colours[spec.highlight] == RED.lower()
-    assert len(fig.axes[0].collections) == 1  # the target ticks
+    # the target ticks, and (November is in progress: 20 of 30 days) the target to date ticks
+    assert spec.paced_targets == pytest.approx(tuple((t or 0) * 20 / 30 for t in spec.targets))
+    assert len(fig.axes[0].collections) == 2
 
 
 def test_rank_highlights_the_best(catalog: Catalog) -> None:
@@ -137,11 +139,36 @@ def test_trend_lines_and_dashed_comparison(catalog: Catalog) -> None:
     assert [s.role for s in spec.series] == ["value", "baseline"] and spec.series[1].dashed
     fig = drawn(spec)
     lines = fig.axes[0].get_lines()
-    assert [ln.get_linestyle() for ln in lines] == ["-", "--"]
-    assert sum(len(ln.get_xdata()) for ln in lines) == spec.expected_points == 26
+    named = [ln for ln in lines if not str(ln.get_label()).startswith("_")]
+    assert [ln.get_linestyle() for ln in named] == ["-", "--"]
+    # the last point (Nov 2026, in progress) stands apart: hollow, after a dotted segment, "to Nov 20"
+    assert spec.partial_last and spec.partial_note == "to Nov 20"
+    hollow = [ln for ln in lines if ln.get_markerfacecolor() == "white"]
+    assert len(hollow) == 2 and [ln.get_linestyle() for ln in lines].count(":") == 2
+    assert sum(len(ln.get_xdata()) for ln in named) + len(hollow) == spec.expected_points == 26
+    assert fig.axes[0].get_ylim()[0] == 0  # a line of amounts starts at zero
     by_region = spec_for(catalog, "trend_by_region")
     assert len(by_region.series) == 4 and by_region.series[0].name == "South"  # largest total first
-    assert sum(len(ln.get_xdata()) for ln in drawn(by_region).axes[0].get_lines()) == 52
+    region_lines = drawn(by_region).axes[0].get_lines()
+    assert sum(len(ln.get_xdata()) for ln in region_lines if ln.get_linestyle() != ":") == 52
+
+
+def test_no_font_warning_in_any_chart(catalog: Catalog, caplog: pytest.LogCaptureFixture) -> None:
+    """No text asks for a weight the shipped CJK font lacks (matplotlib logs "findfont: …")."""
+    with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
+        for case in CASES.values():
+            for language in ("en", "zh"):
+                spec = choose_chart(case[1], case[2], rows_for(case, language), catalog, language)
+                if spec is not None:
+                    drawn(spec, language)
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+
+
+def test_whole_series_has_no_partial_mark(catalog: Catalog) -> None:
+    name, plan, columns, rows, _ = CASES["trend_yoy"]
+    whole = plan.model_copy(update={"time": plan.time.model_copy(update={"partial": False})})
+    spec = choose_chart(whole, columns, rows, catalog, "en")
+    assert spec is not None and not spec.partial_last and spec.partial_note == ""
 
 
 def test_two_metrics_by_dimension(catalog: Catalog) -> None:

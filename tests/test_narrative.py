@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from answer_fixtures import NOV, Case, cases, opaque_fields, rows_for
@@ -24,6 +25,7 @@ from metricqa.assistant.presentation.narrative import (
     plan_fields,
     rephrase,
 )
+from metricqa.assistant.presentation.progress import progress_figures
 from metricqa.assistant.semantic.plan import QueryPlan
 from metricqa.catalog.loader import load_catalog
 from metricqa.catalog.models import Catalog, Unit
@@ -40,9 +42,11 @@ def catalog() -> Catalog:
     return load_catalog(DEMO)
 
 
-def stated_by_plan(plan: QueryPlan) -> list[str]:
-    """Numbers a narrative may state that the question gave, not the rows: its thresholds."""
-    return [repr(t.number) for t in plan.having]
+def stated_by_plan(plan: QueryPlan, catalog: Catalog | None = None, columns: Any = (), rows: Any = ()) -> list[str]:
+    """Numbers a narrative may state that the question gave, not the rows: its thresholds, and the
+    days and paces of a period in progress (from the plan's dates)."""
+    figures = progress_figures(plan, catalog, columns, rows) if catalog is not None else []
+    return [repr(t.number) for t in plan.having] + [repr(f) for f in figures]
 
 
 def say(catalog: Catalog, name: str, language: str) -> str:
@@ -58,7 +62,7 @@ def say(catalog: Catalog, name: str, language: str) -> str:
 def test_template_numbers_all_come_from_rows(catalog: Catalog, case: Case, language: str) -> None:
     rows = rows_for(case, language)
     text = narrate(case[1], case[2], rows, catalog, language)
-    assert text and check_numbers(text, case[2], rows, references=stated_by_plan(case[1])) == []
+    assert text and check_numbers(text, case[2], rows, references=stated_by_plan(case[1], catalog, case[2], rows)) == []
     sentences = [s for s in text.replace("。", ".|").replace(". ", ".|").split("|") if s.strip()]
     assert 1 <= len(sentences) <= 3, text
     if language == "zh":
@@ -111,8 +115,9 @@ def test_lagged_with_limit_one_still_names_the_laggard(catalog: Catalog) -> None
     limited = plan.model_copy(update={"limit": 1})
     west = [r for r in rows if r[1] == "West"]
     en = narrate(limited, columns, west, catalog, "en")
-    assert (
-        en == "West lagged in November 2026 so far (to Nov 20): revenue ¥808,512, 38.5% of its ¥2.1M target."
+    assert en == (
+        "West lagged in November 2026 so far (to Nov 20): revenue ¥808,512, 38.5% of its ¥2.1M target"
+        " with 20 of 30 days gone (pace 57.8%: behind)."
     )
     zh = narrate(limited, columns, [r for r in rows_zh if r[1] == "西部"], catalog, "zh")
     assert zh.startswith("2026年11月(截至11月20日)西部落后:") and "表现最好" not in zh
@@ -141,12 +146,14 @@ def test_breakdown_names_top_and_bottom(catalog: Catalog) -> None:
 
 def test_trend_first_last_change_and_peak(catalog: Catalog) -> None:
     en = say(catalog, "trend", "en")
-    assert "from ¥1M in Nov 2025 to ¥1.6M in Nov 2026 (so far), up 60.0%" in en
+    # November is in progress: the headline ends at the last whole month and November is said apart
+    assert "from ¥1M in Nov 2025 to ¥1.55M in Oct 2026 (the last full month), up 55.0%" in en
+    assert en.endswith("Nov 2026 is in progress (20 of 30 days, to Nov 20): ¥1.6M so far.")
     assert "peak was ¥2.05M in Apr 2026" in en
     zh = say(catalog, "trend_rate", "zh")
-    assert "上升2.4个百分点" in zh and "(截至目前)" in zh
+    assert "上升2.2个百分点" in zh and "2026年11月尚未结束(已过20/30天,截至11月20日),目前为42.4%" in zh
     yoy = say(catalog, "trend_yoy", "en")
-    assert "Nov 2026: up 11.1% vs Nov 2025" in yoy
+    assert "Oct 2026: up 11.1% vs Oct 2025" in yoy  # the last whole month, not November so far
 
 
 def test_trend_by_member_names_leader_of_latest_period(catalog: Catalog) -> None:
@@ -296,7 +303,7 @@ def test_columns_are_read_by_role_not_by_name(catalog: Catalog, case: Case, lang
     by_name = narrate(case[1], case[2], rows, catalog, language)
     fields = opaque_fields(case)
     assert narrate(case[1], fields, rows, catalog, language) == by_name
-    assert check_numbers(by_name, fields, rows, references=stated_by_plan(case[1])) == []
+    assert check_numbers(by_name, fields, rows, references=stated_by_plan(case[1], catalog, fields, rows)) == []
 
 
 # ---- the shapes of issue 10 --------------------------------------------------------------------

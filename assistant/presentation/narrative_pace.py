@@ -153,3 +153,4 @@ def last_full_words(view: View) -> str:
     """" (the last full month)" / "(最近一个完整月)"."""
     grain = say(view.language, f"grain.{view.plan.grain.value}")
     return say(view.language, "last_full", grain=grain)
+

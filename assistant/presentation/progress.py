@@ -7,6 +7,7 @@ from typing import Any
 
 from metricqa.assistant.presentation.answer import PaceRow, PartialPeriod
 from metricqa.assistant.presentation.narrative import make_view
+from metricqa.assistant.presentation.narrative_pace import series_progress
 from metricqa.assistant.presentation.pace import (
     Pace,
     Progress,
@@ -74,4 +75,20 @@ def pace_rows(
                     status="on_track" if found.on_track else "behind",
                 )
             )
+    return out
+
+
+def progress_figures(
+    plan: QueryPlan, catalog: Catalog, columns: Any, rows: Sequence[Sequence[Any]]
+) -> list[float]:
+    """The numbers these words state that are not cells: days elapsed and in the period, and each
+    pace (attainment ÷ elapsed share). ``narrative.check_numbers`` accepts them as references."""
+    view = make_view(plan, columns, rows, catalog, "en")
+    found = [range_progress(plan.time), series_progress(plan)]
+    found += [target_progress(plan, catalog, m) for m in plan.metrics]
+    out: list[float] = []
+    for progress in (p for p in found if p is not None):
+        out += [float(progress.elapsed_days), float(progress.total_days), progress.share]
+        for m in plan.metrics:
+            out += [r / progress.share for rec in view.records if (r := view.get(rec, m, ColumnRole.RATIO))]
     return out
