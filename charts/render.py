@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -135,7 +136,12 @@ def _plot_series(ax: Axes, spec: ChartSpec, s: Series, color: str, markers: bool
     pts = [(xi, v) for xi, v in enumerate(s.values) if v is not None]
     partial = spec.partial_last and bool(pts) and pts[-1][0] == len(spec.categories) - 1
     whole = pts[:-1] if partial else pts
-    style = {"markersize": 3.5, "linewidth": 1.8, "color": color, "marker": "o" if markers else None}
+    style: dict[str, Any] = {
+        "markersize": 3.5,
+        "linewidth": 1.8,
+        "color": color,
+        "marker": "o" if markers else None,
+    }
     ax.plot([p[0] for p in whole], [p[1] for p in whole], linestyle="--" if s.dashed else "-",
             label=s.name, **style)  # fmt: skip
     if not partial:
@@ -209,9 +215,10 @@ def _target_markers(ax: Axes, spec: ChartSpec, pos: list[int]) -> None:
         ax.scatter(xs, ts, marker="_", s=700, linewidths=2.5, color=INK, zorder=3, label=spec.target_label)
     paced = [(p, t) for p, t in zip(pos, spec.paced_targets, strict=False) if t is not None]
     if paced:
-        px, pt = [p[0] for p in paced], [p[1] for p in paced]
-        xy = (pt, px) if spec.horizontal else (px, pt)
-        ax.scatter(*xy, marker="|" if spec.horizontal else "_", s=500, linewidths=2.0, color=ORANGE,
+        px: list[float] = [float(p[0]) for p in paced]
+        pt: list[float] = [p[1] for p in paced]
+        hx, hy = (pt, px) if spec.horizontal else (px, pt)
+        ax.scatter(hx, hy, marker="|" if spec.horizontal else "_", s=500, linewidths=2.0, color=ORANGE,
                    zorder=3, label=spec.paced_label)  # fmt: skip
     ax.legend(fontsize=8, frameon=False, loc="best")
 

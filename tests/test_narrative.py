@@ -42,7 +42,9 @@ def catalog() -> Catalog:
     return load_catalog(DEMO)
 
 
-def stated_by_plan(plan: QueryPlan, catalog: Catalog | None = None, columns: Any = (), rows: Any = ()) -> list[str]:
+def stated_by_plan(
+    plan: QueryPlan, catalog: Catalog | None = None, columns: Any = (), rows: Any = ()
+) -> list[str]:
     """Numbers a narrative may state that the question gave, not the rows: its thresholds, and the
     days and paces of a period in progress (from the plan's dates)."""
     figures = progress_figures(plan, catalog, columns, rows) if catalog is not None else []
@@ -62,7 +64,11 @@ def say(catalog: Catalog, name: str, language: str) -> str:
 def test_template_numbers_all_come_from_rows(catalog: Catalog, case: Case, language: str) -> None:
     rows = rows_for(case, language)
     text = narrate(case[1], case[2], rows, catalog, language)
-    assert text and check_numbers(text, case[2], rows, references=stated_by_plan(case[1], catalog, case[2], rows)) == []
+    assert (
+        text
+        and check_numbers(text, case[2], rows, references=stated_by_plan(case[1], catalog, case[2], rows))
+        == []
+    )
     sentences = [s for s in text.replace("。", ".|").replace(". ", ".|").split("|") if s.strip()]
     assert 1 <= len(sentences) <= 3, text
     if language == "zh":
@@ -303,7 +309,9 @@ def test_columns_are_read_by_role_not_by_name(catalog: Catalog, case: Case, lang
     by_name = narrate(case[1], case[2], rows, catalog, language)
     fields = opaque_fields(case)
     assert narrate(case[1], fields, rows, catalog, language) == by_name
-    assert check_numbers(by_name, fields, rows, references=stated_by_plan(case[1], catalog, fields, rows)) == []
+    assert (
+        check_numbers(by_name, fields, rows, references=stated_by_plan(case[1], catalog, fields, rows)) == []
+    )
 
 
 # ---- the shapes of issue 10 --------------------------------------------------------------------

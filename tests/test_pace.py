@@ -95,7 +95,9 @@ def test_a_finished_period_is_not_in_progress() -> None:
     assert range_progress(whole) is None
     series = TimeRange(start=date(2026, 1, 1), end=date(2026, 11, 20), grain=Grain.MONTH, partial=True)
     assert bucket_progress(series, "2026-10-01") is None
-    assert bucket_progress(series, "2026-11-01") == Progress(date(2026, 11, 1), date(2026, 11, 20), date(2026, 11, 30))
+    assert bucket_progress(series, "2026-11-01") == Progress(
+        date(2026, 11, 1), date(2026, 11, 20), date(2026, 11, 30)
+    )
 
 
 # ---- through the pipeline --------------------------------------------------------------------
@@ -113,10 +115,18 @@ def test_target_in_progress_is_judged_on_pace(monthly: Assistant) -> None:
     assert basic.attainment == pytest.approx(200 / 280) and basic.pace == pytest.approx(200 / 280 * 1.5)
     assert basic.status == "on_track" and pro.status == "behind" and pro.pace == pytest.approx(0.9)
     assert [p.elapsed_share for p in ans.pace] == [pytest.approx(2 / 3)] * 3
-    assert "pace 107.1%: on track" in ans.answer and "On pace: Pro behind; Enterprise and Basic on track" in ans.answer
+    assert (
+        "pace 107.1%: on track" in ans.answer
+        and "On pace: Pro behind; Enterprise and Basic on track" in ans.answer
+    )
     assert any(a.startswith("Pace = attainment ÷ share of the period elapsed") for a in ans.assumptions)
     [period] = ans.partial_periods
-    assert (period.period, period.elapsed_days, period.total_days, period.through) == (None, 20, 30, "2026-11-20")
+    assert (period.period, period.elapsed_days, period.total_days, period.through) == (
+        None,
+        20,
+        30,
+        "2026-11-20",
+    )
     assert period.rows == list(range(len(ans.rows)))
 
 

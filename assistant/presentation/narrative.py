@@ -29,6 +29,13 @@ from metricqa.assistant.presentation.formatting import (
     period_label,
     point_label,
 )
+from metricqa.assistant.presentation.narrative_pace import (
+    all_on_track,
+    last_full_words,
+    partial_point_words,
+    standing,
+    target_words,
+)
 from metricqa.assistant.presentation.narrative_shapes import (
     compared_period,
     narrate_change_rank,
@@ -39,13 +46,6 @@ from metricqa.assistant.presentation.narrative_shapes import (
     others_clause,
     shape_of,
     versus_clause,
-)
-from metricqa.assistant.presentation.narrative_pace import (
-    all_on_track,
-    last_full_words,
-    partial_point_words,
-    standing,
-    target_words,
 )
 from metricqa.assistant.presentation.pace import bucket_progress
 from metricqa.assistant.presentation.qualifiers import member_label
@@ -367,8 +367,10 @@ def narrate_ranking(view: View) -> str:
         head = all_on_track(view, m, first, text) or say(
             lang, "lagged", member=view.member(first), period=view.period, name=view.name(m), value=text
         )
-        return head + (best_sentence(view, m, records[-1]) if len(records) > 1 else "") + standing(
-            view, m, records
+        return (
+            head
+            + (best_sentence(view, m, records[-1]) if len(records) > 1 else "")
+            + standing(view, m, records)
         )
     key, desc = order_key(view.plan, view.fields, view.catalog)
     if len(records) == 1 or view.plan.limit == 1:

@@ -18,8 +18,8 @@ from metricqa.assistant.presentation.pace import (
     range_progress,
     target_progress,
 )
-from metricqa.assistant.semantic.periods import bucket_start
 from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole
+from metricqa.assistant.semantic.periods import bucket_start
 from metricqa.assistant.semantic.plan import Grain, QueryPlan
 from metricqa.catalog.models import Catalog
 from metricqa.core.messages import PACKAGED
@@ -38,7 +38,7 @@ def through_label(progress: Progress, language: str) -> str:
 
 
 def progress_words(progress: Progress, language: str) -> str:
-    """"20 of 30 days, to Nov 20" / "已过20/30天,截至11月20日"."""
+    """ "20 of 30 days, to Nov 20" / "已过20/30天,截至11月20日"."""
     return say(
         language,
         "progress",
@@ -58,7 +58,7 @@ def row_pace(view: View, metric_id: str, rec: Row) -> Pace | None:
 
 
 def target_words(view: View, metric_id: str, rec: Row) -> str | None:
-    """", 40.5% of its ¥2.79M target with 20 of 30 days gone (pace 60.8%: behind)"; None without pace."""
+    """ ", 40.5% of its ¥2.79M target with 20 of 30 days gone (pace 60.8%: behind)"; None without pace."""
     found = row_pace(view, metric_id, rec)
     progress = target_progress(view.plan, view.catalog, metric_id)
     target = view.get(rec, metric_id, *COMPARED_ROLES)
@@ -81,7 +81,7 @@ def status_word(found: Pace, language: str) -> str:
 
 
 def standing(view: View, metric_id: str, records: Sequence[Row]) -> str:
-    """" On pace: West and North behind; East on track." for two or more members against a target."""
+    """ " On pace: West and North behind; East on track." for two or more members against a target."""
     judged = [(r, p) for r in records if (p := row_pace(view, metric_id, r)) is not None]
     if len(judged) < 2:
         return ""
@@ -135,7 +135,7 @@ def series_progress(plan: QueryPlan) -> Progress | None:
 
 
 def partial_point_words(view: View, metric_id: str, bucket: Any, value: float | None) -> str:
-    """"Nov 2026 is in progress (20 of 30 days, to Nov 20): ¥15.83M so far."; "" when the point is whole."""
+    """ "Nov 2026 is in progress (20 of 30 days, to Nov 20): ¥15.83M so far."; "" when the point is whole."""
     progress = bucket_progress(view.plan.time, bucket)
     if progress is None:
         return ""
@@ -150,7 +150,6 @@ def partial_point_words(view: View, metric_id: str, bucket: Any, value: float | 
 
 
 def last_full_words(view: View) -> str:
-    """" (the last full month)" / "(最近一个完整月)"."""
+    """ " (the last full month)" / "(最近一个完整月)"."""
     grain = say(view.language, f"grain.{view.plan.grain.value}")
     return say(view.language, "last_full", grain=grain)
-
