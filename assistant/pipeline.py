@@ -56,7 +56,7 @@ from metricqa.assistant.understanding.planners import make_planner
 from metricqa.catalog.models import Catalog, Status
 from metricqa.catalog.store import CatalogStore
 from metricqa.charts.render import render_chart
-from metricqa.charts.rules import choose_chart
+from metricqa.charts.rules import choose_chart, context_plan
 from metricqa.core.asker import Asker
 from metricqa.core.errors import (
     AccessDeniedError,
@@ -142,11 +142,26 @@ def execute_stage(assistant: Assistant, turn: Turn) -> None:
 
 def chart_stage(assistant: Assistant, turn: Turn) -> None:
     assert turn.plan is not None and turn.result is not None
-    fields, rows = list(turn.result.fields), [list(r) for r in turn.result.rows]
-    spec = choose_chart(turn.plan, fields, rows, assistant.catalog, turn.language)
+    plan, result = chart_result(assistant, turn)
+    fields, rows = list(result.fields), [list(r) for r in result.rows]
+    spec = choose_chart(plan, fields, rows, assistant.catalog, turn.language)
     if spec is not None:
         title = chart_title(turn.plan, assistant.catalog, turn.language)
         turn.chart = render_chart(spec, turn.chart_dir, title, turn.language)
+
+
+def chart_result(assistant: Assistant, turn: Turn) -> tuple[QueryPlan, ResultSet]:
+    """What the chart draws: the answer's rows, or, when the answer names one member of several (a
+    laggard), every member's (``charts.rules.context_plan``, compiled and run like the answer's plan)."""
+    assert turn.plan is not None and turn.result is not None
+    wider = context_plan(turn.plan)
+    if wider is None:
+        return turn.plan, turn.result
+    compiled = compile_plan(wider, assistant.catalog, turn.asker, language=turn.language)
+    settings = assistant.settings
+    with assistant.cursor() as con:
+        result = execute(compiled, con, row_cap=settings.row_cap, timeout_s=settings.statement_timeout_s)
+    return wider, result
 
 
 STAGES: tuple[tuple[str, Stage], ...] = (

@@ -28,7 +28,7 @@ from metricqa.catalog.models import Unit
 from metricqa.charts.fonts import font_rc
 from metricqa.charts.rules import ChartSpec, Series
 
-RENDER_VERSION = "4"
+RENDER_VERSION = "5"
 SIZE_IN = (8.0, 4.5)
 DPI = 100
 BLUE, GREY, RED, GREEN, ORANGE, INK = "#4C78A8", "#BAB0AC", "#E45756", "#54A24B", "#F58518", "#333333"
@@ -155,11 +155,16 @@ def _plot_series(ax: Axes, spec: ChartSpec, s: Series, color: str, markers: bool
                     ha="center", fontsize=8, color="#555555")  # fmt: skip
 
 
-def _from_zero(ax: Axes, series: list[Series]) -> None:
+def _from_zero(ax: Axes, series: list[Series], horizontal: bool = False) -> None:
     """A value axis of figures that are never negative starts at zero."""
     values = [v for s in series for v in s.values if v is not None]
-    if values and min(values) >= 0:
-        ax.set_ylim(bottom=0, top=max(values) * 1.1 or 1.0)
+    if not values or min(values) < 0:
+        return
+    top = max(values) * 1.1 or 1.0
+    if horizontal:
+        ax.set_xlim(left=0, right=top)
+    else:
+        ax.set_ylim(bottom=0, top=top)
 
 
 def _bar_colors(spec: ChartSpec) -> list[str]:
@@ -312,11 +317,60 @@ def draw_kpi(fig: Figure, spec: ChartSpec, language: str) -> None:
             fig.text(x, 0.3, note, ha="center", fontsize=9 if k < 3 else 8, color="#555555", wrap=True)
 
 
+def draw_panels(fig: Figure, spec: ChartSpec, language: str) -> None:
+    """Two metrics of different units: one panel of horizontal bars each, the members in one order."""
+    k = len(spec.series)
+    n = len(spec.categories)
+    for j, s in enumerate(spec.series):
+        ax = fig.add_axes((0.16 + j * 0.84 / k, 0.1, 0.84 / k - 0.06, 0.72))
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.tick_params(labelsize=9)
+        colors = _bar_colors(spec) if j == 0 else [PALETTE[1]] * n
+        bars = ax.barh(range(n), [v or 0.0 for v in s.values], color=colors, height=0.7)
+        ax.set_yticks(range(n), list(spec.categories) if j == 0 else [""] * n)
+        ax.invert_yaxis()
+        _value_axis(ax, s, language, horizontal=True)
+        _from_zero(ax, [s], horizontal=True)
+        ax.set_title(s.name, fontsize=10, color=INK, loc="left")
+        if n <= 15:
+            ax.bar_label(bars, labels=[_label(s, v, language) for v in s.values], fontsize=8, padding=3)
+
+
+def draw_diverging(fig: Figure, spec: ChartSpec, language: str) -> None:
+    """Each member's change from zero: rises green, falls red, the named member full colour."""
+    ax = _axes(fig)
+    ax.set_position((0.2, 0.12, 0.74, 0.71))
+    s = spec.series[0]
+    n = len(spec.categories)
+    values = [v or 0.0 for v in s.values]
+    colors = [GREEN if v >= 0 else RED for v in values]
+    alphas = [1.0 if spec.highlight in (None, i) else 0.45 for i in range(n)]
+    bars = ax.barh(range(n), values, color=colors, height=0.7)
+    for bar, alpha in zip(bars, alphas, strict=False):
+        bar.set_alpha(alpha)
+    ax.set_yticks(range(n), list(spec.categories))
+    ax.invert_yaxis()
+    ax.axvline(0, color=INK, linewidth=0.8)
+    _value_axis(ax, s, language, horizontal=True)
+    ax.set_title(s.name, fontsize=10, color=INK, loc="left")
+    if n <= 15:
+        ax.bar_label(bars, labels=[_signed(s, v, language) for v in s.values], fontsize=8, padding=3)
+    _mark_tick(ax, spec)
+
+
+def _signed(series: Series, value: float | None, language: str) -> str:
+    text = _label(series, value, language)
+    return "+" + text if value is not None and value > 0 else text
+
+
 DRAWERS: dict[str, Callable[[Figure, ChartSpec, str], None]] = {
     "line": draw_line,
     "bar": draw_bar,
     "grouped_bar": draw_grouped,
     "twin_bar": draw_twin,
+    "panels": draw_panels,
+    "diverging_bar": draw_diverging,
     "funnel": draw_funnel,
     "kpi": draw_kpi,
 }

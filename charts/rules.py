@@ -5,7 +5,11 @@
 - split by a dimension → sorted bars (horizontal when labels are long or there are more than
   six members); the lagging/leading member highlighted for lagged/rank questions; target markers
   per bar when compared with target; the baseline as a second bar for period comparisons;
-- two metrics by a dimension → grouped bars (same unit) or bars + points on twin axes;
+- two metrics by a dimension → grouped bars (same unit) or two panels of bars (no twin axes across
+  unordered members);
+- a rank by change (rose / fell the most) → a diverging bar of every member's change, the named one
+  highlighted; a laggard or a rank by change cut to one member is drawn among every member
+  (``context_plan``: the pipeline runs the plan without its limit for the chart);
 - three or more counts asked together as one value → funnel;
 - a single number (or a few) → a KPI card;
 - a period in progress: a series' last point is marked (hollow, dashed last segment, "to Nov 20"); bars
@@ -35,11 +39,19 @@ from metricqa.assistant.presentation.narrative import (
 )
 from metricqa.assistant.presentation.narrative_pace import progress_words, through_label
 from metricqa.assistant.presentation.narrative_pace import say as pace_say
-from metricqa.assistant.presentation.narrative_shapes import compared_period, say, threshold_note
+from metricqa.assistant.presentation.narrative_shapes import (
+    change_order,
+    compared_period,
+    is_change_rank,
+    say,
+    shape_of,
+    threshold_note,
+)
 from metricqa.assistant.presentation.pace import bucket_progress, range_progress, target_progress
-from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, Columns
+from metricqa.assistant.semantic.columns import COMPARED_ROLES, ColumnRole, Columns, ValueKind
 from metricqa.assistant.semantic.plan import Comparison, Intent, QueryPlan
 from metricqa.catalog.models import Catalog, Unit
+from metricqa.core.messages import PACKAGED
 
 MAX_BARS = 25
 MAX_LINES = 8
@@ -63,7 +75,7 @@ class Series:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    type: str  # line | bar | grouped_bar | twin_bar | funnel | kpi
+    type: str  # line | bar | grouped_bar | panels | diverging_bar | funnel | kpi
     categories: tuple[str, ...]
     series: tuple[Series, ...]
     subtitle: str = ""
@@ -81,8 +93,10 @@ class ChartSpec:
     @property
     def expected_bars(self) -> int:
         """How many bar rectangles the rendered Axes hold (0 for lines and KPI cards)."""
-        if self.type in ("bar", "funnel", "twin_bar"):
+        if self.type in ("bar", "funnel", "twin_bar", "diverging_bar"):
             return len(self.categories)
+        if self.type == "panels":
+            return len(self.categories) * len(self.series)
         if self.type == "grouped_bar":
             return len(self.categories) * sum(1 for s in self.series if s.axis == 0)
         return 0
@@ -116,6 +130,8 @@ def choose_chart(
         return line_chart(view)
     if plan.intent is Intent.SHARE and view.column(view.metrics[0], ColumnRole.SHARE):
         return share_chart(view)
+    if view.dims and shape_of(plan) == "change_rank" and len(view.records) > 1:
+        return change_chart(view)
     if view.dims and len(view.records) > 1:
         spec = bar_chart(view) if len(view.metrics) == 1 else multi_bar_chart(view)
         return replace(spec, notes=(*spec.notes, threshold_note(view))) if plan.having else spec
@@ -243,6 +259,58 @@ def paced(view: View, metric_id: str, spec: ChartSpec) -> ChartSpec:
     return replace(spec, paced_targets=to_date, paced_label=label)
 
 
+# ---- the chart a reader wants (issue 12) -----------------------------------------------------
+
+
+def reader_say(language: str, message_id: str, **params: Any) -> str:
+    return PACKAGED.render(f"reader_chart.{message_id}", language, **params)
+
+
+def context_plan(plan: QueryPlan) -> QueryPlan | None:
+    """The plan a chart draws when the answer names one member of several: a laggard, or the member that
+    rose or fell the most, is drawn among every member (the same plan without its limit), highlighted;
+    None when the answer's own rows are what the chart draws."""
+    names_few = plan.intent is Intent.LAGGED or is_change_rank(plan)
+    if not plan.dimensions or plan.limit is None or plan.having or not names_few:
+        return None
+    return plan.model_copy(update={"limit": None})
+
+
+def change_chart(view: View) -> ChartSpec:
+    """A rank by change: a diverging bar of each member's change, in the order asked, the member the
+    answer names highlighted; a change in percent when the order is by ratio, else the amount."""
+    order = view.plan.order[0]
+    m = order.metric
+    by_ratio = order.value is not ValueKind.DELTA
+    records = [
+        r
+        for r in change_order(view)
+        if view.get(r, m, ColumnRole.RATIO if by_ratio else ColumnRole.DELTA) is not None
+    ]
+    values = tuple(change_of(view, r, m, by_ratio) for r in records)
+    base = series_for(view, m, values)
+    unit = Unit.RATIO.value if by_ratio and not is_rate_metric(view, m) else base.unit
+    name = reader_say(
+        view.language, "change", name=view.name(m), period=compared_period(view.plan, view.language) or ""
+    )
+    labels = tuple(view.member(r) for r in records)
+    kind = "best" if order.direction == "desc" else "worst"
+    series = Series(name, values, unit, base.currency)
+    return ChartSpec("diverging_bar", labels, (series,), view.period, True, highlight=0, highlight_kind=kind)
+
+
+def change_of(view: View, rec: dict[str, Any], metric_id: str, by_ratio: bool) -> float | None:
+    """The change a diverging bar draws: ratio − 1 (or, for a rate, its delta in points), else the delta."""
+    if by_ratio and not is_rate_metric(view, metric_id):
+        ratio = view.get(rec, metric_id, ColumnRole.RATIO)
+        return None if ratio is None else ratio - 1
+    return view.get(rec, metric_id, ColumnRole.DELTA)
+
+
+def is_rate_metric(view: View, metric_id: str) -> bool:
+    return _unit(view, metric_id) == Unit.RATIO.value
+
+
 # ---- bars ------------------------------------------------------------------------------------
 
 
@@ -318,7 +386,8 @@ def multi_bar_chart(view: View) -> ChartSpec:
         series_for(view, first, [view.value(r, first) for r in records]),
         series_for(view, second, [view.value(r, second) for r in records], axis=1),
     )
-    return ChartSpec("twin_bar", labels, series, view.period, False, highlight=highlight, highlight_kind=kind)
+    # two units across unordered members: two panels side by side, never two axes on one panel
+    return ChartSpec("panels", labels, series, view.period, True, highlight=highlight, highlight_kind=kind)
 
 
 # ---- shares ----------------------------------------------------------------------------------
@@ -342,6 +411,9 @@ def share_chart(view: View) -> ChartSpec:
         records = records[:MAX_BARS]
     labels = tuple(view.member(r) for r in records)
     values = tuple(as_number(r.get(share_col)) for r in records)
+    total = view.get(records[0], m, ColumnRole.TOTAL)
+    if total is not None:  # the shares are of this total: the chart says it
+        notes = (reader_say(view.language, "total", total=view.fmt(m, total)), *notes)
     return ChartSpec(
         "bar", labels, (replace(series, values=values),), view.period, _wide(labels), notes=notes
     )

@@ -86,6 +86,17 @@ def mismatches(result: QueryPlan | UserFacingError, case: dict[str, Any]) -> lis
 
 # ---- a second catalog of another domain: nothing in the planner is demo-specific -------------
 
+# the subscription warehouse's plans, and the start of its daily fact table (each test writes the rest)
+PLAN_TABLE_SQL = """
+CREATE TABLE dim_plan AS SELECT * FROM (VALUES ('BASIC', 'Basic', '基础版'), ('PRO', 'Pro', '专业版'),
+    ('ENT', 'Enterprise', '企业版')) AS t(plan_id, plan_name, plan_name_zh);
+"""
+SUBSCRIPTION_FACT_START = """
+CREATE TABLE fact_subscription AS
+SELECT row_number() OVER () AS sub_id, d.day::DATE AS day, p.plan_id, c.country,
+       (CASE p.plan_id WHEN 'BASIC' THEN 10 WHEN 'PRO' THEN 30 ELSE 90 END)
+"""
+
 SUBSCRIPTION_CATALOG = """
 models:
   - {id: subs, table: fact_subscription, alias: s, time: s.day, dimensions: {plan: s.plan_id, country: s.country}}

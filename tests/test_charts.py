@@ -30,7 +30,7 @@ EXPECTED_TYPE = {
     "funnel": "funnel",
     "breakdown": "bar",
     "breakdown_mom": "grouped_bar",
-    "two_units": "twin_bar",
+    "two_units": "panels",
     "two_currency": "grouped_bar",
     "lagged_target": "bar",
     "rank_top3": "bar",
@@ -68,6 +68,10 @@ def drawn(spec: ChartSpec, language: str = "en") -> matplotlib.figure.Figure:
         fig = draw(spec, "title", language)
         fig.canvas.draw()
     return fig
+
+
+def bar_count_of(ax: matplotlib.axes.Axes) -> int:
+    return sum(isinstance(p, Rectangle) and p.get_width() != 0 for p in ax.patches)
 
 
 def bar_count(fig: matplotlib.figure.Figure) -> int:
@@ -174,10 +178,13 @@ def test_whole_series_has_no_partial_mark(catalog: Catalog) -> None:
 def test_two_metrics_by_dimension(catalog: Catalog) -> None:
     grouped = spec_for(catalog, "two_currency")
     assert bar_count(drawn(grouped)) == grouped.expected_bars == 8
-    twin = spec_for(catalog, "two_units")
-    fig = drawn(twin)
-    assert [s.axis for s in twin.series] == [0, 1] and len(fig.axes) == 2
-    assert bar_count(fig) == twin.expected_bars == 4
+    # two units across unordered members: two panels (one axis each), not twin axes on one panel
+    panels = spec_for(catalog, "two_units")
+    fig = drawn(panels)
+    assert panels.type == "panels" and len(fig.axes) == 2
+    assert [ax.get_shared_x_axes().get_siblings(ax) == [ax] for ax in fig.axes] == [True, True]
+    assert sum(bar_count_of(ax) for ax in fig.axes) == panels.expected_bars == 8
+    assert [ax.get_title(loc="left") for ax in fig.axes] == [s.name for s in panels.series]
 
 
 def test_funnel_and_kpi(catalog: Catalog) -> None:

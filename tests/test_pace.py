@@ -9,50 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
-from planner_table import SUBSCRIPTION_CATALOG
+from goal_fixture import EXEC, build
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.presentation.pace import Progress, bucket_progress, progress_to, range_progress
 from metricqa.assistant.semantic.plan import Grain, TimeRange
-from metricqa.core.asker import Asker
-from metricqa.core.settings import Settings
-
-# the goal for a whole month sits on its first day (a monthly planning table)
-WAREHOUSE_SQL = """
-CREATE TABLE dim_plan AS SELECT * FROM (VALUES ('BASIC', 'Basic', '基础版'), ('PRO', 'Pro', '专业版'),
-    ('ENT', 'Enterprise', '企业版')) AS t(plan_id, plan_name, plan_name_zh);
-CREATE TABLE fact_subscription AS
-SELECT row_number() OVER () AS sub_id, d.day::DATE AS day, p.plan_id, c.country,
-       (CASE p.plan_id WHEN 'BASIC' THEN 10 WHEN 'PRO' THEN 30 ELSE 90 END) AS mrr,
-       CASE WHEN dayofmonth(d.day) = 1
-            THEN (CASE p.plan_id WHEN 'BASIC' THEN 280 WHEN 'PRO' THEN 1000 ELSE 2400 END) ELSE 0 END AS mrr_goal,
-       FALSE AS churned, TRUE AS active
-FROM range(DATE '2026-01-01', DATE '2026-11-21', INTERVAL 1 DAY) AS d(day)
-CROSS JOIN dim_plan AS p
-CROSS JOIN (VALUES ('DE')) AS c(country);
-"""
-EXEC = Asker(role="exec")
-
-
-def build(root: Path, per: str | None) -> Assistant:
-    catalog = root / "catalog"
-    catalog.mkdir(parents=True)
-    text = SUBSCRIPTION_CATALOG
-    if per:
-        text = text.replace("target: {metric: mrr_target}", f"target: {{metric: mrr_target, per: {per}}}")
-        assert f"per: {per}" in text
-    (catalog / "catalog.yaml").write_text(text, encoding="utf-8")
-    warehouse = root / "subs.duckdb"
-    con = duckdb.connect(str(warehouse))
-    con.execute(WAREHOUSE_SQL)
-    con.close()
-    settings = Settings(home=root / "home", warehouse=warehouse, catalog=catalog, as_of="2026-11-20")
-    return Assistant.from_settings(settings)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from planner_table import SUBSCRIPTION_CATALOG
+from planner_table import PLAN_TABLE_SQL, SUBSCRIPTION_CATALOG, SUBSCRIPTION_FACT_START
 
 from metricqa.assistant.pipeline import Assistant
 from metricqa.assistant.semantic.warehouse import open_warehouse
@@ -23,13 +23,10 @@ ROLES = """
   - {id: country_manager, metrics: "*", row_filters: [{dimension: country, scope: country}]}
 """
 
-WAREHOUSE_SQL = """
-CREATE TABLE dim_plan AS SELECT * FROM (VALUES ('BASIC', 'Basic', '基础版'), ('PRO', 'Pro', '专业版'),
-    ('ENT', 'Enterprise', '企业版')) AS t(plan_id, plan_name, plan_name_zh);
-CREATE TABLE fact_subscription AS
-SELECT row_number() OVER () AS sub_id, d.day::DATE AS day, p.plan_id, c.country,
-       (CASE p.plan_id WHEN 'BASIC' THEN 10 WHEN 'PRO' THEN 30 ELSE 90 END)
-         * (CASE c.country WHEN 'DE' THEN 1.0 ELSE 1.5 END) * (1 + month(d.day) / 100.0) AS mrr,
+WAREHOUSE_SQL = (
+    PLAN_TABLE_SQL
+    + SUBSCRIPTION_FACT_START
+    + """         * (CASE c.country WHEN 'DE' THEN 1.0 ELSE 1.5 END) * (1 + month(d.day) / 100.0) AS mrr,
        (CASE p.plan_id WHEN 'BASIC' THEN 11 WHEN 'PRO' THEN 31 ELSE 80 END) * 1.2 AS mrr_goal,
        (dayofmonth(d.day) % (CASE p.plan_id WHEN 'BASIC' THEN 5 WHEN 'PRO' THEN 9 ELSE 15 END)) = 0 AS churned,
        TRUE AS active
@@ -37,6 +34,7 @@ FROM range(DATE '2025-01-01', DATE '2026-11-21', INTERVAL 1 DAY) AS d(day)
 CROSS JOIN dim_plan AS p
 CROSS JOIN (VALUES ('DE'), ('JP')) AS c(country);
 """
+)
 
 
 @pytest.fixture(scope="module")

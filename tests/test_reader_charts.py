@@ -1,0 +1,87 @@
+"""The chart a reader wants (issue 12), on a warehouse and catalog that are not the demo
+(tests/goal_fixture.py: MRR by plan, a monthly goal, October unlike the other months)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from goal_fixture import EXEC, build
+from matplotlib import rc_context
+
+from metricqa.assistant.pipeline import Assistant
+from metricqa.charts.fonts import font_rc
+from metricqa.charts.render import GREEN, RED, draw
+from metricqa.charts.rules import ChartSpec, choose_chart, context_plan
+
+
+@pytest.fixture(scope="module")
+def goals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    assistant = build(tmp_path_factory.mktemp("goals"), "month")
+    yield assistant
+    assistant.close()
+
+
+def chart_of(assistant: Assistant, question: str, language: str = "en") -> tuple[Any, ChartSpec]:
+    """The answer, and the spec its chart was drawn from (the context plan's rows when there is one)."""
+    ans = assistant.ask(question, EXEC)
+    assert ans.status == "answered", ans.reason
+    plan = context_plan(ans.plan) or ans.plan
+    drawn = assistant.run_plan(plan, EXEC, language=language) if plan is not ans.plan else ans
+    spec = choose_chart(plan, drawn.fields, drawn.rows, assistant.catalog, language)
+    assert spec is not None and ans.chart is not None and Path(ans.chart.path).is_file()
+    assert ans.chart.type == spec.type
+    return ans, spec
+
+
+def test_laggard_is_drawn_among_every_member_with_targets(goals: Assistant) -> None:
+    ans, spec = chart_of(goals, "which plan lagged this month")
+    assert len(ans.rows) == 1  # the answer names the one laggard …
+    assert spec.type == "bar" and set(spec.categories) == {"Basic", "Pro", "Enterprise"}  # … the chart all
+    assert spec.highlight is not None and spec.categories[spec.highlight] == "Pro"
+    assert spec.highlight_kind == "worst"
+    assert [v for v in spec.series[0].values] == sorted(spec.series[0].values, reverse=True)  # sorted bars
+    assert dict(zip(spec.categories, spec.targets, strict=True)) == {
+        "Basic": 280,
+        "Pro": 1000,
+        "Enterprise": 2400,
+    }
+    assert spec.paced_targets == pytest.approx(tuple(t * 2 / 3 for t in spec.targets if t is not None))
+
+
+def test_rank_by_change_is_a_diverging_bar(goals: Assistant) -> None:
+    ans, spec = chart_of(goals, "which plan's MRR fell the most vs last month")
+    assert ans.answer.startswith("Basic had the largest fall in MRR")
+    # Nov 1–20 against Oct 1–20: Basic 200 vs 250, Enterprise 1,800 vs 1,800, Pro 600 vs 480
+    assert spec.type == "diverging_bar" and spec.categories == ("Basic", "Enterprise", "Pro")
+    assert spec.series[0].values == pytest.approx((-50, 0, 120)) and spec.highlight == 0
+    with rc_context(font_rc()):  # type: ignore[arg-type]
+        fig = draw(spec, "t", "en")
+    colours = [p.get_facecolor()[:3] for p in fig.axes[0].patches]
+    assert colours[0] == pytest.approx(_rgb(RED)) and colours[2] == pytest.approx(_rgb(GREEN))
+    assert fig.axes[0].patches[0].get_alpha() == 1.0 and fig.axes[0].patches[2].get_alpha() < 1.0
+
+
+def test_share_bars_state_the_total(goals: Assistant) -> None:
+    _, spec = chart_of(goals, "MRR share by plan this month")
+    assert spec.type == "bar" and spec.categories[0] == "Enterprise"
+    assert "total 2,600" in spec.notes
+
+
+def test_two_units_by_member_are_two_panels(goals: Assistant) -> None:
+    _, spec = chart_of(goals, "MRR and churn rate by plan last month")
+    assert spec.type == "panels" and spec.expected_bars == 2 * len(spec.categories)
+    with rc_context(font_rc()):  # type: ignore[arg-type]
+        fig = draw(spec, "t", "en")
+    assert len(fig.axes) == 2 and all(ax.get_xlim()[0] == 0 for ax in fig.axes)  # bars from zero
+
+
+def test_a_breakdown_is_drawn_from_its_own_rows(goals: Assistant) -> None:
+    ans = goals.ask("MRR by plan this month vs target", EXEC)
+    assert ans.plan is not None and context_plan(ans.plan) is None
+
+
+def _rgb(hex_colour: str) -> tuple[float, float, float]:
+    return tuple(int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
