@@ -36,6 +36,7 @@ from metricqa.assistant.presentation.narrative_lists import narrate_list
 from metricqa.assistant.presentation.narrative_pace import pace_rule
 from metricqa.assistant.presentation.progress import pace_rows, partial_periods
 from metricqa.assistant.presentation.qualifiers import exclusion_phrase, metric_notes, scope_phrase
+from metricqa.assistant.presentation.table import display_table
 from metricqa.assistant.semantic.compiler import CompiledQuery, as_of_models, compile_plan, latest_date_sql
 from metricqa.assistant.semantic.cursors import CursorPool
 from metricqa.assistant.semantic.datachecks import check_data
@@ -205,6 +206,7 @@ def compose_answer(assistant: Assistant, turn: Turn) -> Answer:
         + pace_rule(turn.plan, assistant.catalog, lang),
         partial_periods=partial_periods(turn.plan, fields, rows, assistant.catalog),
         pace=pace_rows(turn.plan, fields, rows, assistant.catalog),
+        table=display_table(turn.plan, fields, rows, assistant.catalog, lang),
         data_as_of=turn.as_of.isoformat(),
         session_id=turn.session_id,
         role=turn.asker.role,

@@ -85,3 +85,27 @@ def test_a_breakdown_is_drawn_from_its_own_rows(goals: Assistant) -> None:
 
 def _rgb(hex_colour: str) -> tuple[float, float, float]:
     return tuple(int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+# ---- readable tables (Answer.table) ----------------------------------------------------------
+
+
+def test_table_headers_and_cells_in_the_askers_language(goals: Assistant) -> None:
+    en = goals.ask("MRR by plan this month vs target", EXEC)
+    assert en.table is not None
+    assert en.table.headers == ["Plan", "MRR", "MRR target", "Change", "Attainment"]
+    assert en.table.columns == ["plan", "mrr", "mrr__baseline", "mrr__delta", "mrr__ratio"]
+    basic = next(r for r in en.table.rows if r[0] == "Basic")
+    assert basic == ["Basic", "200", "280", "-80", "71.4%"]
+    raw = next(r for r in en.rows if r[en.columns.index("plan_id")] == "BASIC")  # ids and raw values stay
+    assert raw[en.columns.index("mrr__ratio")] == pytest.approx(200 / 280)
+    zh = goals.ask("本月各套餐月经常性收入环比", EXEC)
+    assert zh.table is not None and zh.table.headers[:2] == ["套餐", "月经常性收入"]
+    assert zh.table.headers[3:] == ["变化", "变化率"] and "基础版" in [r[0] for r in zh.table.rows]
+    assert next(r for r in zh.table.rows if r[0] == "基础版")[3:] == ["-50", "-20.0%"]
+
+
+def test_series_table_writes_periods_by_grain(goals: Assistant) -> None:
+    ans = goals.ask("monthly MRR trend this year", EXEC)
+    assert ans.table is not None and ans.table.headers == ["Period", "MRR"]
+    assert ans.table.rows[-1][0] == "Nov 2026" and ans.rows[-1][0] == "2026-11-01"

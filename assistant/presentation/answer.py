@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from metricqa.assistant.presentation.table import DisplayTable
 from metricqa.assistant.semantic.columns import ResultColumn, describe
 from metricqa.assistant.semantic.compiler import plan_columns
 from metricqa.assistant.semantic.plan import QueryPlan
@@ -96,6 +97,9 @@ class Answer(BaseModel):
     role: str | None = None
     partial_periods: list[PartialPeriod] = Field(
         default_factory=list, description="periods in progress (to the as-of date) and the rows they hold"
+    )
+    table: DisplayTable | None = Field(
+        default=None, description="the rows as a person reads them: headers and cells in the asker's language"
     )
     pace: list[PaceRow] = Field(
         default_factory=list, description="attainment judged on pace when a per-period target is in progress"
