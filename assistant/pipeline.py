@@ -24,6 +24,7 @@ from sqlglot import exp
 from metricqa.assistant.audit import AuditLog
 from metricqa.assistant.presentation.answer import Answer, Chart
 from metricqa.assistant.presentation.citations import cite
+from metricqa.assistant.presentation.labels import relabelled
 from metricqa.assistant.presentation.lineage import lineage_json
 from metricqa.assistant.presentation.narrative import (
     chart_title,
@@ -139,6 +140,7 @@ def execute_stage(assistant: Assistant, turn: Turn) -> None:
         )
         if turn.plan is not None and capped(turn.plan, len(turn.result.rows)):
             turn.total_rows = count_rows(turn.compiled, con, timeout_s=settings.statement_timeout_s)
+    turn.result = relabelled(turn.result, assistant.catalog, turn.language)
 
 
 def chart_stage(assistant: Assistant, turn: Turn) -> None:
@@ -162,7 +164,7 @@ def chart_result(assistant: Assistant, turn: Turn) -> tuple[QueryPlan, ResultSet
     settings = assistant.settings
     with assistant.cursor() as con:
         result = execute(compiled, con, row_cap=settings.row_cap, timeout_s=settings.statement_timeout_s)
-    return wider, result
+    return wider, relabelled(result, assistant.catalog, turn.language)
 
 
 STAGES: tuple[tuple[str, Stage], ...] = (

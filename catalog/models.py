@@ -321,6 +321,9 @@ class Dimension(Frozen):
     join_key: str | None = None
     description: Text | None = None
     attributes: list[Attribute] = Field(default_factory=list)  # columns shown beside a member in a list
+    # names of members the warehouse has no (or no translated) label for, by member key: answers show
+    # these in the asker's language (presentation/labels.py); the key stays in the result's ``<dim>_id``
+    member_labels: dict[str, Text] = Field(default_factory=dict)
     source: SourceLocation | None = None
 
     def attribute(self, attribute_id: str) -> Attribute | None:

@@ -126,7 +126,11 @@ def table_text(
 
 def citation_text(citation: Citation, language: str, messages: MessageCatalog = PACKAGED) -> str:
     sources = ", ".join(citation.sources[:6]) + (" …" if len(citation.sources) > 6 else "")
-    status = "" if citation.status == "approved" else f" ({citation.status})"
+    status = (
+        ""
+        if citation.status == "approved"
+        else f" ({messages.render(f'status.{citation.status}', language)})"
+    )
     version = messages.render("citation.version", language, version=citation.version)
     return " · ".join(
         [

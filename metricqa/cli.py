@@ -105,7 +105,8 @@ def print_answer(result: Answer, fmt: str) -> None:
     if result.chart:
         print("\n" + render("cli.chart", lang, type=result.chart.type, path=result.chart.path))
     for c in result.citations:
-        head = {k: getattr(c, k) for k in ("metric", "version", "status", "name", "owner")}
+        head = {k: getattr(c, k) for k in ("metric", "version", "name", "owner")}
+        head["status"] = render(f"status.{c.status}", lang)
         print("\n" + render("cli.citation", lang, **head))
         print("  " + render("cli.definition", lang, definition=c.definition))
         print("  " + render("cli.formula", lang, formula=c.formula))

@@ -38,6 +38,9 @@ def build(root: Path, per: str | None) -> Assistant:
     if per:
         text = text.replace("target: {metric: mrr_target}", f"target: {{metric: mrr_target, per: {per}}}")
         assert f"per: {per}" in text
+    country = "key: country, label: {en: country, zh: country}}"
+    assert country in text  # the warehouse has only codes: the catalog names the members
+    text = text.replace(country, country[:-1] + ", member_labels: {DE: {en: Germany, zh: 德国}}}")
     (catalog / "catalog.yaml").write_text(text, encoding="utf-8")
     warehouse = root / "subs.duckdb"
     con = duckdb.connect(str(warehouse))

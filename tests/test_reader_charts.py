@@ -109,3 +109,25 @@ def test_series_table_writes_periods_by_grain(goals: Assistant) -> None:
     ans = goals.ask("monthly MRR trend this year", EXEC)
     assert ans.table is not None and ans.table.headers == ["Period", "MRR"]
     assert ans.table.rows[-1][0] == "Nov 2026" and ans.rows[-1][0] == "2026-11-01"
+
+
+def test_member_labels_from_the_catalog_in_the_askers_language(goals: Assistant) -> None:
+    zh = goals.ask("本月各国家月经常性收入", EXEC)
+    assert zh.status == "answered", zh.reason
+    names = {r[zh.columns.index("country_id")]: r[zh.columns.index("country")] for r in zh.rows}
+    assert names == {"DE": "德国"}  # the warehouse has the code only; the id column keeps it
+    assert "德国" in zh.answer and zh.table is not None and "德国" in [r[0] for r in zh.table.rows]
+    en = goals.ask("MRR by country this month", EXEC)
+    assert {r[en.columns.index("country")] for r in en.rows} == {"Germany"}
+    plans = goals.ask("MRR by plan this month", EXEC)  # a dimension without member labels is as it was
+    assert {r[plans.columns.index("plan")] for r in plans.rows} == {"Basic", "Pro", "Enterprise"}
+
+
+def test_chinese_options_read_chinese_first() -> None:
+    from metricqa.assistant.presentation.narrative import narrate_clarify, option_words
+
+    assert option_words("Revenue (销售额)", "zh") == "销售额(Revenue)"
+    assert option_words("Revenue (销售额)", "en") == "Revenue (销售额)"
+    assert option_words("MRR by plan (last month)", "zh") == "MRR by plan (last month)"
+    text = narrate_clarify(["Plan (套餐)", "Country (国家)"], "zh")
+    assert "套餐(Plan)" in text and "国家(Country)" in text and "Plan (套餐)" not in text

@@ -575,7 +575,20 @@ def narrate_clarify(options: Sequence[str], language: str, messages: MessageCata
     """Ask which reading was meant, listing the options."""
     if not options:
         return messages.render("clarify.vague", language)
-    return messages.render("clarify.options", language, options=Listing(list(options), "numbered"))
+    shown = [option_words(o, language) for o in options]
+    return messages.render("clarify.options", language, options=Listing(shown, "numbered"))
+
+
+BILINGUAL_OPTION = re.compile(r"^(?P<en>[^()\u2e80-\u9fff]+) \((?P<zh>[^()]*[\u2e80-\u9fff][^()]*)\)$")
+
+
+def option_words(option: str, language: str) -> str:
+    """An option named in both languages ("Revenue (销售额)") as the asker reads it: Chinese first for a
+    Chinese question ("销售额(Revenue)"); other options as they are."""
+    match = BILINGUAL_OPTION.match(option)
+    if language != "zh" or match is None:
+        return option
+    return f"{match.group('zh')}({match.group('en')})"
 
 
 # ---- number checking ------------------------------------------------------------------------
