@@ -3,7 +3,7 @@
 No text asks for a bold weight: the CJK font that ships (charts/fonts.py) has only its regular face,
 and asking for bold makes matplotlib print a findfont warning; emphasis is size and colour.
 
-800×450 px at dpi 100: a title, the period as subtitle, units on the value axis (¥ / % / count),
+800×450 CSS px (an SVG, and a PNG at 2× device pixels: 1600×900): a title, the period as subtitle, units on the value axis (¥ / % / count),
 tidy tick labels (¥1.2M / ¥120万 / 42%). The file name is a hash of what is drawn, so the same
 answer reuses the same file.
 """
@@ -28,9 +28,10 @@ from metricqa.catalog.models import Unit
 from metricqa.charts.fonts import font_rc
 from metricqa.charts.rules import ChartSpec, Series
 
-RENDER_VERSION = "5"
+RENDER_VERSION = "6"
 SIZE_IN = (8.0, 4.5)
-DPI = 100
+DPI = 100  # CSS pixels per inch: the chart is 800×450 CSS px
+PIXEL_RATIO = 2  # the PNG has 2 device pixels per CSS pixel (1600×900), crisp on high-density screens
 BLUE, GREY, RED, GREEN, ORANGE, INK = "#4C78A8", "#BAB0AC", "#E45756", "#54A24B", "#F58518", "#333333"
 PALETTE = (BLUE, ORANGE, GREEN, RED, "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D")
 _draw_lock = threading.Lock()  # rc_context touches matplotlib's global rcParams
@@ -43,16 +44,20 @@ def chart_path(spec: ChartSpec, out_dir: Path, title: str, language: str) -> Pat
 
 
 def render_chart(spec: ChartSpec, out_dir: Path, title: str, language: str) -> Chart:
-    """Write the chart as a PNG under ``out_dir`` (reused when already drawn); return its Chart."""
+    """Write the chart under ``out_dir`` (reused when already drawn) as an SVG, for surfaces that show
+    one, and a PNG at ``PIXEL_RATIO`` device pixels per CSS pixel as the fallback; return its Chart."""
     path = chart_path(spec, out_dir, title, language)
-    if not path.is_file():
+    svg = path.with_suffix(".svg")
+    if not (path.is_file() and svg.is_file()):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.png")
         with _draw_lock, matplotlib.rc_context(font_rc()):  # type: ignore[arg-type]
             fig = draw(spec, title, language)
-            fig.savefig(tmp, dpi=DPI, format="png")
-        os.replace(tmp, path)
-    return Chart(type=spec.type, path=str(path))
+            for target, fmt, dpi in ((path, "png", DPI * PIXEL_RATIO), (svg, "svg", DPI)):
+                tmp = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.{fmt}")
+                fig.savefig(tmp, dpi=dpi, format=fmt)
+                os.replace(tmp, target)
+    width, height = (round(side * DPI) for side in SIZE_IN)
+    return Chart(type=spec.type, path=str(path), svg_path=str(svg), width=width, height=height)
 
 
 def draw(spec: ChartSpec, title: str, language: str) -> Figure:

@@ -311,6 +311,25 @@ def is_rate_metric(view: View, metric_id: str) -> bool:
     return _unit(view, metric_id) == Unit.RATIO.value
 
 
+def foldable(view: View, metric_id: str, records: list[dict[str, Any]]) -> bool:
+    """Too many members for bars, of an amount that adds up, with nothing compared: top N + "others"."""
+    additive = _unit(view, metric_id) in (Unit.CURRENCY.value, Unit.COUNT.value, Unit.NUMBER.value)
+    return len(records) > MAX_BARS and additive and view.plan.comparison is Comparison.NONE
+
+
+def others_bar(view: View, metric_id: str, records: list[dict[str, Any]]) -> ChartSpec:
+    """The largest ``MAX_BARS − 1`` members and one "Others" bar of the rest's sum (the table has them)."""
+    top, rest = records[: MAX_BARS - 1], records[MAX_BARS - 1 :]
+    others = reader_say(view.language, "others", count=len(rest))
+    labels = (*(view.member(r) for r in top), others)
+    values = [view.value(r, metric_id) for r in top] + [sum(view.value(r, metric_id) or 0.0 for r in rest)]
+    highlight, kind = _highlight(view, top)
+    note = reader_say(view.language, "others_note", shown=len(top), count=len(records))
+    spec = ChartSpec("bar", labels, (series_for(view, metric_id, values),), view.period, True,
+                     highlight=highlight, highlight_kind=kind, notes=(note,))  # fmt: skip
+    return in_progress(view, spec)
+
+
 # ---- bars ------------------------------------------------------------------------------------
 
 
@@ -319,9 +338,12 @@ def bar_chart(view: View) -> ChartSpec:
     records = [r for r in view.records if view.value(r, m) is not None]
     records.sort(key=lambda r: view.value(r, m) or 0.0, reverse=True)
     notes: tuple[str, ...] = ()
+    everything = records
     if len(records) > MAX_BARS:
         notes = (narrative_say(view.language, "chart.top", shown=MAX_BARS, count=len(records)),)
         records = records[:MAX_BARS]
+    if foldable(view, m, everything):
+        return others_bar(view, m, everything)
     labels = tuple(view.member(r) for r in records)
     highlight, kind = _highlight(view, records)
     series = [series_for(view, m, [view.value(r, m) for r in records])]

@@ -51,6 +51,7 @@ def write_png(path: Path, width: int = 400, height: int = 220) -> None:
     ax.bar([r[1] for r in REGIONS], [r[3] for r in REGIONS], color="#3b6fd6")
     ax.set_title("Revenue by region")
     fig.savefig(path, format="png")
+    fig.savefig(path.with_suffix(".svg"), format="svg")  # the SVG surfaces that show one use
 
 
 class FakeAskService:
@@ -156,7 +157,10 @@ class FakeAskService:
                 path.write_bytes(self.chart_template.read_bytes())
             else:
                 write_png(path)
-        return Chart(type="bar", path=str(path.resolve()))
+        svg = path.with_suffix(".svg")
+        return Chart(
+            type="bar", path=str(path.resolve()), svg_path=str(svg.resolve()) if svg.is_file() else None
+        )
 
     def run_plan(self, plan: QueryPlan, asker: Asker, **kw: Any) -> Answer:
         raise NotImplementedError

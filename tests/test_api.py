@@ -136,6 +136,16 @@ def test_chart_url_serves_the_png(client: TestClient) -> None:
     assert_error_shape(client.get(url), 401)
 
 
+def test_svg_url_serves_the_svg_sandboxed(client: TestClient) -> None:
+    chart = ask(client, {"question": "revenue by region, as svg"}).json()["chart"]
+    assert chart["svg_url"] and chart["svg_url"] != chart["url"]
+    resp = client.get(chart["svg_url"], headers={"X-API-Key": EAST_KEY})
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("image/svg+xml")
+    assert resp.content.lstrip().startswith(b"<?xml") and b"<svg" in resp.content
+    assert "sandbox" in resp.headers["content-security-policy"]
+    assert_error_shape(client.get(chart["svg_url"]), 401)
+
+
 @pytest.mark.parametrize(
     "headers,role",
     [

@@ -208,9 +208,14 @@ def test_render_png_is_sized_and_not_blank(catalog: Catalog, out_dir: Path, name
     path = Path(chart.path)
     assert path.is_absolute() and path.is_file() and chart.type == spec.type
     pixels = imread(path)
-    assert pixels.shape[:2] == (450, 800)
+    assert pixels.shape[:2] == (900, 1600)  # 2× device pixels of the 800×450 it is shown at
     assert float(np.var(pixels[..., :3])) > 0.002  # not a blank canvas
     assert float(np.mean(pixels[..., :3] < 0.9)) > 0.01  # something is drawn
+    assert (chart.width, chart.height) == (800, 450) and chart.svg_path is not None
+    svg = Path(chart.svg_path).read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and 'width="576pt"' in svg  # 8 in × 72 pt
+    title = chart_title(CASES[name][1], catalog, language)
+    assert title.replace("&", "&amp;") in svg  # text stays text (svg.fonttype none): crisp at any size
 
 
 def test_cjk_text_renders_with_a_real_font_and_no_missing_glyphs(catalog: Catalog, out_dir: Path) -> None:
@@ -238,7 +243,7 @@ def test_file_names_are_deterministic_and_reused(catalog: Catalog, out_dir: Path
     assert again.path == first.path and Path(again.path).stat().st_mtime_ns == stamp
     other = render_chart(spec, out_dir / "reuse", "Revenue by region (2)", "en")
     assert other.path != first.path
-    assert len(list((out_dir / "reuse").iterdir())) == 2
+    assert len(list((out_dir / "reuse").iterdir())) == 4  # each chart: a PNG and its SVG
 
 
 def test_spec_without_catalog_still_draws(out_dir: Path) -> None:

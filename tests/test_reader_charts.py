@@ -131,3 +131,26 @@ def test_chinese_options_read_chinese_first() -> None:
     assert option_words("MRR by plan (last month)", "zh") == "MRR by plan (last month)"
     text = narrate_clarify(["Plan (套餐)", "Country (国家)"], "zh")
     assert "套餐(Plan)" in text and "国家(Country)" in text and "Plan (套餐)" not in text
+
+
+def test_many_members_are_the_top_and_others(goals: Assistant) -> None:
+    from metricqa.assistant.semantic.columns import ColumnRole, ResultColumn
+    from metricqa.assistant.semantic.plan import QueryPlan
+    from metricqa.charts.rules import MAX_BARS
+
+    plan = QueryPlan.model_validate(
+        {"metrics": ["mrr"], "dimensions": ["plan"], "time": {"start": "2026-10-01", "end": "2026-10-31"}}
+    )
+    fields = [
+        ResultColumn(name="plan_id", role=ColumnRole.DIMENSION, dimension="plan"),
+        ResultColumn(name="plan", role=ColumnRole.LABEL, dimension="plan"),
+        ResultColumn(name="mrr", role=ColumnRole.VALUE, metric="mrr"),
+    ]
+    rows = [[f"P{i}", f"Plan {i}", float(100 - i)] for i in range(40)]
+    spec = choose_chart(plan, fields, rows, goals.catalog, "en")
+    assert spec is not None and len(spec.categories) == MAX_BARS
+    assert spec.categories[-1] == "Others (16)" and spec.categories[0] == "Plan 0"
+    assert spec.series[0].values[-1] == sum(100 - i for i in range(MAX_BARS - 1, 40))
+    assert spec.notes[0] == "top 24 of 40, the others together; every member is in the table"
+    zh = choose_chart(plan, fields, rows, goals.catalog, "zh")
+    assert zh is not None and zh.categories[-1] == "其他(16个)"

@@ -34,7 +34,12 @@ class Chart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str
-    path: str
+    path: str  # the PNG (2× device pixels)
+    svg_path: str | None = Field(
+        default=None, description="the same chart as SVG, for surfaces that show one"
+    )
+    width: int | None = Field(default=None, description="the size to show it at, in CSS pixels")
+    height: int | None = None
 
 
 class PartialPeriod(BaseModel):

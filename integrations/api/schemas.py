@@ -46,6 +46,7 @@ class ChartOut(Chart):
     url: str | None = Field(
         default=None, description="Where to GET the PNG (needs the same key as /api/ask)."
     )
+    svg_url: str | None = Field(default=None, description="Where to GET the same chart as SVG (same key).")
 
 
 class AnswerOut(Answer):

@@ -185,23 +185,29 @@
   }
 
   function renderChart(chart, question) {
-    if (!chart || !chart.url) {
+    // the SVG where the API has one (crisp at the widget's width), else the PNG (2x device pixels)
+    var sources = chart ? [chart.svg_url, chart.url].filter(Boolean) : [];
+    if (!sources.length) {
       return null;
     }
     var img = el("img", { className: "mqa-chart", alt: T.chartAlt + question });
     var figure = el("figure", { className: "mqa-figure" }, [img]);
-    fetch(chart.url, { headers: authHeaders() })
-      .then(function (resp) {
-        if (!resp.ok) { throw new Error(String(resp.status)); }
-        return resp.blob();
-      })
-      .then(function (blob) {
-        img.addEventListener("load", scrollDown);
-        img.src = URL.createObjectURL(blob);
-      })
-      .catch(function () {
-        figure.replaceChildren(el("p", { className: "mqa-note" }, [T.chartFailed]));
-      });
+    function load(i) {
+      fetch(sources[i], { headers: authHeaders() })
+        .then(function (resp) {
+          if (!resp.ok) { throw new Error(String(resp.status)); }
+          return resp.blob();
+        })
+        .then(function (blob) {
+          img.addEventListener("load", scrollDown);
+          img.src = URL.createObjectURL(blob);
+        })
+        .catch(function () {
+          if (i + 1 < sources.length) { load(i + 1); return; }
+          figure.replaceChildren(el("p", { className: "mqa-note" }, [T.chartFailed]));
+        });
+    }
+    load(0);
     return figure;
   }
 
@@ -235,7 +241,9 @@
     parts.push(renderChoices(T.pick, data.status === "clarify" ? data.options : [], "mqa-option"));
     parts.push(renderChoices(T.tryThese, data.status === "refused" ? data.suggestions : [], "mqa-suggestion"));
     parts.push(renderChart(data.chart, data.question || ""));
-    if (data.columns && data.columns.length && data.rows && data.rows.length) {
+    if (data.table && data.table.rows && data.table.rows.length) {
+      parts.push(renderTable(data.table.headers, data.table.rows));  // headers and cells for people
+    } else if (data.columns && data.columns.length && data.rows && data.rows.length) {
       parts.push(renderTable(data.columns, data.rows));
       if (data.plan && data.plan.intent === "list") {
         parts.push(renderCsvButton(data.plan, data.language || cfg.lang));

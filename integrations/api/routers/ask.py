@@ -36,9 +36,14 @@ def ask(
     )
     data = answer.to_json_dict()
     data["session_id"] = session_id
-    if data.get("chart"):
-        link = chart_url(request, Path(data["chart"]["path"]), chart_dir)
-        data["chart"]["url"] = link and signed_url(link, signer, Path(data["chart"]["path"]).name, asker)
+    chart = data.get("chart")
+    if chart:
+        for key, field in (("url", "path"), ("svg_url", "svg_path")):
+            chart[key] = None
+            if chart.get(field):
+                file = Path(chart[field])
+                link = chart_url(request, file, chart_dir)
+                chart[key] = link and signed_url(link, signer, file.name, asker)
     return data
 
 

@@ -1,4 +1,4 @@
-"""GET /api/charts/{name}: a chart PNG from the configured chart directory, nothing else."""
+"""GET /api/charts/{name}: a chart (PNG, or its SVG) from the configured chart directory, nothing else."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from metricqa.integrations.api.schemas import ErrorOut
 
 router = APIRouter(prefix="/api/charts", tags=["charts"])
 
-CHART_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.png$")
+CHART_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.(png|svg)$")
+MEDIA_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 
 
 @router.get(
@@ -27,7 +28,7 @@ CHART_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.png$")
     name="get_chart",
     response_class=FileResponse,
     responses={
-        200: {"content": {"image/png": {}}},
+        200: {"content": {"image/png": {}, "image/svg+xml": {}}},
         **{code: {"model": ErrorOut} for code in (401, 403, 404)},
     },
 )
@@ -42,11 +43,14 @@ def get_chart(
     """A chart drawn for an answer: the signed ``chart.url``, with the key of the asker it was made for."""
     signer.check(name, asker, exp, sig, time.time())
     path = chart_file(settings.resolved_chart_dir(), name)
-    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if path.suffix == ".svg":  # drawn by us, but never run as a document: no scripts, no same-origin reads
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix], headers=headers)
 
 
 def chart_file(chart_dir: Path, name: str) -> Path:
-    """The PNG called ``name`` directly inside ``chart_dir``; 404 for anything else (no traversal)."""
+    """The chart file called ``name`` directly inside ``chart_dir``; 404 for anything else (no traversal)."""
     root = chart_dir.resolve()
     path = (root / name).resolve() if CHART_NAME.match(name) and ".." not in name else None
     if path is None or path.parent != root or not path.is_file():
