@@ -47,4 +47,5 @@ def ensure_cjk_font() -> list[str]:
 
 def font_rc() -> dict[str, object]:
     """rcParams for one chart (used with ``matplotlib.rc_context``, never set globally)."""
-    return {"font.family": ensure_cjk_font(), "axes.unicode_minus": False, "svg.fonttype": "none"}
+    # an SVG draws its text as paths: it looks the same on a machine without the CJK font
+    return {"font.family": ensure_cjk_font(), "axes.unicode_minus": False, "svg.fonttype": "path"}

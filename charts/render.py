@@ -28,7 +28,7 @@ from metricqa.catalog.models import Unit
 from metricqa.charts.fonts import font_rc
 from metricqa.charts.rules import ChartSpec, Series
 
-RENDER_VERSION = "6"
+RENDER_VERSION = "7"
 SIZE_IN = (8.0, 4.5)
 DPI = 100  # CSS pixels per inch: the chart is 800×450 CSS px
 PIXEL_RATIO = 2  # the PNG has 2 device pixels per CSS pixel (1600×900), crisp on high-density screens

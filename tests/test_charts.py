@@ -214,8 +214,8 @@ def test_render_png_is_sized_and_not_blank(catalog: Catalog, out_dir: Path, name
     assert (chart.width, chart.height) == (800, 450) and chart.svg_path is not None
     svg = Path(chart.svg_path).read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<?xml") and 'width="576pt"' in svg  # 8 in × 72 pt
-    title = chart_title(CASES[name][1], catalog, language)
-    assert title.replace("&", "&amp;") in svg  # text stays text (svg.fonttype none): crisp at any size
+    # text is drawn as glyph paths: the same on a machine without the CJK font, crisp at any size
+    assert "<text" not in svg and svg.count("<path") > 20
 
 
 def test_cjk_text_renders_with_a_real_font_and_no_missing_glyphs(catalog: Catalog, out_dir: Path) -> None:

@@ -30,6 +30,7 @@
       send: "Ask", close: "Close", reset: "New conversation", thinking: "Thinking…", you: "You",
       chartAlt: "Chart for: ", sources: "Sources", lineage: "Lineage", owner: "Owner", definition: "Definition",
       formula: "Formula", version: "v", asOf: "Data as of ", assumptions: "Assumed: ", pick: "Did you mean:",
+      status: { approved: "approved", draft: "draft", deprecated: "deprecated" },
       tryThese: "Try:", moreRows: " more rows not shown", csv: "Download CSV", network: "Cannot reach the assistant: ", sql: "SQL",
       chartFailed: "The chart could not be loaded.", welcome: "Ask a question about a metric, in English or Chinese."
     },
@@ -38,6 +39,7 @@
       send: "提问", close: "关闭", reset: "新对话", thinking: "思考中…", you: "我",
       chartAlt: "图表:", sources: "数据来源", lineage: "血缘", owner: "负责人", definition: "口径",
       formula: "公式", version: "版本 ", asOf: "数据截至 ", assumptions: "假设:", pick: "您是指:",
+      status: { approved: "已批准", draft: "草稿", deprecated: "已停用" },
       tryThese: "可以试试:", moreRows: " 行未显示", csv: "下载 CSV", network: "无法连接助手:", sql: "SQL",
       chartFailed: "图表加载失败。", welcome: "用中文或英文提问任何指标问题。"
     }
@@ -160,7 +162,7 @@
 
   function renderCitation(c) {
     var summary = el("summary", {}, [
-      (c.name || c.metric) + " · " + T.version + c.version + (c.status ? " · " + c.status : "")
+      (c.name || c.metric) + " · " + T.version + c.version + (c.status ? " · " + (T.status[c.status] || c.status) : "")
     ]);
     var rows = [].concat(
       field(T.definition, c.definition),
