@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -100,7 +99,9 @@ def print_answer(result: Answer, fmt: str) -> None:
         listed = result.plan is not None and result.plan.intent.value == "list"  # a list is its table
         limit = len(result.rows) if listed else 20
         table = result.table
-        headers, rows = (table.headers, table.rows) if table is not None and table.rows else (result.columns, result.rows)
+        headers, rows = (
+            (table.headers, table.rows) if table is not None and table.rows else (result.columns, result.rows)
+        )
         print(format_table(headers, rows, limit=limit, language=lang))
     if result.chart:
         print("\n" + render("cli.chart", lang, type=result.chart.type, path=result.chart.path))

@@ -58,9 +58,12 @@ def header(column: ResultColumn, plan: QueryPlan, catalog: Catalog, language: st
     role = column.role
     if role is ColumnRole.PERIOD:
         return say(language, "period")
+    dim = catalog.dimensions.get(column.dimension or "")
     if role in (ColumnRole.LABEL, ColumnRole.DIMENSION):
-        dim = catalog.dimensions.get(column.dimension or "")
         return dim.name.get(language) if dim else column.name
+    if role is ColumnRole.ATTRIBUTE:  # a list's other column of the member: its catalog name
+        attribute = dim.attribute(column.attribute or "") if dim else None
+        return attribute.name.get(language) if attribute else column.name
     if role is ColumnRole.VALUE:
         return name
     if role is ColumnRole.TARGET or (role is ColumnRole.BASELINE and plan.comparison is Comparison.TARGET):
@@ -69,7 +72,9 @@ def header(column: ResultColumn, plan: QueryPlan, catalog: Catalog, language: st
         return say(language, "baseline", name=name, period=compared_period(plan, language) or "")
     if role is ColumnRole.RATIO:
         return say(language, "attainment" if plan.comparison is Comparison.TARGET else "change_percent")
-    return say(language, role.value)  # delta, total, share
+    if role in (ColumnRole.DELTA, ColumnRole.TOTAL, ColumnRole.SHARE):
+        return say(language, role.value)
+    return column.name
 
 
 def cell(column: ResultColumn, value: Any, plan: QueryPlan, metric: Metric | None, language: str) -> str:
@@ -79,7 +84,7 @@ def cell(column: ResultColumn, value: Any, plan: QueryPlan, metric: Metric | Non
     role, number = column.role, as_number(value)
     if role is ColumnRole.PERIOD:
         return point_label(str(value), plan.grain, language)
-    if number is None or role in (ColumnRole.LABEL, ColumnRole.DIMENSION):
+    if number is None or role in (ColumnRole.LABEL, ColumnRole.DIMENSION, ColumnRole.ATTRIBUTE):
         return str(value)
     if role is ColumnRole.SHARE or (role is ColumnRole.RATIO and plan.comparison is Comparison.TARGET):
         return format_percent(number)

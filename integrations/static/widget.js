@@ -243,10 +243,10 @@
     parts.push(renderChoices(T.pick, data.status === "clarify" ? data.options : [], "mqa-option"));
     parts.push(renderChoices(T.tryThese, data.status === "refused" ? data.suggestions : [], "mqa-suggestion"));
     parts.push(renderChart(data.chart, data.question || ""));
-    if (data.table && data.table.rows && data.table.rows.length) {
-      parts.push(renderTable(data.table.headers, data.table.rows));  // headers and cells for people
-    } else if (data.columns && data.columns.length && data.rows && data.rows.length) {
-      parts.push(renderTable(data.columns, data.rows));
+    if (data.columns && data.columns.length && data.rows && data.rows.length) {
+      var table = data.table && data.table.rows && data.table.rows.length ? data.table : null;
+      // headers and cells for people when the answer has them, else the raw columns
+      parts.push(table ? renderTable(table.headers, table.rows) : renderTable(data.columns, data.rows));
       if (data.plan && data.plan.intent === "list") {
         parts.push(renderCsvButton(data.plan, data.language || cfg.lang));
       }
