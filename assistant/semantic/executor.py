@@ -2,12 +2,11 @@
 
 The statement is parsed with sqlglot first: only one SELECT (``WITH … SELECT``) with no writing
 node anywhere runs; the connection is read-only besides (``assistant.warehouse``). The timeout
-interrupts the connection from a timer thread; each limit's error names its setting.
+interrupts the connection from one shared watchdog thread (``watchdog.py``); each limit's error names its setting.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +22,7 @@ from sqlglot import exp
 
 from metricqa.assistant.semantic.columns import ResultColumn
 from metricqa.assistant.semantic.compiler import CompiledQuery
+from metricqa.assistant.semantic.watchdog import WATCHDOG
 from metricqa.core.errors import InternalError, QueryTimeoutError, RowCapError
 from metricqa.core.messages import Message
 
@@ -103,27 +103,19 @@ def execute(
 ) -> ResultSet:
     """Run ``compiled`` on ``con``; QueryTimeoutError after ``timeout_s``, RowCapError past ``row_cap`` rows."""
     check_select(compiled.sql)
-    fired = threading.Event()
-
-    def interrupt() -> None:
-        fired.set()
-        con.interrupt()
-
-    timer = threading.Timer(timeout_s, interrupt)
-    timer.daemon = True
     started = time.perf_counter()
-    timer.start()
+    ticket = WATCHDOG.watch(con, timeout_s)
     try:
         columns, rows = _fetch(con, compiled, row_cap + 1)
     except duckdb.Error as exc:
-        if fired.is_set():
+        if ticket.fired.is_set():
             raise QueryTimeoutError(
                 Message("error.timeout", {"timeout_s": timeout_s}),
                 details={"setting": "statement_timeout_s", "timeout_s": timeout_s},
             ) from None
         raise InternalError(f"the warehouse failed to run the query: {type(exc).__name__}: {exc}") from exc
     finally:
-        timer.cancel()
+        WATCHDOG.done(ticket)
     elapsed_ms = (time.perf_counter() - started) * 1000
     if len(rows) > row_cap:
         raise RowCapError(
