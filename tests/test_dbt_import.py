@@ -565,3 +565,8 @@ def test_what_metricqa_cannot_express_is_reported(tmp_path: Path, metric: str, r
     (finding,) = [f for f in imported.findings if f.kind == "unmapped" and f"`{name}`" in f.element]
     assert reason in finding.reason
     assert {m.id: m.status for m in imported.metrics}[name] is Status.DRAFT
+
+
+def test_a_dimension_naming_its_entity_is_called_by_the_entity(cat: Catalog) -> None:
+    assert cat.dimensions["store_name"].synonyms.en == ["store"]
+    assert cat.dimensions["store__city"].synonyms.en == []

@@ -184,18 +184,21 @@ def _attached(text: str, a: Match, b: Match) -> bool:
 
 
 def _member_or_grain(reading: Reading, m: Match, matches: list[Match], text: str) -> Match:
-    """A word that names both a series grain and a member ("monthly": by month, or the Monthly plan) is
-    the member only next to its dimension's name ("monthly plan", "plan: monthly"); else the grain,
-    and the answer says so."""
-    grains, members = m.of("grain"), m.of("member")
-    if not grains or not members:
-        return m
+    """A word that names a series grain or a dimension and also a member of another dimension ("monthly":
+    by month, or the Monthly plan; "stores": the store dimension, or the Store channel) is the member only
+    next to its dimension's name ("monthly plan", "store channel"); else the grain or dimension, and the
+    answer says so."""
+    members = m.of("member")
     dims = {t.entry.split(":", 1)[0] for t in members}
+    other = [t for t in m.terms if t.kind == "grain" or (t.kind == "dimension" and t.entry not in dims)]
+    if not other or not members:
+        return m
     named = [d for d in matches if d is not m and dims & {t.entry for t in d.of("dimension")}]
     if any(_attached(text, m, d) for d in named):
-        return replace(m, terms=tuple(t for t in m.terms if t.kind != "grain"))
+        return replace(m, terms=tuple(t for t in m.terms if t not in other))
     dim, key = members[0].entry.split(":", 1)
-    reading.note("note.grain_not_member", text=m.text, dimension=dim, member=key)
+    note = "note.grain_not_member" if other[0].kind == "grain" else "note.dimension_not_member"
+    reading.note(note, text=m.text, dimension=dim, member=key)
     return replace(m, terms=tuple(t for t in m.terms if t.kind != "member"))
 
 

@@ -36,6 +36,7 @@ from metricqa.catalog.models import (
     Metric,
     Role,
     SemanticModel,
+    Synonyms,
     Text,
     TimeDimension,
     Window,
@@ -237,6 +238,12 @@ def table_of(sm: Any, schema: str | None) -> str:
     return f"{schema}.{alias}" if schema else alias
 
 
+def names_the_entity(entity: str, dimension: str) -> list[str]:
+    """A dimension that names its entity's members (``store_name`` or ``name`` of entity ``store``) is
+    what people call the entity: "top stores by orders" splits by it."""
+    return [humanize(entity)] if dimension in ("name", f"{entity}_name") else []
+
+
 def map_dimensions(graph: Graph, schema: str | None, out: Imported) -> dict[tuple[str, str], str]:
     """One global dimension per categorical dbt dimension; returns (semantic model, dimension) → id."""
     names: dict[str, int] = {}
@@ -264,6 +271,7 @@ def map_dimensions(graph: Graph, schema: str | None, out: Imported) -> dict[tupl
                     table=table_of(sm, schema),
                     key=column,
                     label=Text(en=column),
+                    synonyms=Synonyms(en=names_the_entity(str(entity), str(dim.name))),
                     description=Text(en=dim.description) if dim.description else None,
                 )
             )
