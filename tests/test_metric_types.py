@@ -14,8 +14,9 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
+from fixture_files import write_fixture
 from sqlglot import exp
-from subs_fixture import CATALOG, build_subs
+from subs_fixture import CATALOG, WAREHOUSE, build_subs
 from test_compiler import SNAPSHOTS, snapshot_text
 
 from metricqa.assistant.pipeline import Assistant
@@ -390,3 +391,28 @@ def test_a_word_that_is_a_grain_and_a_member_is_the_member_only_next_to_its_dime
     member = assistant.ask("billings of monthly plans this year", EXEC)
     assert member.plan is not None and member.plan.grain.value == "none"
     assert [(f.dimension, f.values) for f in member.plan.filters] == [("plan", ("monthly",))]
+
+
+def test_a_name_that_is_another_metrics_name_plus_a_share_word_is_asked_back_when_split(
+    tmp_path: Path,
+) -> None:
+    # a catalog that calls annual billings "开票金额占比" while 开票金额 is billings: split by a dimension, the
+    # words read two ways (the metric per member, or each member's share of billings): ask, never pick
+    old = "    name: {en: Annual-plan billings, zh: 年付开票金额}"
+    assert old in CATALOG
+    catalog = CATALOG.replace(old, old + "\n    synonyms: {zh: [开票金额占比]}", 1)
+    catalog_dir, warehouse = write_fixture(tmp_path, catalog, WAREHOUSE.format(scale=1), "subs")
+    settings = Settings(home=tmp_path / "home", warehouse=warehouse, catalog=catalog_dir)
+    assistant = Assistant.from_settings(settings)
+    try:
+        split = assistant.ask("今年各区域的开票金额占比", EXEC)
+        alone = assistant.ask("今年的开票金额占比", EXEC)
+    finally:
+        assistant.close()
+    assert split.status == "clarify", split.answer
+    assert any("年付开票金额" in o for o in split.options) and any(
+        o.startswith("开票金额") or "Billings" in o for o in split.options
+    )
+    assert (
+        alone.status == "answered" and alone.plan is not None and alone.plan.metrics == ("annual_billings",)
+    )

@@ -60,6 +60,7 @@ from metricqa.assistant.understanding.timeparse import (
 from metricqa.assistant.understanding.vocabulary import (
     Match,
     MemberLike,
+    Term,
     Vocabulary,
     build_vocabulary,
     clean,
@@ -68,7 +69,7 @@ from metricqa.assistant.understanding.vocabulary import (
 )
 from metricqa.catalog.models import Catalog
 from metricqa.core.errors import AmbiguousQuestionError, RefusalReason
-from metricqa.core.language import detect_language, fold
+from metricqa.core.language import detect_language, fold, has_cjk
 from metricqa.core.messages import Message
 
 # ---- safety --------------------------------------------------------------------------------
@@ -254,6 +255,40 @@ def _members_and_dims(reading: Reading, matches: list[Match], text: str) -> None
 LIST_WORDS = re.compile(r"\band\b|\bor\b|\bplus\b|&|,|、|和|及|与|以及|还有")
 
 
+def _share_of_or_ratio(reading: Reading, matches: list[Match], vocab: Vocabulary, catalog: Catalog) -> None:
+    """A name that is another metric's name plus a share word ("毛利占比" named for gross margin, while
+    毛利 is gross profit) split by a dimension reads two ways: that ratio metric per member, or each
+    member's share of the other metric. Ask which, never pick one."""
+    if not reading.dimensions:
+        return
+    share_words = [tuple(w.split()) for w in vocab.lexicon.phrases["share"]["share"]]
+    for m in matches:
+        ids = _metric_ids(m)
+        if len(ids) != 1 or ids[0] not in reading.metrics:
+            continue
+        other = {t.entry for t in _before_share_word(m.text, share_words, vocab) if t.kind == "metric"}
+        other.discard(ids[0])
+        if len(other) == 1:
+            options = [metric_option(catalog.metrics[i]) for i in (ids[0], *other)]
+            raise AmbiguousQuestionError(
+                Message("clarify.several_metrics", {"options": options}), options=options
+            )
+
+
+def _before_share_word(said: str, share_words: Sequence[tuple[str, ...]], vocab: Vocabulary) -> list[Term]:
+    """The terms of what ``said`` names before a share word it ends with ("毛利占比" → 毛利, "revenue share" →
+    revenue); none when it ends with no share word."""
+    words = tuple(said.split())
+    for share in sorted(share_words, key=len, reverse=True):
+        if has_cjk(said):
+            joined, tail = "".join(words), "".join(share)
+            if joined.endswith(tail) and len(joined) > len(tail):
+                return vocab.chinese.get(joined[: -len(tail)], [])
+        elif len(words) > len(share) and words[-len(share) :] == share:
+            return vocab.english.get(words[: -len(share)], [])
+    return []
+
+
 def _pieces_of_one_name(reading: Reading, matches: list[Match], text: str, vocab: Vocabulary) -> None:
     """A metric's name said in two pieces ("how many *tickets* did we *solve*" for "Tickets solved"): the
     first piece alone names another metric ("tickets" = Tickets opened), but together they spell the
@@ -387,6 +422,7 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     _pieces_of_one_name(reading, matches, text, vocab)
     shape, consumed = read_shape(matches, text, masked, vocab)
     _members_and_dims(reading, [m for m in matches if id(m) not in consumed], text)
+    _share_of_or_ratio(reading, matches, vocab, ctx.catalog)
     rank_spans = _rank_from_patterns(reading, text, vocab)
     apply_shape(reading, shape)
     reading.unaccounted = unaccounted(text, matches, shape.spans + rank_spans, vocab)
