@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from metricqa import __version__
 from metricqa.assistant.presentation.answer import Answer
 from metricqa.assistant.presentation.formatting import display_width
 from metricqa.core.asker import Asker
@@ -383,6 +385,7 @@ def add_common(p: argparse.ArgumentParser, asker: bool = True) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metricqa", description="Governed metric Q&A (指标中心).")
+    parser.add_argument("--version", action="version", version=f"metricqa {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ask", help="ask a question in English or Chinese")
@@ -521,6 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # `metricqa catalog list | head -1`: the reader had enough, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 0
     except UserFacingError as exc:  # the one place the CLI shows an error, in the asker's language
         print(exc.message_for(error_language(args)), file=sys.stderr)
         return 1 if isinstance(exc, CatalogError | UnknownMetricError) else 2

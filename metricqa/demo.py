@@ -750,7 +750,11 @@ def _build(con: duckdb.DuckDBPyConnection, scale: float, seed: int, as_of: date,
         ("checkpoint", lambda: con.execute("CHECKPOINT")),
     ]  # fmt: skip
     with tqdm(
-        total=len(steps), desc="demo warehouse", unit="step", file=sys.stderr, disable=not progress
+        total=len(steps),
+        desc="demo warehouse",
+        unit="step",
+        file=sys.stderr,
+        disable=not (progress and sys.stderr.isatty()),  # no carriage-return bars in logs and pipes
     ) as bar:
         for name, step in steps:
             bar.set_postfix_str(name)
