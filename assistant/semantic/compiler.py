@@ -862,10 +862,7 @@ def timespine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Select:
     select = exp.Select(expressions=[col(period, "periods")]).from_(values, copy=False)
     members = ctx.key_names()[1:]
     if members:
-        parts = [exp.Select(expressions=[col(k) for k in members]).from_(table(n), copy=False) for n in ctes]
-        union: exp.Expr = parts[0].distinct(copy=False)
-        for part in parts[1:]:
-            union = exp.union(union, part, distinct=True, copy=False)
+        union = keys_union(members, ctes, distinct=True)
         select.select(*(col(k, "members") for k in members), copy=False)
         select.join(
             exp.Join(
@@ -876,13 +873,18 @@ def timespine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Select:
     return comment(select, "time spine: every period of the range")
 
 
-def spine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Expr:
-    keys = ctx.key_names()
+def keys_union(keys: Sequence[str], ctes: Sequence[str], distinct: bool = False) -> exp.Expr:
+    """``SELECT keys FROM cte UNION SELECT keys FROM …``: each key combination of the CTEs once (one CTE
+    alone is read as it is, or ``DISTINCT`` when its rows may repeat the keys)."""
     parts = [exp.Select(expressions=[col(k) for k in keys]).from_(table(name), copy=False) for name in ctes]
-    union: exp.Expr = parts[0]
+    union: exp.Expr = parts[0].distinct(copy=False) if distinct else parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=True, copy=False)
     return union
+
+
+def spine_cte(ctx: Context, ctes: Sequence[str]) -> exp.Expr:
+    return keys_union(ctx.key_names(), ctes)
 
 
 def metric_value_columns(ctx: Context, branch_ctes: dict[ValueKind, dict[Group, str]]) -> list[exp.Expr]:

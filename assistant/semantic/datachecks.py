@@ -28,11 +28,17 @@ def duplicate_keys_sql(table: str, columns: list[str]) -> str:
     return exp.select("COUNT(*)").from_(dupes.subquery("d")).sql(dialect="duckdb")
 
 
+def unqualified(column: str) -> exp.Expr:
+    """A model's column read on its base table alone: ``t.opened_at`` → ``opened_at``."""
+    expr = parse_expr(column).copy()  # parse_expr is cached: never change its tree
+    for c in expr.find_all(exp.Column):
+        c.set("table", None)
+    return expr
+
+
 def time_profile_sql(model: SemanticModel, column: str) -> str:
     """Rows, non-NULL and distinct values of a model's time column (over the base table only)."""
-    time = parse_expr(column).copy()  # parse_expr is cached: never change its tree
-    for c in time.find_all(exp.Column):
-        c.set("table", None)
+    time = unqualified(column)
     return (
         exp.select(
             exp.Count(this=exp.Star()),
@@ -53,9 +59,7 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[object, ...] | No
 
 def grain_sql(model: SemanticModel, column: str) -> str:
     """Rows whose primary entity is NULL, and entity values that occur more than once (base table only)."""
-    key = parse_expr(column).copy()
-    for c in key.find_all(exp.Column):
-        c.set("table", None)
+    key = unqualified(column)
     nulls = (
         exp.select("COUNT(*)")
         .from_(exp.table_(model.table))

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from metricqa.assistant.semantic.plan import (
@@ -54,6 +52,7 @@ from metricqa.assistant.understanding.paraphrase import base, same_stem
 from metricqa.assistant.understanding.shapes import build_plan
 from metricqa.assistant.understanding.timeparse import (
     EN_NUMBERS,
+    has_time_words,
     read_periods,
     zh_number,
 )
@@ -109,16 +108,11 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 def named_spans(folded: str, vocab: Vocabulary) -> list[tuple[int, int]]:
     """Where the question says a metric's name that holds time words ("cumulative billings",
-    "年初至今开票金额"): those words name the metric, they are no period of their own."""
-    return [(m.start, m.end) for m in vocab.match(folded) if m.of("metric") and _has_time_words(m.text)]
-
-
-@lru_cache(maxsize=4096)
-def _has_time_words(name: str) -> bool:
-    return bool(read_periods(name, _ANY_DAY, detect_language(name)).spans)
-
-
-_ANY_DAY = date(2000, 6, 15)  # a name's time words are words: any as-of date finds them
+    "年初至今开票金额"): those words name the metric, they are no period of their own. (No such name in the
+    catalog: nothing to look for.)"""
+    if not vocab.timed_names:
+        return []
+    return [(m.start, m.end) for m in vocab.match(folded) if m.of("metric") and has_time_words(m.text)]
 
 
 def _read_time(
@@ -402,11 +396,12 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
     reading = Reading(language=language, question=question)
     folded = fold(question)
     masked, matches = _read_time(question, folded, reading, ctx, vocab)
+    text = clean(masked)
     matches = read_attributes(reading, matches, masked, vocab)
-    matches = [_member_or_grain(reading, m, matches, clean(masked)) for m in matches]
-    matches = [_target_period(reading, m, matches, clean(masked), ctx) for m in matches]
+    matches = [_member_or_grain(reading, m, matches, text) for m in matches]
+    matches = [_target_period(reading, m, matches, text, ctx) for m in matches]
     matches = [m for m in matches if m.kinds != {"target_noun"}]  # said only to place a grain word
-    read_listing(reading, matches, clean(masked))
+    read_listing(reading, matches, text)
     for m in matches:
         ids = _metric_ids(m)
         if len(ids) == 1:
@@ -418,7 +413,6 @@ def read_question(question: str, ctx: PlanningContext, vocab: Vocabulary) -> Rea
             reading.ambiguous.append(ids)
         reading.fuzzy += int(m.fuzzy)
         _lexicon_match(reading, m)
-    text = clean(masked)
     _pieces_of_one_name(reading, matches, text, vocab)
     shape, consumed = read_shape(matches, text, masked, vocab)
     _members_and_dims(reading, [m for m in matches if id(m) not in consumed], text)

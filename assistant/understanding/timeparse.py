@@ -117,6 +117,15 @@ def read_periods(text: str, as_of: date, language: str = "en") -> TimeReading:
     )
 
 
+@lru_cache(maxsize=4096)
+def has_time_words(text: str) -> bool:
+    """Whether ``text`` says a period ("cumulative", "year to date", "年初至今"); any as-of date finds them."""
+    return bool(read_periods(text, _ANY_DAY).spans)
+
+
+_ANY_DAY = date(2000, 6, 15)
+
+
 def parse_time(text: str, as_of: date, language: str = "en") -> TimeMatch | None:
     """Find the period a question asks about; ``None`` when it names none. A period that only names
     a comparison ("vs last month", "比去年", "去年同期") is not the one asked about."""

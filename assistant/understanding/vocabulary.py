@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import yaml
 
 from metricqa.assistant.understanding.paraphrase import MetricText, Related, load_related, metric_texts
+from metricqa.assistant.understanding.timeparse import has_time_words
 from metricqa.catalog.models import Catalog, Dimension, Metric, TimeDimension
 from metricqa.core.language import fold, has_cjk
 
@@ -152,14 +153,28 @@ class Vocabulary:
     related: Related = field(default_factory=load_related)  # generic word knowledge (paraphrase.yaml)
     descriptions: dict[str, MetricText] = field(default_factory=dict)  # metric id → its words (paraphrases)
 
+    @cached_property
+    def metric_phrases(self) -> dict[str, list[str]]:
+        """Metric id → the names and synonyms it is matched by (English words joined by spaces, Chinese
+        as is). Read once, after the vocabulary is built."""
+        out: dict[str, list[str]] = {}
+        phrases = [
+            *((" ".join(words), terms) for words, terms in self.english.items()),
+            *self.chinese.items(),
+        ]
+        for phrase, terms in phrases:
+            for metric in dict.fromkeys(t.entry for t in terms if t.kind == "metric"):
+                out.setdefault(metric, []).append(phrase)
+        return out
+
+    @cached_property
+    def timed_names(self) -> tuple[str, ...]:
+        """The metric names and synonyms that hold time words ("cumulative billings", "年初至今开票金额")."""
+        phrases = dict.fromkeys(p for names in self.metric_phrases.values() for p in names)
+        return tuple(p for p in phrases if has_time_words(p))
+
     def phrases_of(self, metric_id: str) -> list[str]:
-        """The names and synonyms a metric is matched by (English words joined by spaces, Chinese as is)."""
-
-        def names(terms: list[Term]) -> bool:
-            return any(t.kind == "metric" and t.entry == metric_id for t in terms)
-
-        english = [" ".join(words) for words, terms in self.english.items() if names(terms)]
-        return english + [text for text, terms in self.chinese.items() if names(terms)]
+        return self.metric_phrases.get(metric_id, [])
 
     def add(self, text: str, kind: str, entry: str, source: str) -> None:
         norm = " ".join(clean(text).split())
